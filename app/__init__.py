@@ -1,0 +1,71 @@
+"""Order Pulse application factory."""
+
+import logging
+import os
+
+import sqlalchemy as sa
+from flask import Flask
+
+from app.extensions import csrf, db, login_manager, migrate
+from config import CONFIGS
+
+
+def create_app(config_name: str | None = None, **overrides) -> Flask:
+    """Build the app for ``config_name`` (``development``, ``production``, ``testing``;
+    default from ``ORDERPULSE_CONFIG``), with ``overrides`` applied last (tests)."""
+    name = config_name or os.environ.get("ORDERPULSE_CONFIG", "development")
+    config = CONFIGS[name]
+    if hasattr(config, "validate"):
+        config.validate()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config)
+    app.config.update(overrides)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    register_extensions(app)
+    register_blueprints(app)
+    from app.errors import register_errors
+
+    register_errors(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    from app.headers import register_headers
+
+    register_headers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (models must be imported before migrate sees them)
+    from app import realtime
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    csrf.init_app(app)
+    realtime.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        with app.app_context():
+            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets the dashboard read while a checkout writes; busy_timeout makes writers queue
+    # instead of failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.routes import account, admin, admin_api, api, auth, health, shop, stream
+
+    for module in (auth, shop, account, api, admin, admin_api, stream, health):
+        app.register_blueprint(module.bp)

@@ -1,0 +1,22 @@
+"""All models, imported here so Alembic and the app see one metadata."""
+
+from app.models.counts import DailySequence, OrderCount
+from app.models.order import (
+    DELIVERY_METHODS,
+    ORDER_STATUSES,
+    Order,
+    OrderItem,
+)
+from app.models.product import Product
+from app.models.user import User
+
+__all__ = [
+    "DELIVERY_METHODS",
+    "ORDER_STATUSES",
+    "DailySequence",
+    "Order",
+    "OrderCount",
+    "OrderItem",
+    "Product",
+    "User",
+]

@@ -1,0 +1,253 @@
+"""The per-worker hub: wakes on publish, coalesces bursts, reads the counts once per tick and
+fans the same encoded frame out to every open stream (DESIGN.md §1).
+
+One background thread per process runs the loop; under gunicorn's gevent worker the
+``threading`` module is monkey-patched, so it is a greenlet and streams are greenlets too.
+"""
+
+import logging
+import random
+import threading
+import time
+
+from flask import Flask
+
+from app.extensions import db
+from app.models._time import isoformat, utcnow
+from app.realtime import sse
+from app.realtime.subscription import Subscription
+from app.services.counts import read_stats, read_version
+from app.services.feed import recent_orders
+from app.services.serializers import order_summary, order_tracking
+
+log = logging.getLogger(__name__)
+
+
+class Hub:
+    """Fan-out of order changes to open SSE streams in this process.
+
+    ``notify(events)`` is called after commit (by the backend); the loop then builds one
+    snapshot frame (``id:`` = ``order_counts`` version) and one ``event: order`` frame per
+    event, and offers them to every subscription. Config keys (seconds):
+    ``HUB_COALESCE_SECONDS``, ``HUB_VERSION_POLL_SECONDS``, ``HUB_HOUSEKEEPING_SECONDS``,
+    ``SSE_HEARTBEAT_SECONDS``, ``SSE_LIFETIME_SECONDS`` (+ ``_JITTER_SECONDS``).
+    """
+
+    def __init__(self, app: Flask):
+        self.app = app
+        self.config = app.config
+        self.backend = None
+        self._lock = threading.Lock()
+        self._admins: set[Subscription] = set()
+        self._orders: dict[int, set[Subscription]] = {}
+        self._pending: list[dict] = []
+        self._dirty = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._version = -1  # version of the last broadcast snapshot
+        self._initial: tuple[int, str] | None = None  # (version, frame) for new streams
+        self.frames_sent = 0
+
+    # -- streams -----------------------------------------------------------------------
+    @property
+    def stream_count(self) -> int:
+        """Open streams in this process (admin + single-order)."""
+        return len(self._admins) + sum(len(s) for s in self._orders.values())
+
+    def _deadline(self) -> float:
+        jitter = self.config["SSE_LIFETIME_JITTER_SECONDS"]
+        lifetime = self.config["SSE_LIFETIME_SECONDS"] + random.uniform(-jitter, jitter)
+        return time.monotonic() + max(lifetime, 0.05)
+
+    def subscribe_admin(self) -> Subscription:
+        """Open an admin stream; its first frame is the full snapshot (``type: initial``).
+
+        Must be called inside a request (it reads the counts once, O(1)); the caller then
+        releases its DB session before streaming.
+        """
+        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline())
+        sub.offer(snapshot=self.initial_frame())
+        with self._lock:
+            self._admins.add(sub)
+        self._ensure_running()
+        return sub
+
+    def subscribe_order(self, order) -> Subscription:
+        """Open a single-order stream that starts with the order's tracking state."""
+        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order.id)
+        state = order_tracking(order)
+        sub.last = (state["status"], state["cancelled"])
+        sub.offer(snapshot=sse.encode({"type": "initial", **state}))
+        with self._lock:
+            self._orders.setdefault(order.id, set()).add(sub)
+        self._ensure_running()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        """Forget a stream (its generator closed)."""
+        with self._lock:
+            self._admins.discard(sub)
+            watchers = self._orders.get(sub.order_id)
+            if watchers is not None:
+                watchers.discard(sub)
+                if not watchers:
+                    del self._orders[sub.order_id]
+
+    def initial_frame(self) -> str:
+        """The snapshot frame for a new stream: cached while the version is unchanged, so a
+        reconnect storm costs one primary-key read per stream."""
+        version = read_version()
+        cached = self._initial
+        if cached and cached[0] == version:
+            return cached[1]
+        return self._snapshot_frame("initial")[1]
+
+    def _snapshot_frame(self, kind: str) -> tuple[int, str, list]:
+        stats = read_stats()
+        seconds = self.config["RECENT_UPDATES_SECONDS"]
+        recent = recent_orders(seconds)
+        body = {
+            "type": kind,
+            **stats,
+            "recent_updates": [order_summary(o) for o in recent],
+            "timestamp": isoformat(utcnow()),
+        }
+        frame = sse.encode(body, id=stats["version"])
+        if kind == "initial":
+            self._initial = (stats["version"], frame)
+        return stats["version"], frame, recent
+
+    # -- publishing --------------------------------------------------------------------
+    def publish(self, events: list[dict]) -> None:
+        """Called after commit with the transaction's order events; goes through the backend
+        (in-process, or Redis so every worker's hub hears it)."""
+        self.backend.publish(events)
+
+    def notify(self, events: list[dict] = ()) -> None:
+        """Wake the loop: something changed (``events`` may be empty for "resync").
+
+        With no loop running (no streams, or a CLI process) there is nobody to tell, so the
+        events are dropped rather than piling up; a new stream reads a fresh snapshot.
+        """
+        if self._thread is None or not self._thread.is_alive():
+            return
+        with self._lock:
+            self._pending.extend(events)
+        self._dirty.set()
+
+    # -- loop --------------------------------------------------------------------------
+    def _ensure_running(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._stopping = False
+            self._thread = threading.Thread(target=self._run, name="realtime-hub", daemon=True)
+            self._thread.start()
+        self.backend.start()
+
+    def stop(self, close_streams: bool = True) -> None:
+        """Stop the loop (tests, worker exit); open streams end with their ``retry:`` hint."""
+        self._stopping = True
+        self._dirty.set()
+        if close_streams:
+            for sub in self._all_subs():
+                sub.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.backend.stop()
+
+    def _all_subs(self) -> list[Subscription]:
+        with self._lock:
+            subs = list(self._admins)
+            for watchers in self._orders.values():
+                subs.extend(watchers)
+        return subs
+
+    def _run(self) -> None:
+        config = self.config
+        coalesce = config["HUB_COALESCE_SECONDS"]
+        poll_every = config["HUB_VERSION_POLL_SECONDS"]
+        housekeeping = config["HUB_HOUSEKEEPING_SECONDS"]
+        heartbeat_every = config["SSE_HEARTBEAT_SECONDS"]
+        now = time.monotonic()
+        last_tick = 0.0
+        next_poll = now + poll_every
+        next_heartbeat = now + heartbeat_every
+        with self.app.app_context():
+            while not self._stopping:
+                timeout = max(0.0, min(next_poll, next_heartbeat) - time.monotonic())
+                woke = self._dirty.wait(min(timeout, housekeeping))
+                if self._stopping:
+                    break
+                now = time.monotonic()
+                try:
+                    if woke:
+                        # Leading edge goes out at once; a burst right after waits out the
+                        # window and then goes out as one tick.
+                        wait = last_tick + coalesce - now
+                        if wait > 0:
+                            time.sleep(wait)
+                        self._dirty.clear()
+                        self._tick()
+                        last_tick = time.monotonic()
+                    elif now >= next_poll:
+                        next_poll = now + poll_every
+                        if self.stream_count and read_version() != self._version:
+                            self._tick()  # a commit from another process
+                            last_tick = time.monotonic()
+                except Exception:  # the loop must outlive a database hiccup
+                    log.exception("realtime hub tick failed; retrying on the next change")
+                    time.sleep(min(1.0, poll_every))
+                    self._dirty.set()
+                finally:
+                    db.session.remove()
+                if now >= next_heartbeat:
+                    next_heartbeat = now + heartbeat_every
+                    self._broadcast([sse.HEARTBEAT], None, include_orders=True)
+                self._expire(now)
+
+    def _tick(self) -> None:
+        with self._lock:
+            events, self._pending = self._pending, []
+        version, frame, recent = self._snapshot_frame("update")
+        event_frames = [sse.encode(e["order_event"], event="order") for e in events]
+        snapshot = frame if version != self._version else None
+        self._version = version
+        if event_frames or snapshot:
+            self._broadcast(event_frames, snapshot)
+        self._dispatch_tracking(events, recent)
+
+    def _broadcast(self, events: list[str], snapshot: str | None, include_orders=False) -> None:
+        with self._lock:
+            subs = list(self._admins)
+            if include_orders:
+                for watchers in self._orders.values():
+                    subs.extend(watchers)
+        for sub in subs:
+            sub.offer(events, snapshot)
+        self.frames_sent += len(subs)
+
+    def _dispatch_tracking(self, events: list[dict], recent) -> None:
+        if not self._orders:
+            return
+        states = {e["order_id"]: e["tracking"] for e in events}
+        for order in recent:  # commits from other processes arrive only this way
+            if order.id in self._orders and order.id not in states:
+                states[order.id] = order_tracking(order)
+        for order_id, state in states.items():
+            with self._lock:
+                watchers = list(self._orders.get(order_id, ()))
+            if not watchers:
+                continue
+            frame = sse.encode({"type": "update", **state})
+            for sub in watchers:
+                if sub.last != (state["status"], state["cancelled"]):
+                    sub.last = (state["status"], state["cancelled"])
+                    sub.offer([frame])
+
+    def _expire(self, now: float) -> None:
+        for sub in self._all_subs():
+            if sub.deadline <= now and not sub.closed:
+                sub.close()

@@ -1,0 +1,52 @@
+"""Server-Sent Events wire format (HTML Living Standard, "Server-sent events", §9.2).
+
+Frames are ``str``; each ends with a blank line. Field values never contain newlines: JSON
+from ``json.dumps`` escapes them, so one ``data:`` line per frame is enough.
+"""
+
+import json
+
+HEARTBEAT = ": heartbeat\n\n"
+HEADERS = {
+    "Cache-Control": "no-cache",
+    # nginx would otherwise buffer the stream and deliver it in lumps.
+    "X-Accel-Buffering": "no",
+}
+
+
+def encode(data, event: str | None = None, id: int | str | None = None) -> str:
+    """One SSE frame. ``data`` is JSON-encoded unless it is already a ``str``."""
+    text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
+    lines = []
+    if event:
+        lines.append(f"event: {event}")
+    if id is not None:
+        lines.append(f"id: {id}")
+    lines.append(f"data: {text}")
+    return "\n".join(lines) + "\n\n"
+
+
+def retry(milliseconds: int) -> str:
+    """A ``retry:`` field: the reconnection delay the browser uses next, in milliseconds."""
+    return f"retry: {int(milliseconds)}\n\n"
+
+
+def parse(raw: str) -> list[dict]:
+    """Parse frames back into ``{event, id, data, retry, comment}`` dicts (for tests and the
+    benchmark; browsers use their own parser)."""
+    frames = []
+    for block in raw.split("\n\n"):
+        if not block.strip():
+            continue
+        frame: dict = {"event": "message", "data": None}
+        for line in block.split("\n"):
+            field, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if field == "":
+                frame["comment"] = value
+            elif field == "data":
+                frame["data"] = value if frame["data"] is None else frame["data"] + "\n" + value
+            elif field in ("event", "id", "retry"):
+                frame[field] = value
+        frames.append(frame)
+    return frames

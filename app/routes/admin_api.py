@@ -1,0 +1,81 @@
+"""Admin JSON API: polling fallback, order details, status changes (DESIGN.md §4)."""
+
+from flask import Blueprint, current_app, jsonify, request
+
+from app.errors import json_error
+from app.extensions import db
+from app.models import Order
+from app.models._time import isoformat, utcnow
+from app.security import admin_required
+from app.services.counts import read_stats
+from app.services.feed import recent_orders
+from app.services.serializers import order_details, order_summary
+from app.services.status import cancel_order, change_status
+
+bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
+
+MAX_MINUTES = 24 * 60
+
+
+@bp.get("/order-updates")
+@admin_required
+def order_updates():
+    """Polling fallback. ``?minutes=`` (1..1440, default 5) bounds ``recent_orders``.
+
+    Returns ``{success, stats: {total_orders, pending_count, shipped_count,
+    out_for_delivery, delivered_count, cancelled_count, version}, recent_orders: [summary],
+    timestamp}`` (at most 100 orders, newest change first). 400 for a bad ``minutes``.
+    """
+    minutes = request.args.get("minutes", 5, type=int)
+    if minutes is None or not 1 <= minutes <= MAX_MINUTES:
+        return json_error(f"minutes must be an integer from 1 to {MAX_MINUTES}", 400)
+    orders = recent_orders(minutes * 60, limit=100)
+    return jsonify(
+        success=True,
+        stats=read_stats(),
+        recent_orders=[order_summary(o) for o in orders],
+        timestamp=isoformat(utcnow()),
+        poll_interval_ms=int(current_app.config.get("FALLBACK_POLL_MS", 10000)),
+    )
+
+
+@bp.get("/order/<int:order_id>/details")
+@admin_required
+def order_details_view(order_id: int):
+    """``{success, order: {...}}`` with the contract's detail keys; 404 unknown order."""
+    order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
+    return jsonify(success=True, order=order_details(order))
+
+
+def _json_body() -> dict:
+    payload = request.get_json(silent=True)
+    return payload if isinstance(payload, dict) else None
+
+
+@bp.post("/order/<int:order_id>/status")
+@admin_required
+def order_status(order_id: int):
+    """Body ``{"status": str}``: the next status only. ``{success, order}``; 400 malformed
+    JSON, 404 unknown order, 409 illegal move (backwards, skip, cancelled), 422 unknown
+    status."""
+    payload = _json_body()
+    if payload is None or not isinstance(payload.get("status"), str):
+        return json_error('Send JSON {"status": "<next status>"}', 400)
+    order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
+    change_status(order, payload["status"])
+    db.session.commit()
+    return jsonify(success=True, order=order_details(order))
+
+
+@bp.post("/order/<int:order_id>/cancel")
+@admin_required
+def order_cancel(order_id: int):
+    """Body ``{"reason": str}`` (1..300 chars); refunds the customer. ``{success, order}``;
+    400 malformed JSON, 404 unknown order, 409 already cancelled or delivered, 422 reason."""
+    payload = _json_body()
+    if payload is None:
+        return json_error('Send JSON {"reason": "..."}', 400)
+    order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
+    cancel_order(order, payload.get("reason"))
+    db.session.commit()
+    return jsonify(success=True, order=order_details(order))

@@ -1,0 +1,36 @@
+"""JSON checkout for scripts and the storefront's JS (CSRF header required like any write)."""
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from app.errors import json_error
+from app.extensions import db
+from app.security import customer_required
+from app.services.orders import checkout, parse_checkout, validate_idempotency_key
+from app.services.serializers import order_details
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.post("/orders")
+@customer_required
+def create_order():
+    """Place an order from ``{"items": [{"product_id": int, "quantity": int}],
+    "delivery_method": "home delivery"|"pickup", "delivery_address": str|null}``.
+
+    Header ``Idempotency-Key`` (optional, 1..100 chars): a repeat returns the same order.
+    Returns ``201 {success, order}`` when created, ``200 {success, order}`` for a repeat;
+    400 malformed JSON or key, 401 logged out, 404 unknown product, 422 rule broken
+    (empty cart, quantity outside 1..99, missing address, short of credits, key reused for a
+    different order). Nothing is written on any error.
+    """
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        return json_error("Send a JSON object (Content-Type: application/json)", 400)
+    key = validate_idempotency_key(request.headers.get("Idempotency-Key"))
+    order_request = parse_checkout(
+        payload.get("items"), payload.get("delivery_method"), payload.get("delivery_address")
+    )
+    order, created = checkout(current_user, order_request, key)
+    db.session.commit()
+    return jsonify(success=True, order=order_details(order)), 201 if created else 200

@@ -1,0 +1,91 @@
+"""Storefront: catalogue, cart and checkout (HTML forms with CSRF)."""
+
+from uuid import uuid4
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app.extensions import db
+from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm
+from app.security import customer_required
+from app.services import ServiceError, cart, catalog
+from app.services.orders import checkout as checkout_once
+from app.services.orders import parse_checkout, validate_idempotency_key
+
+bp = Blueprint("shop", __name__)
+
+
+@bp.get("/")
+def index():
+    """Catalogue with ``?category=`` filter, ``?q=`` search and ``?page=``."""
+    category = request.args.get("category") or None
+    q = request.args.get("q", "").strip() or None
+    page = request.args.get("page", 1, type=int)
+    products = catalog.browse(category, q, page)
+    return render_template(
+        "shop/index.html", products=products, categories=catalog.categories(),
+        category=category, q=q, form=AddToCartForm(),
+    )
+
+
+@bp.post("/cart/add")
+def cart_add():
+    """Add a product to the session cart; bad input flashes an error and changes nothing."""
+    form = AddToCartForm()
+    if not form.validate_on_submit() or not form.product_id.data.isdigit():
+        flash("Choose a quantity between 1 and 99.", "error")
+        return redirect(request.referrer or url_for("shop.index"))
+    try:
+        product = cart.add(int(form.product_id.data), form.quantity.data)
+        flash(f"Added {form.quantity.data} × {product.name} to your cart.", "success")
+    except ServiceError as exc:
+        flash(exc.message, "error")
+    return redirect(request.referrer or url_for("shop.index"))
+
+
+@bp.route("/cart", methods=["GET", "POST"])
+def view_cart():
+    """Show the cart; POST changes one line's quantity (0 removes it)."""
+    form = CartUpdateForm()
+    if request.method == "POST":
+        if form.validate_on_submit() and form.product_id.data.isdigit():
+            cart.set_quantity(int(form.product_id.data), form.quantity.data)
+            flash("Cart updated.", "success")
+        else:
+            flash("Quantities go from 0 (remove) to 99.", "error")
+        return redirect(url_for("shop.view_cart"))
+    lines, total = cart.lines()
+    return render_template("shop/cart.html", lines=lines, total=total, form=form)
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+@customer_required
+def checkout():
+    """Checkout form: delivery method and address, paid in credits. Errors flash and keep
+    the cart; success clears it and shows the order's tracking page."""
+    form = CheckoutForm()
+    lines, total = cart.lines()
+    if not lines:
+        flash("Your cart is empty: add something first.", "info")
+        return redirect(url_for("shop.index"))
+    if form.validate_on_submit():
+        try:
+            key = validate_idempotency_key(form.idempotency_key.data or None)
+            request_ = parse_checkout(
+                cart.items(), form.delivery_method.data, form.delivery_address.data
+            )
+            # The form carries a key made when it was rendered: a double click makes one order.
+            order, _ = checkout_once(current_user, request_, key)
+            db.session.commit()
+        except ServiceError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("shop/checkout.html", form=form, lines=lines, total=total), 422
+        cart.clear()
+        flash(f"Thank you! Order {order.order_number} is placed.", "success")
+        return redirect(url_for("account.order_page", order_number=order.order_number))
+    if request.method == "POST":
+        flash("Please check the form.", "error")
+    elif not form.idempotency_key.data:
+        form.idempotency_key.data = uuid4().hex
+    return render_template("shop/checkout.html", form=form, lines=lines, total=total)

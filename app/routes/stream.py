@@ -1,0 +1,65 @@
+"""SSE endpoints. Each view authenticates, reads what it needs, releases its DB session and
+returns a generator that touches only the hub (DESIGN.md §1: no connection while streaming;
+never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
+
+from flask import Blueprint, Response, current_app
+
+from app.extensions import db
+from app.realtime import get_hub, sse
+from app.routes.account import own_order_or_404
+from app.security import admin_required, customer_required
+
+bp = Blueprint("stream", __name__)
+
+
+def _respond(hub, sub) -> Response:
+    retry_ms = current_app.config["SSE_RETRY_MS"]
+    db.session.remove()
+    return Response(
+        _frames(hub, sub, retry_ms),
+        mimetype="text/event-stream",
+        headers=sse.HEADERS,
+        direct_passthrough=True,
+    )
+
+
+def _frames(hub, sub, retry_ms: int):
+    """``retry:`` first, then whatever the hub queues, until the lifetime ends (the hub
+    closes the subscription) or the client goes away (the server closes the generator)."""
+    try:
+        yield sse.retry(retry_ms)
+        while True:
+            chunk = sub.take()
+            if chunk is None:
+                break
+            if chunk:
+                yield chunk
+        yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
+    finally:
+        hub.unsubscribe(sub)
+
+
+@bp.get("/admin/orders/stream")
+@admin_required
+def admin_stream():
+    """``text/event-stream`` for the dashboard (DESIGN.md §4).
+
+    Frames: ``retry:``; the snapshot (``id:`` version, ``data: {type: "initial", stats...,
+    recent_updates, timestamp, version}``); then ``type: "update"`` snapshots and
+    ``event: order`` ``{kind, order}`` frames as commits happen; ``: heartbeat`` every
+    ``SSE_HEARTBEAT_SECONDS``; ends after ``SSE_LIFETIME_SECONDS`` ± jitter.
+    401 JSON logged out, 403 JSON for customers.
+    """
+    hub = get_hub()
+    return _respond(hub, hub.subscribe_admin())
+
+
+@bp.get("/orders/<order_number>/stream")
+@customer_required
+def order_stream(order_number: str):
+    """The owner's live tracking: ``data: {type: "initial"|"update", order_number, status,
+    cancelled, cancellation_reason, estimated_delivery, actual_delivery, updated_at}``.
+    401 JSON logged out, 404 JSON for an unknown or someone else's order."""
+    order = own_order_or_404(order_number)
+    hub = get_hub()
+    return _respond(hub, hub.subscribe_order(order))

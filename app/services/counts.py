@@ -1,0 +1,116 @@
+"""The ``order_counts`` table: O(1) stats, bumped in the order write's own transaction."""
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.extensions import db
+from app.models import ORDER_STATUSES, Order, OrderCount
+from app.models.counts import CANCELLED, TOTAL
+
+ROW_NAMES = (TOTAL, *ORDER_STATUSES, CANCELLED)
+
+# Seed contract's stat keys (DESIGN.md §4) for each counter row.
+STAT_KEYS = {
+    TOTAL: "total_orders",
+    "Pending": "pending_count",
+    "Shipped": "shipped_count",
+    "Out for Delivery": "out_for_delivery",
+    "Delivered": "delivered_count",
+    CANCELLED: "cancelled_count",
+}
+
+
+def _insert(table):
+    dialect = db.session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def ensure_rows() -> None:
+    """Create any missing counter row at zero; safe to run concurrently (ON CONFLICT)."""
+    stmt = _insert(OrderCount.__table__).values(
+        [{"name": name, "count": 0, "version": 0} for name in ROW_NAMES]
+    )
+    db.session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
+
+
+def apply_delta(deltas: dict[str, int]) -> int:
+    """Add ``deltas`` (row name → change) and return the new version.
+
+    The ``total`` row is always updated first: its row lock serialises writers, so versions
+    are unique and gap-free in commit order.
+    """
+    total_delta = deltas.get(TOTAL, 0)
+    bump = (
+        sa.update(OrderCount)
+        .where(OrderCount.name == TOTAL)
+        .values(count=OrderCount.count + total_delta, version=OrderCount.version + 1)
+        .returning(OrderCount.version)
+    )
+    version = db.session.scalar(bump)
+    if version is None:
+        ensure_rows()
+        version = db.session.scalar(bump)
+    for name, delta in deltas.items():
+        if name != TOTAL and delta:
+            db.session.execute(
+                sa.update(OrderCount)
+                .where(OrderCount.name == name)
+                .values(count=OrderCount.count + delta, version=version)
+            )
+    return version
+
+
+def read_stats() -> dict:
+    """Current stats in one query.
+
+    Returns ``{total_orders, pending_count, shipped_count, out_for_delivery, delivered_count,
+    cancelled_count, version}``, all ``int``.
+    """
+    stats = {key: 0 for key in STAT_KEYS.values()}
+    stats["version"] = 0
+    for name, count, version in db.session.execute(
+        sa.select(OrderCount.name, OrderCount.count, OrderCount.version)
+    ):
+        if name in STAT_KEYS:
+            stats[STAT_KEYS[name]] = int(count)
+        stats["version"] = max(stats["version"], int(version))
+    return stats
+
+
+def read_version() -> int:
+    """The current version: one primary-key lookup (the hub's cross-process check)."""
+    version = db.session.scalar(sa.select(OrderCount.version).where(OrderCount.name == TOTAL))
+    return int(version or 0)
+
+
+def true_counts() -> dict[str, int]:
+    """Recompute every counter from ``orders`` (full scan; for reconcile only)."""
+    truth = {name: 0 for name in ROW_NAMES}
+    rows = db.session.execute(
+        sa.select(Order.status, Order.cancelled, sa.func.count()).group_by(
+            Order.status, Order.cancelled
+        )
+    )
+    for status, cancelled, count in rows:
+        truth[TOTAL] += count
+        truth[CANCELLED if cancelled else status] += count
+    return truth
+
+
+def reconcile() -> dict[str, tuple[int, int]]:
+    """Make ``order_counts`` equal the truth; returns drift as ``{name: (stored, true)}``.
+
+    An empty dict means no drift. Any fix bumps the version so open streams resync.
+    """
+    ensure_rows()
+    # Lock the total row first, like every writer, so no order write interleaves.
+    apply_delta({})
+    truth = true_counts()
+    stored = dict(db.session.execute(sa.select(OrderCount.name, OrderCount.count)).all())
+    drift = {n: (int(stored.get(n, 0)), truth[n]) for n in ROW_NAMES if stored.get(n) != truth[n]}
+    for name, (_, true_value) in drift.items():
+        db.session.execute(
+            sa.update(OrderCount).where(OrderCount.name == name).values(count=true_value)
+        )
+    return drift

@@ -1,0 +1,134 @@
+"""Demo data and the order simulator, both through the real services."""
+
+import random
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ORDER_STATUSES, Order, Product, User
+from app.models._time import utcnow
+from app.services import ServiceError, accounts
+from app.services.counts import ensure_rows, reconcile
+from app.services.orders import CheckoutRequest, place_order
+from app.services.status import cancel_order, change_status
+
+CATALOGUE = {
+    "Coffee & Tea": [
+        ("Ethiopian Yirgacheffe beans", 18), ("Colombian house blend", 14),
+        ("Sencha green tea", 9), ("Earl Grey loose leaf", 8), ("Cold brew kit", 25),
+        ("Chai spice mix", 7),
+    ],
+    "Bakery": [
+        ("Sourdough loaf", 6), ("Butter croissants (4)", 8), ("Rye bread", 5),
+        ("Cinnamon rolls (6)", 10), ("Bagels (6)", 7), ("Focaccia", 6),
+    ],
+    "Pantry": [
+        ("Extra virgin olive oil", 15), ("Basmati rice 2 kg", 9), ("Dark chocolate 85%", 4),
+        ("Wildflower honey", 11), ("Penne rigate", 3), ("Sea salt flakes", 5),
+    ],
+    "Fresh": [
+        ("Seasonal fruit box", 22), ("Organic eggs (12)", 6), ("Avocados (4)", 7),
+        ("Heirloom tomatoes", 6), ("Baby spinach", 4), ("Free-range chicken", 16),
+    ],
+    "Household": [
+        ("Beeswax wraps", 12), ("Bamboo dish brush", 5), ("Laundry powder", 13),
+        ("Soy candle", 14), ("Linen tea towels (2)", 11), ("Glass storage jars (3)", 17),
+    ],
+    "Gifts": [
+        ("Breakfast hamper", 45), ("Tea lover's box", 35), ("Chocolate tasting set", 28),
+        ("Gift card 50", 50),
+    ],
+}
+CUSTOMERS = [
+    "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
+    "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "walter", "yara",
+]
+ADDRESSES = [
+    "12 Harbour Street, Leith", "4 Mill Lane, Bristol", "77 Rue des Lilas, Lyon",
+    "9 Canal Walk, Utrecht", "221B Baker Street, London", "3 Orchard Row, Galway",
+]
+ADMIN_LOGIN = ("admin", "admin12345")
+CUSTOMER_PASSWORD = "customer123"
+
+
+def seed_demo(orders: int = 600, days: int = 30, rng: random.Random | None = None) -> dict:
+    """Catalogue (34 products, 6 categories), one admin, 20 customers and ``orders`` past
+    orders spread over ``days`` days in every status. Returns counts of what was made.
+    Raises ``ServiceError`` (409) when demo users already exist."""
+    rng = rng or random.Random(42)
+    ensure_rows()
+    products = [
+        Product(name=name, category=category, credit_value=price,
+                description=f"{name}, from our {category.lower()} shelf.")
+        for category, items in CATALOGUE.items() for name, price in items
+    ]
+    db.session.add_all(products)
+    accounts.create_user(ADMIN_LOGIN[0], "admin@orderpulse.test", ADMIN_LOGIN[1], role="admin")
+    customers = [
+        accounts.create_user(name, f"{name}@example.test", CUSTOMER_PASSWORD, credits=100_000)
+        for name in CUSTOMERS
+    ]
+    db.session.flush()
+    now = utcnow()
+    for i in range(orders):
+        placed = now - timedelta(days=days) + timedelta(seconds=days * 86400 * i / orders)
+        order = _random_order(rng, rng.choice(customers), products, placed)
+        _age(order, rng, placed, now)
+    for user in customers:  # leave a realistic balance after the history
+        user.credits = rng.randint(200, 2000)
+    reconcile()
+    return {"products": len(products), "customers": len(customers), "orders": orders}
+
+
+def _random_order(rng, user, products, when) -> Order:
+    lines = {p.id: rng.randint(1, 3) for p in rng.sample(products, rng.randint(1, 4))}
+    method = rng.choice(("home delivery", "home delivery", "pickup"))
+    address = rng.choice(ADDRESSES) if method == "home delivery" else None
+    return place_order(user, CheckoutRequest(lines, method, address), now=when)
+
+
+def _age(order: Order, rng, placed, now) -> None:
+    """Move a past order forward as far as its age suggests, with past timestamps, so the
+    demo's "last 30 seconds" feed starts empty."""
+    age_days = (now - placed).total_seconds() / 86400
+    steps = min(3, int(age_days) + rng.choice((0, 0, 1, -1)))
+    for status in ORDER_STATUSES[1 : 1 + max(0, steps)]:
+        change_status(order, status)
+    if order.status != "Delivered" and rng.random() < 0.06:
+        cancel_order(order, rng.choice(("Customer asked", "Out of stock", "Address unreachable")))
+    moved = placed + timedelta(hours=min(age_days * 24, 20 * max(1, steps)))
+    order.updated_at = min(moved, now - timedelta(minutes=5))
+    if order.status == "Delivered":
+        order.actual_delivery_date = order.updated_at
+
+
+def simulate_step(rng: random.Random) -> str:
+    """One simulated event through the services: a new order (60%), a status move (35%) or
+    a cancellation (5%). Returns a one-line description; the caller commits."""
+    roll = rng.random()
+    if roll < 0.6:
+        user = rng.choice(db.session.scalars(sa.select(User).where(User.role == "customer")).all())
+        products = db.session.scalars(sa.select(Product).where(Product.active)).all()
+        if user.credits < 500:
+            user.credits += 1000  # the simulator tops up so it can go on
+            db.session.flush()
+        order = _random_order(rng, user, products, None)
+        return f"placed {order.order_number} for {user.username} ({order.total_credits} cr)"
+    candidates = db.session.scalars(
+        sa.select(Order)
+        .where(Order.cancelled.is_(False), Order.status != "Delivered")
+        .order_by(sa.func.random())
+        .limit(1)
+    ).all()
+    if not candidates:
+        return "nothing to move"
+    order = candidates[0]
+    try:
+        if roll < 0.95:
+            change_status(order, order.next_status)
+            return f"{order.order_number} → {order.status}"
+        cancel_order(order, "Cancelled by the simulator")
+        return f"{order.order_number} cancelled"
+    except ServiceError as exc:
+        return f"skipped: {exc.message}"

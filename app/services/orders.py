@@ -1,0 +1,190 @@
+"""Placing orders: validation, credits, order numbers and idempotency (one transaction)."""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import DELIVERY_METHODS, DailySequence, Order, OrderItem, Product, User
+from app.models._time import utcnow
+from app.models.counts import TOTAL
+from app.realtime.events import queue_order_event
+from app.services import Invalid, NotFound
+from app.services.counts import _insert, apply_delta
+
+MAX_ADDRESS = 300
+MAX_IDEMPOTENCY_KEY = 100
+DELIVERY_DAYS = {"home delivery": 3, "pickup": 1}
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """Validated checkout input: ``lines`` maps product id → quantity (both ``int``)."""
+
+    lines: dict[int, int]
+    delivery_method: str
+    delivery_address: str | None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical request, to tell a retry from a different order."""
+        body = [sorted(self.lines.items()), self.delivery_method, self.delivery_address]
+        return hashlib.sha256(json.dumps(body).encode()).hexdigest()
+
+
+def _as_int(value, what: str) -> int:
+    # bool is an int in Python; a JSON true is not a quantity.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{what} must be an integer")
+    return value
+
+
+def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
+    """Validate raw checkout input (JSON or the session cart).
+
+    ``items`` is a list of ``{"product_id": int, "quantity": int}``; repeated products add up.
+    Raises ``Invalid`` (422) for an empty or overlong cart, a quantity outside 1..99, an
+    unknown delivery method, a missing or overlong address.
+    """
+    config = current_app.config
+    if not isinstance(items, list) or not items:
+        raise Invalid("Your cart is empty: add at least one item")
+    if len(items) > config["CHECKOUT_MAX_LINES"]:
+        raise Invalid(f"At most {config['CHECKOUT_MAX_LINES']} different items per order")
+    lines: dict[int, int] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            raise Invalid("Each item must be an object with product_id and quantity")
+        product_id = _as_int(item.get("product_id"), "product_id")
+        quantity = _as_int(item.get("quantity"), "quantity")
+        lines[product_id] = lines.get(product_id, 0) + quantity
+    limit = config["CHECKOUT_MAX_QUANTITY"]
+    for product_id, quantity in lines.items():
+        if not 1 <= quantity <= limit:
+            raise Invalid(f"Quantity for product {product_id} must be between 1 and {limit}")
+    if delivery_method not in DELIVERY_METHODS:
+        raise Invalid(f"delivery_method must be one of: {', '.join(DELIVERY_METHODS)}")
+    if delivery_method == "pickup":
+        return CheckoutRequest(lines, delivery_method, None)
+    if not isinstance(delivery_address, str) or not delivery_address.strip():
+        raise Invalid("Home delivery needs a delivery address")
+    address = delivery_address.strip()
+    if len(address) > MAX_ADDRESS:
+        raise Invalid(f"The delivery address is longer than {MAX_ADDRESS} characters")
+    return CheckoutRequest(lines, delivery_method, address)
+
+
+def next_order_number(now: datetime) -> str:
+    """``ORD-YYYYMMDD-NNNNN`` from the day's sequence row (locked until commit, so unique
+    under concurrent checkouts; the unique index on ``order_number`` is the backstop)."""
+    day = now.strftime("%Y%m%d")
+    db.session.execute(
+        _insert(DailySequence.__table__)
+        .values(day=day, last_value=0)
+        .on_conflict_do_nothing(index_elements=["day"])
+    )
+    value = db.session.scalar(
+        sa.update(DailySequence)
+        .where(DailySequence.day == day)
+        .values(last_value=DailySequence.last_value + 1)
+        .returning(DailySequence.last_value)
+    )
+    return f"ORD-{day}-{value:05d}"
+
+
+def find_by_idempotency_key(user: User, key: str) -> Order | None:
+    """The order this customer already placed with ``key``, if any."""
+    return db.session.scalar(
+        sa.select(Order).where(Order.user_id == user.id, Order.idempotency_key == key)
+    )
+
+
+def place_order(
+    user: User, request: CheckoutRequest, idempotency_key: str | None = None, now=None
+) -> Order:
+    """Create a Pending order, charge credits and bump ``order_counts``, all in the caller's
+    transaction; the "created" event goes out after commit.
+
+    Raises ``NotFound`` (404) for an unknown or withdrawn product and ``Invalid`` (422) when
+    the balance is short. Nothing is written when it raises (the caller rolls back).
+    """
+    now = now or utcnow()
+    products = db.session.scalars(
+        sa.select(Product).where(Product.id.in_(request.lines), Product.active.is_(True))
+    ).all()
+    by_id = {p.id: p for p in products}
+    missing = sorted(set(request.lines) - set(by_id))
+    if missing:
+        raise NotFound(f"Unknown product: {', '.join(map(str, missing))}")
+    total = sum(by_id[pid].credit_value * qty for pid, qty in request.lines.items())
+    # Conditional decrement: atomic under concurrency, the balance never goes negative.
+    charged = db.session.execute(
+        sa.update(User)
+        .where(User.id == user.id, User.credits >= total)
+        .values(credits=User.credits - total)
+    ).rowcount
+    if charged != 1:
+        raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
+    order = Order(
+        order_number=next_order_number(now),
+        status="Pending",
+        user_id=user.id,
+        delivery_method=request.delivery_method,
+        delivery_address=request.delivery_address,
+        date_ordered=now,
+        updated_at=now,
+        estimated_delivery_date=now + timedelta(days=DELIVERY_DAYS[request.delivery_method]),
+        total_credits=total,
+        idempotency_key=idempotency_key,
+        request_fingerprint=request.fingerprint() if idempotency_key else None,
+    )
+    order.items = [
+        OrderItem(product_id=pid, quantity=qty, credit_value=by_id[pid].credit_value)
+        for pid, qty in sorted(request.lines.items())
+    ]
+    db.session.add(order)
+    db.session.flush()
+    db.session.refresh(user, ["credits"])
+    apply_delta({TOTAL: 1, "Pending": 1})
+    queue_order_event("created", order)
+    return order
+
+
+def validate_idempotency_key(key: str | None) -> str | None:
+    """``None`` or a stripped key of 1..100 printable characters; raises ``Invalid`` (400)."""
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise Invalid(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", 400)
+    return key
+
+
+def checkout(user: User, request: CheckoutRequest, idempotency_key: str | None):
+    """Place an order at most once per ``Idempotency-Key``; returns ``(order, created)``.
+
+    A repeated key returns the first order (``created`` False). A repeated key with a
+    different request raises ``Invalid`` (422). Two racing requests with one key meet at the
+    unique index: the loser's transaction is rolled back and it returns the winner's order.
+    """
+    if idempotency_key:
+        existing = find_by_idempotency_key(user, idempotency_key)
+        if existing is not None:
+            return _same_request(existing, request), False
+    try:
+        return place_order(user, request, idempotency_key), True
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        existing = idempotency_key and find_by_idempotency_key(user, idempotency_key)
+        if not existing:
+            raise
+        return _same_request(existing, request), False
+
+
+def _same_request(order: Order, request: CheckoutRequest) -> Order:
+    if order.request_fingerprint and order.request_fingerprint != request.fingerprint():
+        raise Invalid("This Idempotency-Key was already used for a different order")
+    return order

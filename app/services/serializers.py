@@ -1,0 +1,67 @@
+"""JSON shapes of the HTTP/SSE contract (DESIGN.md §4)."""
+
+from app.models import Order
+from app.models._time import isoformat
+
+
+def order_summary(order: Order) -> dict:
+    """Feed row: ``{id, order_number, status, username, total_credits, delivery_method,
+    date_ordered, updated_at, cancelled, next_status}`` (dates ISO 8601 UTC strings)."""
+    return {
+        "id": order.id,
+        "order_number": order.order_number,
+        "status": order.status,
+        "username": order.customer.username if order.customer else None,
+        "total_credits": order.total_credits,
+        "delivery_method": order.delivery_method,
+        "date_ordered": isoformat(order.date_ordered),
+        "updated_at": isoformat(order.updated_at),
+        "cancelled": order.cancelled,
+        "next_status": order.next_status,
+    }
+
+
+def order_details(order: Order) -> dict:
+    """The details modal's ``order`` object, exactly the seed contract's keys plus
+    ``quantity`` per item, ``next_status`` and ``updated_at``."""
+    customer = order.customer
+    return {
+        "id": order.id,
+        "order_number": order.order_number,
+        "status": order.status,
+        "customer": {"id": customer.id, "username": customer.username, "email": customer.email},
+        "items": [
+            {
+                "id": item.product_id,
+                "name": item.product.name,
+                "category": item.product.category,
+                "credit_value": item.credit_value,
+                "quantity": item.quantity,
+            }
+            for item in order.items
+        ],
+        "delivery_method": order.delivery_method,
+        "delivery_address": order.delivery_address,
+        "total_credits": order.total_credits,
+        "date_ordered": isoformat(order.date_ordered),
+        "estimated_delivery": isoformat(order.estimated_delivery_date),
+        "actual_delivery": isoformat(order.actual_delivery_date),
+        "cancelled": order.cancelled,
+        "cancellation_reason": order.cancellation_reason,
+        "updated_at": isoformat(order.updated_at),
+        "next_status": order.next_status,
+    }
+
+
+def order_tracking(order: Order) -> dict:
+    """What the owner's tracking stream carries: ``{order_number, status, cancelled,
+    cancellation_reason, estimated_delivery, actual_delivery, updated_at}``."""
+    return {
+        "order_number": order.order_number,
+        "status": order.status,
+        "cancelled": order.cancelled,
+        "cancellation_reason": order.cancellation_reason,
+        "estimated_delivery": isoformat(order.estimated_delivery_date),
+        "actual_delivery": isoformat(order.actual_delivery_date),
+        "updated_at": isoformat(order.updated_at),
+    }

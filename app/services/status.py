@@ -1,0 +1,80 @@
+"""Moving orders forward and cancelling them (status only moves forward)."""
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import ORDER_STATUSES, Order, User
+from app.models._time import utcnow
+from app.models.counts import CANCELLED
+from app.realtime.events import queue_order_event
+from app.services import Conflict, Invalid
+from app.services.counts import apply_delta
+
+MAX_REASON = 300
+
+
+def change_status(order: Order, new_status: str) -> Order:
+    """Move ``order`` one step forward to ``new_status``.
+
+    Raises ``Invalid`` (422) for an unknown status and ``Conflict`` (409) for a cancelled
+    order or any move that is not exactly the next step (backwards, skipping, repeating).
+    """
+    if new_status not in ORDER_STATUSES:
+        raise Invalid(f"Unknown status {new_status!r}; expected one of {list(ORDER_STATUSES)}")
+    if order.cancelled:
+        raise Conflict(f"Order {order.order_number} is cancelled and cannot change status")
+    if new_status != order.next_status:
+        expected = order.next_status or "none (already delivered)"
+        raise Conflict(
+            f"Cannot move {order.order_number} from {order.status} to {new_status}; "
+            f"next allowed: {expected}"
+        )
+    _lock(order)
+    old_status = order.status
+    now = utcnow()
+    order.status = new_status
+    order.updated_at = now
+    if new_status == "Delivered":
+        order.actual_delivery_date = now
+    apply_delta({old_status: -1, new_status: 1})
+    queue_order_event("status", order)
+    return order
+
+
+def cancel_order(order: Order, reason) -> Order:
+    """Cancel a not-yet-delivered order and refund its credits to the customer.
+
+    Raises ``Invalid`` (422) for a missing or overlong reason and ``Conflict`` (409) when the
+    order is already cancelled or delivered.
+    """
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("A cancellation reason is required")
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"The reason is longer than {MAX_REASON} characters")
+    if order.cancelled:
+        raise Conflict(f"Order {order.order_number} is already cancelled")
+    if order.status == "Delivered":
+        raise Conflict(f"Order {order.order_number} was delivered and cannot be cancelled")
+    _lock(order)
+    order.cancelled = True
+    order.cancellation_reason = reason
+    order.updated_at = utcnow()
+    db.session.execute(
+        sa.update(User)
+        .where(User.id == order.user_id)
+        .values(credits=User.credits + order.total_credits)
+    )
+    apply_delta({order.status: -1, CANCELLED: 1})
+    queue_order_event("cancelled", order)
+    return order
+
+
+def _lock(order: Order) -> None:
+    """Re-read the order under a row lock (PostgreSQL) so two admins clicking at once
+    cannot both move it; raises ``Conflict`` (409) if it changed meanwhile."""
+    current = db.session.execute(
+        sa.select(Order.status, Order.cancelled).where(Order.id == order.id).with_for_update()
+    ).one()
+    if (current.status, current.cancelled) != (order.status, order.cancelled):
+        raise Conflict(f"Order {order.order_number} changed meanwhile; reload and try again")

@@ -1,0 +1,93 @@
+"""Configuration classes, read from the environment (DESIGN.md §2).
+
+Every interval is configuration so tests can run the real-time engine in milliseconds.
+Units are in the names: ``*_SECONDS`` are seconds, ``*_MS`` milliseconds.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    """Defaults shared by every environment."""
+
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'orderpulse.db'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    REDIS_CHANNEL = os.environ.get("REDIS_CHANNEL", "orderpulse:orders")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 64 * 1024  # bytes: no legitimate request here is larger
+    WTF_CSRF_TIME_LIMIT = None  # an admin tab stays open all day; the token lives with the session
+
+    # Real-time engine (DESIGN.md §1). Seconds unless the name says otherwise.
+    SSE_HEARTBEAT_SECONDS = _float("SSE_HEARTBEAT_SECONDS", 15)
+    SSE_LIFETIME_SECONDS = _float("SSE_LIFETIME_SECONDS", 600)
+    SSE_LIFETIME_JITTER_SECONDS = _float("SSE_LIFETIME_JITTER_SECONDS", 60)
+    SSE_RETRY_MS = _int("SSE_RETRY_MS", 2000)
+    SSE_EVENT_QUEUE_SIZE = _int("SSE_EVENT_QUEUE_SIZE", 64)
+    HUB_COALESCE_SECONDS = _float("HUB_COALESCE_SECONDS", 0.25)
+    HUB_VERSION_POLL_SECONDS = _float("HUB_VERSION_POLL_SECONDS", 1.0)
+    HUB_HOUSEKEEPING_SECONDS = _float("HUB_HOUSEKEEPING_SECONDS", 1.0)
+    RECENT_UPDATES_SECONDS = _int("RECENT_UPDATES_SECONDS", 30)
+
+    CHECKOUT_MAX_LINES = 50
+    CHECKOUT_MAX_QUANTITY = 99
+    SIGNUP_CREDITS = _int("SIGNUP_CREDITS", 1000)
+
+
+class DevelopmentConfig(Config):
+    """Local demo: SQLite under ``instance/``, debug off unless FLASK_DEBUG says so."""
+
+
+class ProductionConfig(Config):
+    """Refuses to start without ``SECRET_KEY`` and ``DATABASE_URL`` (DESIGN.md §6)."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def validate(cls) -> None:
+        """Raise ``RuntimeError`` naming each missing variable."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"ProductionConfig needs environment variables: {missing}")
+
+
+class TestConfig(Config):
+    """Fast intervals and CSRF off by default; tests that check CSRF turn it back on."""
+
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    REDIS_URL = None
+    SSE_HEARTBEAT_SECONDS = 0.2
+    SSE_LIFETIME_SECONDS = 3.0
+    SSE_LIFETIME_JITTER_SECONDS = 0.0
+    SSE_RETRY_MS = 50
+    HUB_COALESCE_SECONDS = 0.01
+    HUB_VERSION_POLL_SECONDS = 0.05
+    HUB_HOUSEKEEPING_SECONDS = 0.05
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestConfig,
+}
