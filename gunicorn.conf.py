@@ -15,3 +15,20 @@ preload_app = False
 accesslog = os.environ.get("ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def post_worker_init(worker):
+    """When this worker starts shutting down (SIGTERM, HUP reload, max_requests recycle),
+    end its SSE streams with a ``retry:`` hint at once: otherwise open streams would hold the
+    worker for the whole graceful timeout and browsers would reconnect only after it."""
+    import gevent
+
+    def watch():
+        while worker.alive:
+            gevent.sleep(0.5)
+        from app.realtime import close_all_streams
+
+        closed = close_all_streams()
+        worker.log.info("worker %s closing: ended %d stream(s)", worker.pid, closed)
+
+    gevent.spawn(watch)

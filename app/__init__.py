@@ -20,6 +20,11 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config)
     app.config.update(overrides)
+    if os.environ.get("PROXY_FIX") == "1":
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind nginx: trust one proxy hop for the client address, scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 

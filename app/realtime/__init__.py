@@ -1,6 +1,8 @@
 """Real-time engine: one hub per worker process fans one encoded SSE frame out to every
 open stream (DESIGN.md §1). ``init_app`` builds the hub and its publish backend."""
 
+import weakref
+
 from flask import Flask, current_app
 
 from app.realtime.backends import LocalBackend, RedisBackend
@@ -16,6 +18,21 @@ def init_app(app: Flask) -> None:
         RedisBackend(hub, redis_url, app.config["REDIS_CHANNEL"]) if redis_url else LocalBackend(hub)
     )
     app.extensions["realtime"] = hub
+    _HUBS.add(hub)
+
+
+# Every hub in this process, so a worker that is shutting down can end its streams.
+_HUBS: "weakref.WeakSet[Hub]" = weakref.WeakSet()
+
+
+def close_all_streams() -> int:
+    """End every open stream in this process with its ``retry:`` hint (worker shutdown or
+    recycle), so browsers reconnect to a live worker at once instead of waiting for the
+    graceful timeout. Returns how many streams were told to close."""
+    closed = 0
+    for hub in list(_HUBS):
+        closed += hub.close_streams()
+    return closed
 
 
 def get_hub() -> Hub:

@@ -22,6 +22,10 @@ from app.services.serializers import order_summary, order_tracking
 
 log = logging.getLogger(__name__)
 
+# An order's updated_at is set before its commit; a tick may run between the two, so each
+# update frame looks this far back past the previous tick (duplicates are harmless upserts).
+UPDATE_OVERLAP_SECONDS = 2.0
+
 
 class Hub:
     """Fan-out of order changes to open SSE streams in this process.
@@ -45,8 +49,9 @@ class Hub:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._version = -1  # version of the last broadcast snapshot
-        self._initial: tuple[int, str] | None = None  # (version, frame) for new streams
+        self._initial: tuple[int, bytes] | None = None  # (version, frame) for new streams
         self.frames_sent = 0
+        self._last_update: float | None = None  # monotonic time of the last update tick
 
     # -- streams -----------------------------------------------------------------------
     @property
@@ -93,7 +98,7 @@ class Hub:
                 if not watchers:
                     del self._orders[sub.order_id]
 
-    def initial_frame(self) -> str:
+    def initial_frame(self) -> bytes:
         """The snapshot frame for a new stream: cached while the version is unchanged, so a
         reconnect storm costs one primary-key read per stream."""
         version = read_version()
@@ -102,10 +107,19 @@ class Hub:
             return cached[1]
         return self._snapshot_frame("initial")[1]
 
-    def _snapshot_frame(self, kind: str) -> tuple[int, str, list]:
+    def _snapshot_frame(self, kind: str) -> tuple[int, bytes, list]:
+        """``(version, frame, orders)``. An ``initial`` frame lists every order changed in
+        the last ``RECENT_UPDATES_SECONDS``; an ``update`` frame only those changed since the
+        previous tick (plus a small overlap for commits that finish late), so frames stay
+        small however many orders move: clients merge them into what they have."""
         stats = read_stats()
-        seconds = self.config["RECENT_UPDATES_SECONDS"]
-        recent = recent_orders(seconds)
+        window = self.config["RECENT_UPDATES_SECONDS"]
+        now = time.monotonic()
+        if kind == "update" and self._last_update is not None:
+            window = min(window, now - self._last_update + UPDATE_OVERLAP_SECONDS)
+        if kind == "update":
+            self._last_update = now
+        recent = recent_orders(window)
         body = {
             "type": kind,
             **stats,
@@ -152,11 +166,17 @@ class Hub:
         self._stopping = True
         self._dirty.set()
         if close_streams:
-            for sub in self._all_subs():
-                sub.close()
+            self.close_streams()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.backend.stop()
+
+    def close_streams(self) -> int:
+        """Close every open stream now; returns how many."""
+        subs = self._all_subs()
+        for sub in subs:
+            sub.close()
+        return len(subs)
 
     def _all_subs(self) -> list[Subscription]:
         with self._lock:
@@ -219,7 +239,7 @@ class Hub:
             self._broadcast(event_frames, snapshot)
         self._dispatch_tracking(events, recent)
 
-    def _broadcast(self, events: list[str], snapshot: str | None, include_orders=False) -> None:
+    def _broadcast(self, events: list[bytes], snapshot: bytes | None, include_orders=False) -> None:
         with self._lock:
             subs = list(self._admins)
             if include_orders:

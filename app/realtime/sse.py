@@ -1,12 +1,13 @@
 """Server-Sent Events wire format (HTML Living Standard, "Server-sent events", §9.2).
 
-Frames are ``str``; each ends with a blank line. Field values never contain newlines: JSON
+Frames are UTF-8 ``bytes``, encoded once by the hub and written as-is to every stream; each
+ends with a blank line. Field values never contain newlines: JSON
 from ``json.dumps`` escapes them, so one ``data:`` line per frame is enough.
 """
 
 import json
 
-HEARTBEAT = ": heartbeat\n\n"
+HEARTBEAT = b": heartbeat\n\n"
 HEADERS = {
     "Cache-Control": "no-cache",
     # nginx would otherwise buffer the stream and deliver it in lumps.
@@ -14,7 +15,7 @@ HEADERS = {
 }
 
 
-def encode(data, event: str | None = None, id: int | str | None = None) -> str:
+def encode(data, event: str | None = None, id: int | str | None = None) -> bytes:
     """One SSE frame. ``data`` is JSON-encoded unless it is already a ``str``."""
     text = data if isinstance(data, str) else json.dumps(data, separators=(",", ":"))
     lines = []
@@ -23,17 +24,19 @@ def encode(data, event: str | None = None, id: int | str | None = None) -> str:
     if id is not None:
         lines.append(f"id: {id}")
     lines.append(f"data: {text}")
-    return "\n".join(lines) + "\n\n"
+    return ("\n".join(lines) + "\n\n").encode()
 
 
-def retry(milliseconds: int) -> str:
+def retry(milliseconds: int) -> bytes:
     """A ``retry:`` field: the reconnection delay the browser uses next, in milliseconds."""
-    return f"retry: {int(milliseconds)}\n\n"
+    return f"retry: {int(milliseconds)}\n\n".encode()
 
 
-def parse(raw: str) -> list[dict]:
+def parse(raw: str | bytes) -> list[dict]:
     """Parse frames back into ``{event, id, data, retry, comment}`` dicts (for tests and the
     benchmark; browsers use their own parser)."""
+    if isinstance(raw, bytes):
+        raw = raw.decode()
     frames = []
     for block in raw.split("\n\n"):
         if not block.strip():

@@ -15,8 +15,8 @@ class Subscription:
     __slots__ = ("_events", "_snapshot", "_lock", "_wake", "closed", "deadline", "order_id", "last")
 
     def __init__(self, queue_size: int, deadline: float, order_id: int | None = None):
-        self._events: deque[str] = deque(maxlen=queue_size)
-        self._snapshot: str | None = None
+        self._events: deque[bytes] = deque(maxlen=queue_size)
+        self._snapshot: bytes | None = None
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self.closed = False
@@ -24,7 +24,7 @@ class Subscription:
         self.order_id = order_id
         self.last = None  # last state sent on a single-order stream, to skip repeats
 
-    def offer(self, events: list[str] = (), snapshot: str | None = None) -> None:
+    def offer(self, events: list[bytes] = (), snapshot: bytes | None = None) -> None:
         """Queue frames and wake the stream (called by the hub)."""
         with self._lock:
             self._events.extend(events)
@@ -37,8 +37,8 @@ class Subscription:
         self.closed = True
         self._wake.set()
 
-    def take(self, timeout: float | None = None) -> str | None:
-        """Block until frames are queued; return them joined, ``""`` on timeout, ``None``
+    def take(self, timeout: float | None = None) -> bytes | None:
+        """Block until frames are queued; return them joined, ``b""`` on timeout, ``None``
         once closed and drained."""
         self._wake.wait(timeout)
         self._wake.clear()
@@ -49,5 +49,5 @@ class Subscription:
                 parts.append(self._snapshot)
                 self._snapshot = None
         if parts:
-            return "".join(parts)
-        return None if self.closed else ""
+            return b"".join(parts)
+        return None if self.closed else b""

@@ -1,0 +1,84 @@
+"""Prepare a benchmark database: migrate, one admin, one rich customer, a few products, and
+optionally many past orders by fast bulk insert (``--orders``).
+
+Usage: ``DATABASE_URL=... python bench/prepare.py --orders 1000000``
+"""
+
+import argparse
+import random
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa  # noqa: E402
+from flask_migrate import upgrade  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.models import ORDER_STATUSES, Order, Product, User  # noqa: E402
+from app.models._time import utcnow  # noqa: E402
+from app.services import accounts  # noqa: E402
+from app.services.counts import reconcile  # noqa: E402
+
+ADMIN = ("benchadmin", "bench-admin-pass")
+CUSTOMER = ("benchbuyer", "bench-buyer-pass")
+
+
+def bulk_orders(count: int, user_id: int, batch: int = 20_000) -> None:
+    """Insert ``count`` past orders with plain multi-row INSERTs (no items: they only feed
+    the counters), then reconcile ``order_counts`` once."""
+    rng = random.Random(7)
+    now = utcnow()
+    table = Order.__table__
+    for start in range(0, count, batch):
+        rows = []
+        for i in range(start, min(count, start + batch)):
+            when = now - timedelta(days=60) + timedelta(seconds=i * 5184000 / max(count, 1))
+            rows.append(
+                {
+                    "order_number": f"ORD-BULK-{i:08d}",
+                    "status": rng.choice(ORDER_STATUSES),
+                    "user_id": user_id,
+                    "delivery_method": "pickup",
+                    "delivery_address": None,
+                    "date_ordered": when,
+                    "updated_at": when,
+                    "total_credits": 10,
+                    "cancelled": rng.random() < 0.03,
+                }
+            )
+        db.session.execute(sa.insert(table), rows)
+        db.session.commit()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--orders", type=int, default=0, help="bulk past orders to insert")
+    args = parser.parse_args()
+    app = create_app("development")
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+        if db.session.scalar(sa.select(User).where(User.username == ADMIN[0])) is None:
+            accounts.create_user(ADMIN[0], "benchadmin@bench.test", ADMIN[1], role="admin")
+            accounts.create_user(CUSTOMER[0], "buyer@bench.test", CUSTOMER[1], credits=10**12)
+            db.session.add_all(
+                Product(name=f"Bench product {i}", category="Bench", credit_value=5 + i)
+                for i in range(5)
+            )
+            db.session.commit()
+        buyer = db.session.scalar(sa.select(User).where(User.username == CUSTOMER[0]))
+        if args.orders:
+            started = time.perf_counter()
+            bulk_orders(args.orders, buyer.id)
+            reconcile()
+            db.session.commit()
+            print(f"inserted {args.orders} orders in {time.perf_counter() - started:.1f}s")
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Order))
+        print(f"database ready: {total} orders")
+
+
+if __name__ == "__main__":
+    main()
