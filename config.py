@@ -42,6 +42,10 @@ class Config:
     SSE_LIFETIME_JITTER_SECONDS = _float("SSE_LIFETIME_JITTER_SECONDS", 60)
     SSE_RETRY_MS = _int("SSE_RETRY_MS", 2000)
     SSE_EVENT_QUEUE_SIZE = _int("SSE_EVENT_QUEUE_SIZE", 64)
+    # A client that leaves a frame unsent this long is dropped (it reconnects when it can).
+    SSE_WRITE_TIMEOUT_SECONDS = _float("SSE_WRITE_TIMEOUT_SECONDS", 30)
+    # Hub writes frames straight to gunicorn gevent sockets (see realtime/subscription.py).
+    SSE_DIRECT_WRITE = os.environ.get("SSE_DIRECT_WRITE", "1") == "1"
     HUB_COALESCE_SECONDS = _float("HUB_COALESCE_SECONDS", 0.25)
     HUB_VERSION_POLL_SECONDS = _float("HUB_VERSION_POLL_SECONDS", 1.0)
     HUB_HOUSEKEEPING_SECONDS = _float("HUB_HOUSEKEEPING_SECONDS", 1.0)

@@ -26,7 +26,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
         # Behind nginx: trust one proxy hop for the client address, scheme and host.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
     register_extensions(app)
     register_blueprints(app)
@@ -43,8 +46,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (models must be imported before migrate sees them)
-    from app import realtime
+    from app import (
+        models,  # noqa: F401  (models must be imported before migrate sees them)
+        realtime,
+    )
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)

@@ -23,8 +23,9 @@ def register_cli(app: Flask) -> None:
     def create_admin(username: str, email: str | None, password: str) -> None:
         """Create an admin account (exit 1 with the reason if it cannot)."""
         try:
-            accounts.create_user(username, email or f"{username}@orderpulse.local", password,
-                                 role="admin")
+            accounts.create_user(
+                username, email or f"{username}@orderpulse.local", password, role="admin"
+            )
             db.session.commit()
         except ServiceError as exc:
             db.session.rollback()

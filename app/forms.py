@@ -10,6 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -57,13 +58,11 @@ class CartUpdateForm(FlaskForm):
 class CheckoutForm(FlaskForm):
     delivery_method = RadioField(
         "Delivery",
-        choices=[(m, m.capitalize()) for m in DELIVERY_METHODS],
+        choices=[SelectChoice(m, m.capitalize()) for m in DELIVERY_METHODS],
         default="home delivery",
         validators=[DataRequired()],
     )
-    delivery_address = TextAreaField(
-        "Delivery address", validators=[Optional(), Length(max=300)]
-    )
+    delivery_address = TextAreaField("Delivery address", validators=[Optional(), Length(max=300)])
     idempotency_key = HiddenField()
 
 

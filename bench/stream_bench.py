@@ -163,8 +163,16 @@ class Server:
         gunicorn = str(Path(PY).parent / "gunicorn")
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(
-                [gunicorn, "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                [
+                    gunicorn,
+                    "-c",
+                    os.environ.get("BENCH_GUNICORN_CONF", "gunicorn.conf.py"),
+                    "wsgi:app",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -216,7 +224,7 @@ async def open_streams(server: Server, cookie: str, n: int, concurrency: int):
                 streams.append(proto)
                 first = await asyncio.wait_for(proto.first, 60)
                 connect_times.append(first - started)
-            except (OSError, ConnectionError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, ConnectionError) as exc:
                 connect_errors.append(repr(exc))
 
     connect_errors: list[str] = []
@@ -268,6 +276,7 @@ async def run(args) -> dict:
     server.prepare(args.orders)
     server.start()
     result: dict = {"streams": args.streams, "workers": args.workers, "orders_in_db": args.orders}
+
     # unsafe=True: aiohttp otherwise drops cookies set by an IP address such as 127.0.0.1.
     def session() -> aiohttp.ClientSession:
         return aiohttp.ClientSession(
@@ -287,6 +296,9 @@ async def run(args) -> dict:
             )
             if errors:
                 print(f"first connect error: {errors[0]}; server log: {server.log}")
+            async with admin.get(f"{server.base}/metrics") as r:
+                direct = re.search(r"^orderpulse_direct_streams (\S+)", await r.text(), re.M)
+                result["direct_write_streams"] = direct and int(float(direct.group(1)))
             held = sum(1 for s in streams if s.error is None and s.first.done())
             await asyncio.sleep(2)
             rss_after = server.rss()
@@ -301,9 +313,7 @@ async def run(args) -> dict:
             )
             cpu0 = server.cpu_seconds()
             await asyncio.sleep(args.idle_seconds)
-            result["idle_cpu_cores"] = round(
-                (server.cpu_seconds() - cpu0) / args.idle_seconds, 4
-            )
+            result["idle_cpu_cores"] = round((server.cpu_seconds() - cpu0) / args.idle_seconds, 4)
             sent = await place_orders(server, buyer, token, args.k, args.spacing, version)
             await asyncio.sleep(args.settle)
             live = [s for s in streams if s.first.done() and not s.first.exception()]
@@ -311,6 +321,7 @@ async def run(args) -> dict:
             result.update(
                 deliveries=len(latencies),
                 missed=missed,
+                min_ms=round(min(latencies, default=float("nan")), 1),
                 p50_ms=round(percentile(latencies, 50), 1),
                 p90_ms=round(percentile(latencies, 90), 1),
                 p99_ms=round(percentile(latencies, 99), 1),
@@ -343,7 +354,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", default=None, help="JSON output path")
     args = parser.parse_args()
-    result = asyncio.run(run(args))
+    try:  # uvloop keeps the harness's own per-frame cost low, so it measures the server
+        import uvloop
+
+        result = uvloop.run(run(args))
+    except ImportError:
+        result = asyncio.run(run(args))
     result["machine"] = f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
     result["date"] = time.strftime("%Y-%m-%d")
     width = max(map(len, result))

@@ -15,7 +15,9 @@ def init_app(app: Flask) -> None:
     hub = Hub(app)
     redis_url = app.config.get("REDIS_URL")
     hub.backend = (
-        RedisBackend(hub, redis_url, app.config["REDIS_CHANNEL"]) if redis_url else LocalBackend(hub)
+        RedisBackend(hub, redis_url, app.config["REDIS_CHANNEL"])
+        if redis_url
+        else LocalBackend(hub)
     )
     app.extensions["realtime"] = hub
     _HUBS.add(hub)

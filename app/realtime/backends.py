@@ -1,6 +1,7 @@
 """How "orders changed" reaches every hub: in-process for one worker, Redis pub/sub across
 workers and hosts (one subscriber thread per worker, never one per stream)."""
 
+import contextlib
 import json
 import logging
 import random
@@ -80,7 +81,5 @@ class RedisBackend:
                 time.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, 15.0)
             finally:
-                try:
+                with contextlib.suppress(Exception):  # already broken; nothing to report
                     pubsub.close()
-                except Exception:
-                    pass

@@ -51,6 +51,7 @@ class Hub:
         self._version = -1  # version of the last broadcast snapshot
         self._initial: tuple[int, bytes] | None = None  # (version, frame) for new streams
         self.frames_sent = 0
+        self.last_fanout_seconds = 0.0
         self._last_update: float | None = None  # monotonic time of the last update tick
 
     # -- streams -----------------------------------------------------------------------
@@ -58,6 +59,11 @@ class Hub:
     def stream_count(self) -> int:
         """Open streams in this process (admin + single-order)."""
         return len(self._admins) + sum(len(s) for s in self._orders.values())
+
+    @property
+    def direct_count(self) -> int:
+        """Streams in direct-write mode (gunicorn gevent worker)."""
+        return sum(1 for sub in self._all_subs() if sub.sock is not None)
 
     def _deadline(self) -> float:
         jitter = self.config["SSE_LIFETIME_JITTER_SECONDS"]
@@ -71,20 +77,22 @@ class Hub:
         releases its DB session before streaming.
         """
         sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline())
-        sub.offer(snapshot=self.initial_frame())
+        # Register before reading: a tick between the two then lands in this stream's queue
+        # (after the initial frame, see offer_first) instead of being lost.
         with self._lock:
             self._admins.add(sub)
+        sub.offer_first(self.initial_frame())
         self._ensure_running()
         return sub
 
     def subscribe_order(self, order) -> Subscription:
         """Open a single-order stream that starts with the order's tracking state."""
         sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order.id)
-        state = order_tracking(order)
-        sub.last = (state["status"], state["cancelled"])
-        sub.offer(snapshot=sse.encode({"type": "initial", **state}))
         with self._lock:
             self._orders.setdefault(order.id, set()).add(sub)
+        state = order_tracking(order)
+        sub.last = (state["status"], state["cancelled"])
+        sub.offer_first(sse.encode({"type": "initial", **state}))
         self._ensure_running()
         return sub
 
@@ -239,15 +247,22 @@ class Hub:
             self._broadcast(event_frames, snapshot)
         self._dispatch_tracking(events, recent)
 
-    def _broadcast(self, events: list[bytes], snapshot: bytes | None, include_orders=False) -> None:
+    def _broadcast(
+        self, events: list[bytes], snapshot: bytes | None, include_orders=False
+    ) -> None:
         with self._lock:
             subs = list(self._admins)
             if include_orders:
                 for watchers in self._orders.values():
                     subs.extend(watchers)
+        # Framed once for every stream in direct mode (see subscription.py).
+        chunk = sse.chunk(b"".join(events) + (snapshot or b""))
+        started = time.perf_counter()
         for sub in subs:
-            sub.offer(events, snapshot)
+            sub.offer(events, snapshot, chunk)
         self.frames_sent += len(subs)
+        self.last_fanout_seconds = time.perf_counter() - started
+        log.debug("fan-out to %d streams took %.1f ms", len(subs), self.last_fanout_seconds * 1e3)
 
     def _dispatch_tracking(self, events: list[dict], recent) -> None:
         if not self._orders:
@@ -262,12 +277,13 @@ class Hub:
             if not watchers:
                 continue
             frame = sse.encode({"type": "update", **state})
+            chunk = sse.chunk(frame)
             for sub in watchers:
                 if sub.last != (state["status"], state["cancelled"]):
                     sub.last = (state["status"], state["cancelled"])
-                    sub.offer([frame])
+                    sub.offer([frame], None, chunk)
 
     def _expire(self, now: float) -> None:
         for sub in self._all_subs():
-            if sub.deadline <= now and not sub.closed:
+            if (sub.deadline <= now or sub.dead) and not sub.closed:
                 sub.close()

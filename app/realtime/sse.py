@@ -32,6 +32,11 @@ def retry(milliseconds: int) -> bytes:
     return f"retry: {int(milliseconds)}\n\n".encode()
 
 
+def chunk(payload: bytes) -> bytes:
+    """``payload`` framed as one HTTP/1.1 chunk (RFC 9112 §7.1), for direct socket writes."""
+    return b"%X\r\n%s\r\n" % (len(payload), payload)
+
+
 def parse(raw: str | bytes) -> list[dict]:
     """Parse frames back into ``{event, id, data, retry, comment}`` dicts (for tests and the
     benchmark; browsers use their own parser)."""

@@ -1,7 +1,22 @@
-"""One open stream's mailbox: bounded, so a slow client never grows server memory."""
+"""One open stream's mailbox: bounded, so a slow client never grows server memory.
+
+Two ways out to the socket:
+
+- **queued** (any WSGI server, tests): the stream's generator takes frames and the server
+  writes them;
+- **direct** (gunicorn's gevent worker, HTTP/1.1): after the first frame went out through
+  gunicorn (so the status line, headers and chunked encoding are set up), the hub writes
+  each tick's frames, already framed as one HTTP/1.1 chunk and encoded once for every stream,
+  straight to the socket with a non-blocking ``send``. A stream costs one system call per
+  tick instead of a greenlet switch plus gunicorn's write path. If the socket cannot take the
+  whole chunk (a slow client), the rest becomes a backlog that the stream's own greenlet
+  sends while newer frames queue as usual, so nothing is interleaved or lost.
+"""
 
 import threading
 from collections import deque
+
+from app.realtime import sse
 
 
 class Subscription:
@@ -12,7 +27,19 @@ class Subscription:
     an unsent older one. ``order_id`` is set for a customer's single-order stream.
     """
 
-    __slots__ = ("_events", "_snapshot", "_lock", "_wake", "closed", "deadline", "order_id", "last")
+    __slots__ = (
+        "_events",
+        "_snapshot",
+        "_lock",
+        "_wake",
+        "closed",
+        "deadline",
+        "order_id",
+        "last",
+        "sock",
+        "_backlog",
+        "dead",
+    )
 
     def __init__(self, queue_size: int, deadline: float, order_id: int | None = None):
         self._events: deque[bytes] = deque(maxlen=queue_size)
@@ -23,13 +50,41 @@ class Subscription:
         self.deadline = deadline
         self.order_id = order_id
         self.last = None  # last state sent on a single-order stream, to skip repeats
+        self.sock = None  # set in direct mode
+        self._backlog: bytes | None = None  # unsent tail of a direct chunk
+        self.dead = False  # the client went away (a direct write failed)
 
-    def offer(self, events: list[bytes] = (), snapshot: bytes | None = None) -> None:
-        """Queue frames and wake the stream (called by the hub)."""
+    def offer(
+        self, events: list[bytes] = (), snapshot: bytes | None = None, chunk: bytes | None = None
+    ) -> None:
+        """Deliver frames (called by the hub). ``chunk`` is ``events + snapshot`` framed as
+        one HTTP/1.1 chunk, for streams in direct mode."""
+        sock = self.sock
+        if sock is not None and self._backlog is None and chunk is not None:
+            try:
+                sent = sock.send(chunk, 0, 0.0)  # gevent socket: timeout 0 = never block
+            except (BlockingIOError, TimeoutError):
+                sent = 0
+            except OSError:
+                self.dead = True
+                self.sock = None
+                self._wake.set()
+                return
+            if sent == len(chunk):
+                return
+            self._backlog = chunk[sent:]
+            self._wake.set()
+            return
         with self._lock:
             self._events.extend(events)
             if snapshot is not None:
                 self._snapshot = snapshot
+        self._wake.set()
+
+    def offer_first(self, frame: bytes) -> None:
+        """Put the stream's initial frame ahead of anything the hub queued meanwhile."""
+        with self._lock:
+            self._events.appendleft(frame)
         self._wake.set()
 
     def close(self) -> None:
@@ -42,12 +97,43 @@ class Subscription:
         once closed and drained."""
         self._wake.wait(timeout)
         self._wake.clear()
+        parts = self._drain()
+        if parts:
+            return parts
+        return None if self.closed else b""
+
+    def _drain(self) -> bytes:
         with self._lock:
             parts = list(self._events)
             self._events.clear()
             if self._snapshot is not None:
                 parts.append(self._snapshot)
                 self._snapshot = None
-        if parts:
-            return b"".join(parts)
-        return None if self.closed else b""
+        return b"".join(parts)
+
+    def run_direct(self, sock, write_timeout: float) -> None:
+        """Direct mode until closed (gevent only): the hub writes, this greenlet only sends
+        backlogs. Returns when the stream should end; a client that leaves a backlog unsent
+        for ``write_timeout`` seconds, or whose socket errors, is dropped (``dead``)."""
+        import gevent
+
+        queued = self._drain()  # frames that arrived before direct mode began
+        self._backlog = sse.chunk(queued) if queued else None
+        self.sock = sock
+        while True:
+            while self._backlog is not None and not self.dead:
+                try:
+                    with gevent.Timeout(write_timeout):
+                        sock.sendall(self._backlog)
+                except (OSError, gevent.Timeout):
+                    self.dead = True
+                    break
+                queued = self._drain()
+                # Back to direct only once nothing is queued; gevent cannot switch between
+                # this check and the assignment, so no frame slips past the queue.
+                self._backlog = sse.chunk(queued) if queued else None
+            if self.closed or self.dead:
+                break
+            self._wake.wait()
+            self._wake.clear()
+        self.sock = None

@@ -30,8 +30,9 @@ def my_orders():
         .where(Order.user_id == current_user.id)
         .order_by(Order.date_ordered.desc(), Order.id.desc())
     )
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=20,
-                       error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False
+    )
     return render_template("account/orders.html", orders=page)
 
 

@@ -26,7 +26,8 @@ def order_updates():
     out_for_delivery, delivered_count, cancelled_count, version}, recent_orders: [summary],
     timestamp}`` (at most 100 orders, newest change first). 400 for a bad ``minutes``.
     """
-    minutes = request.args.get("minutes", 5, type=int)
+    raw = request.args.get("minutes", "5").strip()
+    minutes = int(raw) if raw.isdigit() else None
     if minutes is None or not 1 <= minutes <= MAX_MINUTES:
         return json_error(f"minutes must be an integer from 1 to {MAX_MINUTES}", 400)
     orders = recent_orders(minutes * 60, limit=100)

@@ -15,7 +15,10 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 def _safe_next(default: str) -> str:
     target = request.args.get("next") or ""
-    # Only same-site relative paths: an open redirect would make phishing easy.
+    # Only same-site relative paths: an open redirect would make phishing easy. Browsers
+    # read "/\\host" as "//host", and drop control characters, so refuse both.
+    if "\\" in target or any(ord(c) < 32 for c in target):
+        return default
     parts = urlsplit(target)
     if target.startswith("/") and not target.startswith("//") and not parts.netloc:
         return target
@@ -29,8 +32,9 @@ def login():
         return redirect(url_for("shop.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(sa.select(accounts.User).where(
-            accounts.User.username == form.username.data.strip()))
+        user = db.session.scalar(
+            sa.select(accounts.User).where(accounts.User.username == form.username.data.strip())
+        )
         if user is None or not user.check_password(form.password.data):
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html", form=form), 200
@@ -47,7 +51,9 @@ def register():
     if form.validate_on_submit():
         try:
             user = accounts.create_user(
-                form.username.data, form.email.data, form.password.data,
+                form.username.data,
+                form.email.data,
+                form.password.data,
                 credits=current_app.config["SIGNUP_CREDITS"],
             )
             db.session.commit()

@@ -36,7 +36,10 @@ def metrics():
     Gauge("orderpulse_open_streams", "Open SSE streams in this worker", registry=registry).set(
         hub.stream_count
     )
-    Gauge("orderpulse_frames_sent", "Frames offered to streams since start", registry=registry).set(
-        hub.frames_sent
-    )
+    Gauge(
+        "orderpulse_frames_sent", "Frames offered to streams since start", registry=registry
+    ).set(hub.frames_sent)
+    Gauge(
+        "orderpulse_direct_streams", "Streams the hub writes to directly", registry=registry
+    ).set(hub.direct_count)
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

@@ -23,8 +23,12 @@ def index():
     page = request.args.get("page", 1, type=int)
     products = catalog.browse(category, q, page)
     return render_template(
-        "shop/index.html", products=products, categories=catalog.categories(),
-        category=category, q=q, form=AddToCartForm(),
+        "shop/index.html",
+        products=products,
+        categories=catalog.categories(),
+        category=category,
+        q=q,
+        form=AddToCartForm(),
     )
 
 
@@ -49,8 +53,11 @@ def view_cart():
     form = CartUpdateForm()
     if request.method == "POST":
         if form.validate_on_submit() and form.product_id.data.isdigit():
-            cart.set_quantity(int(form.product_id.data), form.quantity.data)
-            flash("Cart updated.", "success")
+            try:
+                cart.set_quantity(int(form.product_id.data), form.quantity.data)
+                flash("Cart updated.", "success")
+            except ServiceError as exc:
+                flash(exc.message, "error")
         else:
             flash("Quantities go from 0 (remove) to 99.", "error")
         return redirect(url_for("shop.view_cart"))

@@ -2,7 +2,7 @@
 returns a generator that touches only the hub (DESIGN.md §1: no connection while streaming;
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from app.extensions import db
 from app.realtime import get_hub, sse
@@ -12,28 +12,47 @@ from app.security import admin_required, customer_required
 bp = Blueprint("stream", __name__)
 
 
+def _direct_socket():
+    """The client socket when the hub may write to it directly: gunicorn's gevent worker,
+    an HTTP/1.1 GET (so gunicorn uses chunked encoding), and the feature on."""
+    sock = request.environ.get("gunicorn.socket")
+    if (
+        sock is None
+        or not current_app.config["SSE_DIRECT_WRITE"]
+        or request.environ.get("SERVER_PROTOCOL") != "HTTP/1.1"
+        or request.method != "GET"
+        or not type(sock).__module__.startswith("gevent")
+    ):
+        return None
+    return sock
+
+
 def _respond(hub, sub) -> Response:
-    retry_ms = current_app.config["SSE_RETRY_MS"]
+    config = current_app.config
+    direct = _direct_socket()
     db.session.remove()
     return Response(
-        _frames(hub, sub, retry_ms),
+        _frames(hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"]),
         mimetype="text/event-stream",
         headers=sse.HEADERS,
         direct_passthrough=True,
     )
 
 
-def _frames(hub, sub, retry_ms: int):
-    """``retry:`` first, then whatever the hub queues, until the lifetime ends (the hub
-    closes the subscription) or the client goes away (the server closes the generator)."""
+def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
+    """``retry:`` and the snapshot first, then whatever the hub queues, until the lifetime
+    ends (the hub closes the subscription) or the client goes away."""
     try:
-        yield sse.retry(retry_ms)
-        while True:
-            chunk = sub.take()
-            if chunk is None:
-                break
-            if chunk:
-                yield chunk
+        yield sse.retry(retry_ms) + (sub.take(0) or b"")
+        if direct_sock is not None:
+            # gunicorn has written headers and the first chunk: the hub takes over.
+            sub.run_direct(direct_sock, write_timeout)
+            if sub.dead:
+                return
+        else:
+            while (chunk := sub.take()) is not None:
+                if chunk:
+                    yield chunk
         yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
     finally:
         hub.unsubscribe(sub)

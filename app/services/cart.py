@@ -33,8 +33,11 @@ def add(product_id: int, quantity: int) -> Product:
 
 
 def set_quantity(product_id: int, quantity: int) -> None:
-    """Set a line's quantity; 0 removes it."""
+    """Set a line's quantity; 0 removes it. Raises ``NotFound`` (404) for a product that is
+    not in the cart (adding goes through ``add`` and its catalogue check)."""
     cart = _cart()
+    if str(product_id) not in cart:
+        raise NotFound("That product is not in your cart")
     if quantity <= 0:
         cart.pop(str(product_id), None)
     else:

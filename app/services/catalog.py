@@ -23,6 +23,8 @@ def browse(category: str | None, q: str | None, page: int, per_page: int = 24):
         query = query.where(Product.category == category)
     if q:
         pattern = f"%{q.strip()[:100]}%"
-        query = query.where(sa.or_(Product.name.ilike(pattern), Product.description.ilike(pattern)))
+        query = query.where(
+            sa.or_(Product.name.ilike(pattern), Product.description.ilike(pattern))
+        )
     query = query.order_by(Product.category, Product.name)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)

@@ -67,7 +67,7 @@ def read_stats() -> dict:
     Returns ``{total_orders, pending_count, shipped_count, out_for_delivery, delivered_count,
     cancelled_count, version}``, all ``int``.
     """
-    stats = {key: 0 for key in STAT_KEYS.values()}
+    stats = dict.fromkeys(STAT_KEYS.values(), 0)
     stats["version"] = 0
     for name, count, version in db.session.execute(
         sa.select(OrderCount.name, OrderCount.count, OrderCount.version)
@@ -86,7 +86,7 @@ def read_version() -> int:
 
 def true_counts() -> dict[str, int]:
     """Recompute every counter from ``orders`` (full scan; for reconcile only)."""
-    truth = {name: 0 for name in ROW_NAMES}
+    truth = dict.fromkeys(ROW_NAMES, 0)
     rows = db.session.execute(
         sa.select(Order.status, Order.cancelled, sa.func.count()).group_by(
             Order.status, Order.cancelled

@@ -17,6 +17,7 @@ from app.services import Invalid, NotFound
 from app.services.counts import _insert, apply_delta
 
 MAX_ADDRESS = 300
+MAX_ID = 2**31 - 1  # beyond any stored id, and beyond what every driver binds as an integer
 MAX_IDEMPOTENCY_KEY = 100
 DELIVERY_DAYS = {"home delivery": 3, "pickup": 1}
 
@@ -59,6 +60,8 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
         if not isinstance(item, dict):
             raise Invalid("Each item must be an object with product_id and quantity")
         product_id = _as_int(item.get("product_id"), "product_id")
+        if not 1 <= product_id <= MAX_ID:
+            raise NotFound(f"Unknown product: {product_id}")
         quantity = _as_int(item.get("quantity"), "quantity")
         lines[product_id] = lines.get(product_id, 0) + quantity
     limit = config["CHECKOUT_MAX_QUANTITY"]
@@ -159,7 +162,9 @@ def validate_idempotency_key(key: str | None) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise Invalid(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", 400)
+        raise Invalid(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} printable characters", 400
+        )
     return key
 
 

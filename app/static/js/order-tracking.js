@@ -1,0 +1,189 @@
+/* Customer order tracking: follows /orders/<number>/stream and moves the timeline live.
+ *
+ * Frames: data: {type: "initial"|"update", order_number, status, cancelled,
+ * cancellation_reason, estimated_delivery, actual_delivery, updated_at}.
+ * EventSource reconnects by itself after a dropped connection; when the browser gives up
+ * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff. Delivered or cancelled
+ * orders cannot change any more, so the stream is closed then.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("order-tracking");
+  if (!root || !window.OrderPulse) return;
+  var OP = window.OrderPulse;
+  var STEPS = ["Pending", "Shipped", "Out for Delivery", "Delivered"];
+
+  var indicator = root.querySelector("[data-live-indicator]");
+  var indicatorText = indicator && indicator.querySelector("[data-live-text]");
+  var badgeSlot = root.querySelector("[data-status-badge]");
+  var banner = root.querySelector("[data-cancelled-banner]");
+  var reasonEl = root.querySelector("[data-cancel-reason]");
+  var timelineCard = root.querySelector("[data-timeline-card]");
+  var statusText = root.querySelector("[data-status-text]");
+  var estimatedEl = root.querySelector("[data-estimated]");
+  var actualEl = root.querySelector("[data-actual]");
+
+  var es = null;
+  var backoff = 1000;
+  var retryTimer = null;
+  var finished = false;
+  var current = {
+    status: root.dataset.status,
+    cancelled: root.dataset.cancelled === "true",
+  };
+
+  var TEXT = {
+    connecting: "Connecting…",
+    live: "Live",
+    reconnecting: "Reconnecting…",
+    final: "Final status",
+  };
+
+  function setIndicator(kind) {
+    if (!indicator) return;
+    indicator.setAttribute("data-state", kind);
+    if (indicatorText) indicatorText.textContent = TEXT[kind] || kind;
+  }
+
+  function slug(text) {
+    return String(text || "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  }
+
+  function setTime(container, iso, fallback) {
+    if (!container) return;
+    while (container.firstChild) container.removeChild(container.firstChild);
+    if (!iso) {
+      container.textContent = fallback;
+      return;
+    }
+    var t = document.createElement("time");
+    t.className = "js-local-time";
+    t.setAttribute("datetime", iso);
+    t.textContent = OP.formatLocal(iso);
+    t.title = String(iso).replace("T", " ").replace("Z", " UTC");
+    container.appendChild(t);
+  }
+
+  function render(data) {
+    var status = STEPS.indexOf(data.status) >= 0 ? data.status : current.status;
+    var cancelled = !!data.cancelled;
+    var changed = status !== current.status || cancelled !== current.cancelled;
+    var index = STEPS.indexOf(status);
+
+    var steps = root.querySelectorAll("[data-step]");
+    for (var i = 0; i < steps.length; i++) {
+      var li = steps[i];
+      var pos = STEPS.indexOf(li.getAttribute("data-step"));
+      li.classList.toggle("is-done", pos < index);
+      li.classList.toggle("is-current", pos === index);
+      li.classList.toggle("is-todo", pos > index);
+      if (pos === index) li.setAttribute("aria-current", "step");
+      else li.removeAttribute("aria-current");
+      var sr = li.querySelector(".timeline-sr");
+      if (sr) sr.textContent = pos < index ? "(done)" : pos === index ? "(current)" : "";
+      if (changed && pos === index) {
+        li.classList.remove("flash-highlight");
+        void li.offsetWidth;
+        li.classList.add("flash-highlight");
+      }
+    }
+
+    if (badgeSlot) {
+      while (badgeSlot.firstChild) badgeSlot.removeChild(badgeSlot.firstChild);
+      var badge = document.createElement("span");
+      badge.className = "badge " + (cancelled ? "badge-cancelled" : "badge-" + slug(status));
+      badge.textContent = cancelled ? "Cancelled" : status;
+      badgeSlot.appendChild(badge);
+    }
+
+    if (banner) banner.hidden = !cancelled;
+    if (reasonEl) {
+      reasonEl.textContent = cancelled && data.cancellation_reason ?
+        "Reason: " + data.cancellation_reason : "";
+    }
+    if (timelineCard) timelineCard.classList.toggle("is-cancelled", cancelled);
+
+    if (statusText) {
+      statusText.textContent = cancelled ? "Cancelled while " + status.toLowerCase() + "." :
+        status === "Delivered" ? "Delivered. Enjoy!" : "Current status: " + status + ".";
+    }
+    if ("estimated_delivery" in data) setTime(estimatedEl, data.estimated_delivery, "—");
+    if ("actual_delivery" in data) setTime(actualEl, data.actual_delivery, "Not yet");
+
+    if (changed && data.type === "update") {
+      OP.toast(cancelled ? "Your order was cancelled." : "Your order is now " + status + ".", {
+        type: cancelled ? "error" : "success",
+        title: data.order_number || root.dataset.orderNumber,
+      });
+    }
+    current.status = status;
+    current.cancelled = cancelled;
+
+    if (cancelled || status === "Delivered") {
+      finished = true;
+      close();
+      setIndicator("final");
+    }
+  }
+
+  function close() {
+    if (es) {
+      es.close();
+      es = null;
+    }
+    clearTimeout(retryTimer);
+    retryTimer = null;
+  }
+
+  function connect() {
+    retryTimer = null;
+    if (finished || es || !window.EventSource) return;
+    var source = new EventSource(root.dataset.streamUrl, { withCredentials: true });
+    es = source;
+    source.addEventListener("open", function () {
+      backoff = 1000;
+      setIndicator("live");
+    });
+    source.addEventListener("message", function (ev) {
+      var data;
+      try { data = JSON.parse(ev.data); } catch (e) { return; }
+      render(data);
+    });
+    source.addEventListener("error", function () {
+      if (es !== source || finished) return;
+      setIndicator("reconnecting");
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave up (an HTTP error): retry ourselves with backoff and jitter.
+        es = null;
+        var delay = backoff + Math.random() * Math.min(1000, backoff / 2);
+        backoff = Math.min(backoff * 2, 30000);
+        retryTimer = setTimeout(connect, delay);
+      }
+    });
+  }
+
+  document.addEventListener("visibilitychange", function () {
+    if (!document.hidden && !es && !finished) {
+      clearTimeout(retryTimer);
+      backoff = 1000;
+      connect();
+    }
+  });
+  window.addEventListener("pagehide", close);
+  window.addEventListener("pageshow", function (ev) {
+    if (ev.persisted && !finished) connect();
+  });
+
+  if (current.cancelled || current.status === "Delivered") {
+    finished = true;
+    setIndicator("final");
+    return;
+  }
+  if (!window.EventSource) {
+    setIndicator("reconnecting");
+    return;
+  }
+  setIndicator("connecting");
+  connect();
+})();

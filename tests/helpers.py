@@ -1,0 +1,190 @@
+"""Helpers shared by the test modules: login, DB state snapshots, JSON errors, SSE reading."""
+
+import json
+import re
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Order, OrderItem, User
+from app.realtime import sse
+from app.services.counts import read_stats, true_counts
+
+STAT_KEYS = {
+    "total_orders",
+    "pending_count",
+    "shipped_count",
+    "out_for_delivery",
+    "delivered_count",
+    "cancelled_count",
+    "version",
+}
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def login(client, username: str, password: str, **form):
+    """Log in through the HTML form and check the redirect that means success."""
+    response = client.post(
+        "/auth/login", data={"username": username, "password": password, **form}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def logged_in_client(app, username: str, password: str = "password123"):
+    """A new test client of ``app``, logged in as ``username``."""
+    client = app.test_client()
+    login(client, username, password)
+    return client
+
+
+def db_state(app, *user_ids: int) -> dict:
+    """Everything a rejected request must leave alone: row counts, stats (with version),
+    the given users' balances."""
+    with app.app_context():
+        state = {
+            "orders": db.session.scalar(sa.select(sa.func.count(Order.id))),
+            "items": db.session.scalar(sa.select(sa.func.count(OrderItem.id))),
+            "stats": read_stats(),
+            "credits": {uid: db.session.get(User, uid).credits for uid in user_ids},
+        }
+        db.session.remove()
+    return state
+
+
+def counts_consistent(app) -> bool:
+    """``order_counts`` equals what a full scan of ``orders`` says."""
+    from app.models import OrderCount
+
+    with app.app_context():
+        stored = dict(db.session.execute(sa.select(OrderCount.name, OrderCount.count)).all())
+        truth = true_counts()
+        db.session.remove()
+    return stored == truth
+
+
+def assert_json_error(response, status: int, contains: str = "") -> dict:
+    """The error contract: ``{"success": false, "error": str}`` with ``status``."""
+    assert response.status_code == status, response.get_data(as_text=True)[:500]
+    assert response.is_json, response.headers.get("Content-Type")
+    body = response.get_json()
+    assert body["success"] is False
+    assert isinstance(body["error"], str) and body["error"]
+    assert contains.lower() in body["error"].lower()
+    return body
+
+
+def csrf_token(client) -> str:
+    """The token from the ``<meta name="csrf-token">`` of a rendered page (the shop, or the
+    HTML 404 page, which extends the same base template)."""
+    for path in ("/", "/no-such-page-for-csrf"):
+        match = CSRF_META.search(client.get(path).get_data(as_text=True))
+        if match:
+            return match.group(1)
+    raise AssertionError("no page rendered a csrf-token meta tag")
+
+
+def data(frame: dict):
+    """The JSON body of an SSE frame."""
+    return json.loads(frame["data"])
+
+
+def message(kind: str):
+    """Predicate: a default ``message`` frame whose body has ``type == kind``."""
+    return lambda f: f["event"] == "message" and f["data"] and data(f).get("type") == kind
+
+
+def order_event(kind: str):
+    """Predicate: an ``event: order`` frame with ``kind``."""
+    return lambda f: f["event"] == "order" and data(f)["kind"] == kind
+
+
+def is_heartbeat(frame: dict) -> bool:
+    return frame.get("comment") == "heartbeat"
+
+
+class SSEStream:
+    """Reads frames from a streaming test response with deadlines.
+
+    The blocking ``next()`` on the response iterator runs in a worker thread, so a stream
+    that never sends fails the test with the frames seen so far instead of hanging it.
+    """
+
+    def __init__(self, response):
+        self.response = response
+        self.headers = response.headers
+        self._it = iter(response.response)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending = None
+        self._buffer = ""
+        self._frames: deque[dict] = deque()
+        self.seen: list[dict] = []
+        self.chunks: list = []
+        self.ended = False
+
+    def _pull(self, timeout: float) -> bool:
+        if self._pending is None:
+            self._pending = self._pool.submit(next, self._it, None)
+        try:
+            chunk = self._pending.result(timeout=max(timeout, 0.0))
+        except FutureTimeout:
+            return False
+        self._pending = None
+        if chunk is None:
+            self.ended = True
+            return True
+        self.chunks.append(chunk)
+        self._buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        complete, sep, rest = self._buffer.rpartition("\n\n")
+        if sep:
+            self._buffer = rest
+            self._frames.extend(sse.parse(complete + sep))
+        return True
+
+    def next_frame(self, timeout: float = 1.0) -> dict:
+        """The next frame within ``timeout`` seconds (AssertionError otherwise)."""
+        deadline = time.monotonic() + timeout
+        while not self._frames:
+            if self.ended:
+                raise AssertionError(f"stream ended; last frames: {self.seen[-8:]}")
+            if not self._pull(deadline - time.monotonic()):
+                raise AssertionError(f"no frame within {timeout}s; last frames: {self.seen[-8:]}")
+        frame = self._frames.popleft()
+        self.seen.append(frame)
+        return frame
+
+    def wait_for(self, predicate, timeout: float = 1.0) -> dict:
+        """Skip frames until one matches ``predicate``; fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.next_frame(max(0.0, deadline - time.monotonic()))
+            if predicate(frame):
+                return frame
+
+    def read_to_end(self, timeout: float) -> list[dict]:
+        """All frames until the server ends the stream (fails if it is still open)."""
+        deadline = time.monotonic() + timeout
+        frames = []
+        while True:
+            try:
+                frames.append(self.next_frame(max(0.0, deadline - time.monotonic())))
+            except AssertionError:
+                if self.ended:
+                    return frames
+                raise
+
+    def close(self) -> None:
+        """Close the response (unsubscribes); waits briefly for a read in flight."""
+        if self._pending is not None:
+            try:
+                self._pending.result(timeout=2)
+                self._pending = None
+            except Exception:  # still blocked: the app fixture's hub.stop() will end it
+                pass
+        if self._pending is None:
+            self.response.close()
+        self._pool.shutdown(wait=False)
