@@ -41,6 +41,8 @@ class Config:
     SSE_LIFETIME_SECONDS = _float("SSE_LIFETIME_SECONDS", 600)
     SSE_LIFETIME_JITTER_SECONDS = _float("SSE_LIFETIME_JITTER_SECONDS", 60)
     SSE_RETRY_MS = _int("SSE_RETRY_MS", 2000)
+    # One browser shares one stream between its tabs; this only stops runaway clients.
+    SSE_MAX_STREAMS_PER_USER = _int("SSE_MAX_STREAMS_PER_USER", 10)
     SSE_EVENT_QUEUE_SIZE = _int("SSE_EVENT_QUEUE_SIZE", 64)
     # A client that leaves a frame unsent this long is dropped (it reconnects when it can).
     SSE_WRITE_TIMEOUT_SECONDS = _float("SSE_WRITE_TIMEOUT_SECONDS", 30)

@@ -284,3 +284,27 @@ def test_order_stream_is_private(customer_client, other_client, client, shop):
     response = client.get(url)
     assert_json_error(response, 401)
     assert "Location" not in response.headers
+
+
+def test_streams_per_user_are_capped_and_released(make_app, open_stream):
+    app = make_app(SSE_MAX_STREAMS_PER_USER=2)
+    seed_shop(app)
+    admin = logged_in_client(app, "boss")
+    first = open_stream(admin, ADMIN_STREAM)
+    open_stream(admin, ADMIN_STREAM)
+    refused = admin.get(ADMIN_STREAM)
+    assert_json_error(refused, 429)
+    assert "limit 2" in refused.get_json()["error"]
+    hub = app.extensions["realtime"]
+    assert hub.stream_count == 2
+    first.close()  # closing a stream gives its slot back
+    assert hub.stream_count == 1
+    assert open_stream(admin, ADMIN_STREAM).response.status_code == 200
+
+
+def test_a_stream_closed_before_it_ever_ran_is_forgotten(app, admin_client):
+    hub = app.extensions["realtime"]
+    response = admin_client.get(ADMIN_STREAM, buffered=False)
+    assert hub.stream_count == 1
+    response.close()  # the server drops a client that left at once: no frame was read
+    assert hub.stream_count == 0

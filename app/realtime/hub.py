@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models._time import isoformat, utcnow
 from app.realtime import sse
 from app.realtime.subscription import Subscription
+from app.services import ServiceError
 from app.services.counts import read_stats, read_version
 from app.services.feed import recent_orders
 from app.services.serializers import order_summary, order_tracking
@@ -25,6 +26,12 @@ log = logging.getLogger(__name__)
 # An order's updated_at is set before its commit; a tick may run between the two, so each
 # update frame looks this far back past the previous tick (duplicates are harmless upserts).
 UPDATE_OVERLAP_SECONDS = 2.0
+
+
+class TooManyStreams(ServiceError):
+    """The user has too many open streams in this worker (HTTP 429)."""
+
+    status_code = 429
 
 
 class Hub:
@@ -44,6 +51,7 @@ class Hub:
         self._lock = threading.Lock()
         self._admins: set[Subscription] = set()
         self._orders: dict[int, set[Subscription]] = {}
+        self._per_user: dict[int, int] = {}  # open streams per user id
         self._pending: list[dict] = []
         self._dirty = threading.Event()
         self._thread: threading.Thread | None = None
@@ -70,13 +78,32 @@ class Hub:
         lifetime = self.config["SSE_LIFETIME_SECONDS"] + random.uniform(-jitter, jitter)
         return time.monotonic() + max(lifetime, 0.05)
 
-    def subscribe_admin(self) -> Subscription:
+    def _new_subscription(self, user_id: int | None, order_id: int | None = None):
+        """A registered-to-nobody subscription, after the per-user cap check.
+
+        Raises ``TooManyStreams`` (429) when ``user_id`` already has
+        ``SSE_MAX_STREAMS_PER_USER`` open streams in this worker.
+        """
+        limit = self.config["SSE_MAX_STREAMS_PER_USER"]
+        with self._lock:
+            if user_id is not None and self._per_user.get(user_id, 0) >= limit:
+                raise TooManyStreams(
+                    f"Too many open live streams for this account (limit {limit}); "
+                    "close another tab or share one stream between tabs"
+                )
+            if user_id is not None:
+                self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
+        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order_id)
+        sub.user_id = user_id
+        return sub
+
+    def subscribe_admin(self, user_id: int | None = None) -> Subscription:
         """Open an admin stream; its first frame is the full snapshot (``type: initial``).
 
         Must be called inside a request (it reads the counts once, O(1)); the caller then
-        releases its DB session before streaming.
+        releases its DB session before streaming. Raises ``TooManyStreams`` (429).
         """
-        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline())
+        sub = self._new_subscription(user_id)
         # Register before reading: a tick between the two then lands in this stream's queue
         # (after the initial frame, see offer_first) instead of being lost.
         with self._lock:
@@ -85,9 +112,10 @@ class Hub:
         self._ensure_running()
         return sub
 
-    def subscribe_order(self, order) -> Subscription:
-        """Open a single-order stream that starts with the order's tracking state."""
-        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order.id)
+    def subscribe_order(self, order, user_id: int | None = None) -> Subscription:
+        """Open a single-order stream that starts with the order's tracking state.
+        Raises ``TooManyStreams`` (429)."""
+        sub = self._new_subscription(user_id, order.id)
         with self._lock:
             self._orders.setdefault(order.id, set()).add(sub)
         state = order_tracking(order)
@@ -99,6 +127,13 @@ class Hub:
     def unsubscribe(self, sub: Subscription) -> None:
         """Forget a stream (its generator closed)."""
         with self._lock:
+            if sub.user_id is not None and not sub.released:
+                sub.released = True
+                left = self._per_user.get(sub.user_id, 1) - 1
+                if left > 0:
+                    self._per_user[sub.user_id] = left
+                else:
+                    self._per_user.pop(sub.user_id, None)
             self._admins.discard(sub)
             watchers = self._orders.get(sub.order_id)
             if watchers is not None:

@@ -39,6 +39,8 @@ class Subscription:
         "sock",
         "_backlog",
         "dead",
+        "user_id",
+        "released",
     )
 
     def __init__(self, queue_size: int, deadline: float, order_id: int | None = None):
@@ -53,6 +55,8 @@ class Subscription:
         self.sock = None  # set in direct mode
         self._backlog: bytes | None = None  # unsent tail of a direct chunk
         self.dead = False  # the client went away (a direct write failed)
+        self.user_id: int | None = None  # for the per-user stream cap
+        self.released = False  # the per-user count was given back
 
     def offer(
         self, events: list[bytes] = (), snapshot: bytes | None = None, chunk: bytes | None = None

@@ -3,6 +3,7 @@ returns a generator that touches only the hub (DESIGN.md §1: no connection whil
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
 from flask import Blueprint, Response, current_app, request
+from flask_login import current_user
 
 from app.extensions import db
 from app.realtime import get_hub, sse
@@ -32,11 +33,28 @@ def _respond(hub, sub) -> Response:
     direct = _direct_socket()
     db.session.remove()
     return Response(
-        _frames(hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"]),
+        _Body(hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"]),
         mimetype="text/event-stream",
         headers=sse.HEADERS,
         direct_passthrough=True,
     )
+
+
+class _Body:
+    """The response iterable. Its ``close`` unsubscribes even when the server closes the
+    response before the generator ever ran (a client gone at once), when a generator's own
+    ``finally`` would not run."""
+
+    def __init__(self, hub, sub, *args):
+        self.hub, self.sub = hub, sub
+        self._frames = _frames(hub, sub, *args)
+
+    def __iter__(self):
+        return self._frames
+
+    def close(self) -> None:
+        self._frames.close()
+        self.hub.unsubscribe(self.sub)
 
 
 def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
@@ -67,10 +85,10 @@ def admin_stream():
     recent_updates, timestamp, version}``); then ``type: "update"`` snapshots and
     ``event: order`` ``{kind, order}`` frames as commits happen; ``: heartbeat`` every
     ``SSE_HEARTBEAT_SECONDS``; ends after ``SSE_LIFETIME_SECONDS`` ± jitter.
-    401 JSON logged out, 403 JSON for customers.
+    401 JSON logged out, 403 JSON for customers, 429 JSON past ``SSE_MAX_STREAMS_PER_USER``.
     """
     hub = get_hub()
-    return _respond(hub, hub.subscribe_admin())
+    return _respond(hub, hub.subscribe_admin(current_user.id))
 
 
 @bp.get("/orders/<order_number>/stream")
@@ -81,4 +99,4 @@ def order_stream(order_number: str):
     401 JSON logged out, 404 JSON for an unknown or someone else's order."""
     order = own_order_or_404(order_number)
     hub = get_hub()
-    return _respond(hub, hub.subscribe_order(order))
+    return _respond(hub, hub.subscribe_order(order, current_user.id))
