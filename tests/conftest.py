@@ -1,6 +1,8 @@
 """Fixtures in the style of flaskr's conftest: ``app``, ``client``, ``runner``, logged-in
 clients and a small shop. Every app gets its own SQLite file under ``tmp_path``."""
 
+import os
+
 import pytest
 from werkzeug.security import generate_password_hash
 
@@ -10,6 +12,7 @@ from app.models import user as user_model
 from app.services import counts
 from tests.factories import seed_shop
 from tests.helpers import SSEStream, logged_in_client
+from tests.services_required import create_postgres_database, drop_postgres_database
 
 
 @pytest.fixture(autouse=True)
@@ -22,16 +25,28 @@ def fast_password_hashing(monkeypatch):
     )
 
 
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request):
+    """Every test runs on SQLite and on the real PostgreSQL server (a database of its own,
+    made for this run and dropped after it). Yields ``None`` for SQLite, else the URL."""
+    if request.param == "sqlite":
+        yield None
+        return
+    name = f"orderpulse_test_{os.getpid()}"
+    yield create_postgres_database(name)
+    drop_postgres_database(name)
+
+
 @pytest.fixture
-def make_app(tmp_path):
-    """``make_app(db_file="test.db", **config)``: a testing app on ``tmp_path/db_file`` with
-    the schema and counter rows in place. Two apps on one file act like two processes."""
+def make_app(tmp_path, database):
+    """``make_app(db_file="test.db", **config)``: a testing app with the schema and counter
+    rows in place: on ``tmp_path/db_file`` for SQLite, or on this run's PostgreSQL database.
+    Two apps made in one test share their database, like two processes."""
     apps = []
 
     def factory(db_file: str = "test.db", **overrides):
-        app = create_app(
-            "testing", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / db_file}", **overrides
-        )
+        uri = database or f"sqlite:///{tmp_path / db_file}"
+        app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, **overrides)
         with app.app_context():
             db.create_all()
             counts.ensure_rows()

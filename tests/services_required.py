@@ -29,3 +29,36 @@ def redis_url() -> str:
         ok, detail = False, f"{REDIS_URL}: {exc}"
     require("Redis", ok, detail)
     return REDIS_URL
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_admin_conninfo() -> str:
+    # psycopg wants a libpq URL without SQLAlchemy's "+psycopg" driver suffix.
+    return POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def create_postgres_database(name: str) -> str:
+    """Create database ``name`` on the test server (dropping a leftover one); returns its
+    SQLAlchemy URL. Skips (or fails under REQUIRE_SERVICES=1) when the server is absent."""
+    import psycopg
+
+    try:
+        with psycopg.connect(_postgres_admin_conninfo(), autocommit=True, connect_timeout=2) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        require("PostgreSQL", False, f"{POSTGRES_ADMIN_URL}: {exc}")
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+def drop_postgres_database(name: str) -> None:
+    """Drop database ``name`` (closing any connection still open to it)."""
+    import psycopg
+
+    with psycopg.connect(_postgres_admin_conninfo(), autocommit=True, connect_timeout=2) as c:
+        c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -180,7 +180,7 @@ def test_commit_from_another_process_reaches_the_stream(
     assert other.extensions["realtime"].stream_count == 0
 
 
-def test_stream_holds_no_db_connection(make_app, open_stream, shop):
+def test_stream_holds_no_db_connection(make_app, open_stream):
     # A slow version poll keeps the hub thread off the pool while we look at it.
     app = make_app("quiet.db", HUB_VERSION_POLL_SECONDS=60)
     seed_shop(app)
