@@ -53,6 +53,32 @@ class Config:
     HUB_HOUSEKEEPING_SECONDS = _float("HUB_HOUSEKEEPING_SECONDS", 1.0)
     RECENT_UPDATES_SECONDS = _int("RECENT_UPDATES_SECONDS", 30)
 
+    # Dashboard client (app/static/js/live-orders.js), passed through data- attributes.
+    FALLBACK_POLL_MS = _int("FALLBACK_POLL_MS", 10000)  # JSON polling while the stream is down
+    LIVE_OFFLINE_GRACE_MS = _int("LIVE_OFFLINE_GRACE_MS", 3000)  # amber before red + polling
+    LIVE_BACKOFF_MAX_MS = _int("LIVE_BACKOFF_MAX_MS", 30000)  # cap of the reconnect backoff
+    # A hidden tab gives up its stream after this long and catches up when shown again.
+    LIVE_HIDDEN_GRACE_MS = _int("LIVE_HIDDEN_GRACE_MS", 60000)
+
+    # Rate limits (Flask-Limiter; limit strings like "10 per minute"). Counters live in Redis
+    # when REDIS_URL is set, so every worker and host shares them; in memory otherwise.
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # A Redis outage must not take logins and checkouts down: count in memory meanwhile.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "orderpulse"
+    # Login attempts per client address and username; checkouts (HTML and JSON) per user.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_CHECKOUT = os.environ.get("RATELIMIT_CHECKOUT", "30 per minute")
+
+    # /metrics: these client addresses, or "Authorization: Bearer <METRICS_TOKEN>".
+    METRICS_ALLOWED_IPS = tuple(
+        ip.strip() for ip in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+    )
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+
     CHECKOUT_MAX_LINES = 50
     CHECKOUT_MAX_QUANTITY = 99
     SIGNUP_CREDITS = _int("SIGNUP_CREDITS", 1000)
@@ -83,6 +109,9 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     WTF_CSRF_ENABLED = False
     REDIS_URL = None
+    # Off so that tests can log in and check out freely; tests/test_limits.py turns it on.
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
     SSE_HEARTBEAT_SECONDS = 0.2
     SSE_LIFETIME_SECONDS = 3.0
     SSE_LIFETIME_JITTER_SECONDS = 0.0

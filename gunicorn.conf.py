@@ -32,3 +32,10 @@ def post_worker_init(worker):
         worker.log.info("worker %s closing: ended %d stream(s)", worker.pid, closed)
 
     gevent.spawn(watch)
+
+
+def child_exit(server, worker):
+    """Prometheus multiprocess mode: forget a dead worker's live gauges (open streams)."""
+    from app.metrics import mark_worker_dead
+
+    mark_worker_dead(worker.pid)

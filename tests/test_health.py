@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from tests.test_stream import service_order
 
 
 def test_healthz(client):
@@ -45,3 +46,50 @@ def test_security_headers(client, path):
     assert "frame-ancestors 'none'" in csp
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["X-Frame-Options"] == "DENY"
+
+
+def _metric(client, name: str) -> float:
+    """One sample's value from ``/metrics`` (0.0 when absent)."""
+    for line in client.get("/metrics").get_data(as_text=True).splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return 0.0
+
+
+def test_metrics_refuses_other_addresses(client):
+    response = client.get("/metrics", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    assert response.status_code == 403
+    assert response.get_json()["success"] is False
+
+
+def test_metrics_accepts_the_configured_token_from_anywhere(make_app):
+    app = make_app(METRICS_TOKEN="s3cret-token")
+    client = app.test_client()
+    far = {"REMOTE_ADDR": "203.0.113.9"}
+    wrong = client.get("/metrics", environ_base=far, headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+    right = client.get(
+        "/metrics", environ_base=far, headers={"Authorization": "Bearer s3cret-token"}
+    )
+    assert right.status_code == 200 and b"orderpulse_frames_sent" in right.data
+
+
+def test_readyz_reports_an_unreachable_redis(make_app):
+    # Port 1 on loopback refuses at once: a configured but dead Redis.
+    app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["reason"].startswith("redis")
+
+
+def test_fallback_polls_and_delivery_lag_are_counted(app, admin_client, open_stream, shop):
+    polls = _metric(admin_client, "orderpulse_fallback_polls_total")
+    assert admin_client.get("/admin/api/order-updates").status_code == 200
+    assert _metric(admin_client, "orderpulse_fallback_polls_total") == polls + 1
+
+    lag_count = _metric(admin_client, "orderpulse_publish_delivery_seconds_count")
+    stream = open_stream(admin_client, "/admin/orders/stream")
+    stream.next_frame()
+    service_order(app, shop.alice.id, shop.products[0].id)
+    stream.wait_for(lambda frame: frame.get("event") == "order")
+    assert _metric(admin_client, "orderpulse_publish_delivery_seconds_count") == lag_count + 1

@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
+from app.models.activity import ACTIVITY_KINDS, OrderActivity
 from app.models.counts import DailySequence, OrderCount
 from app.models.order import (
     DELIVERY_METHODS,
@@ -11,10 +12,12 @@ from app.models.product import Product
 from app.models.user import User
 
 __all__ = [
+    "ACTIVITY_KINDS",
     "DELIVERY_METHODS",
     "ORDER_STATUSES",
     "DailySequence",
     "Order",
+    "OrderActivity",
     "OrderCount",
     "OrderItem",
     "Product",

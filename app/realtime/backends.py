@@ -8,6 +8,8 @@ import random
 import threading
 import time
 
+from app.metrics import REDIS_RECONNECTS
+
 log = logging.getLogger(__name__)
 
 
@@ -20,6 +22,9 @@ class LocalBackend:
 
     def publish(self, events: list[dict]) -> None:
         self.hub.notify(events)
+
+    def ping(self) -> None:
+        """Nothing to reach: always ready."""
 
     def start(self) -> None:
         pass
@@ -47,6 +52,10 @@ class RedisBackend:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self.reconnects = 0
+
+    def ping(self) -> None:
+        """Raise ``redis.RedisError`` when Redis does not answer (readiness check)."""
+        self.client.ping()
 
     def publish(self, events: list[dict]) -> None:
         self.client.publish(self.channel, json.dumps(events, separators=(",", ":")))
@@ -77,6 +86,7 @@ class RedisBackend:
                         self.hub.notify(json.loads(message["data"]))
             except (redis.RedisError, OSError, ValueError) as exc:
                 self.reconnects += 1
+                REDIS_RECONNECTS.inc()
                 log.warning("redis subscriber lost (%s); retrying in %.1fs", exc, delay)
                 time.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, 15.0)

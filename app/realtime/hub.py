@@ -13,6 +13,7 @@ import time
 from flask import Flask
 
 from app.extensions import db
+from app.metrics import DELIVERY_LAG, FRAMES_SENT, OPEN_STREAMS
 from app.models._time import isoformat, utcnow
 from app.realtime import sse
 from app.realtime.subscription import Subscription
@@ -68,11 +69,6 @@ class Hub:
         """Open streams in this process (admin + single-order)."""
         return len(self._admins) + sum(len(s) for s in self._orders.values())
 
-    @property
-    def direct_count(self) -> int:
-        """Streams in direct-write mode (gunicorn gevent worker)."""
-        return sum(1 for sub in self._all_subs() if sub.sock is not None)
-
     def _deadline(self) -> float:
         jitter = self.config["SSE_LIFETIME_JITTER_SECONDS"]
         lifetime = self.config["SSE_LIFETIME_SECONDS"] + random.uniform(-jitter, jitter)
@@ -95,6 +91,7 @@ class Hub:
                 self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
         sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order_id)
         sub.user_id = user_id
+        OPEN_STREAMS.inc()
         return sub
 
     def subscribe_admin(self, user_id: int | None = None) -> Subscription:
@@ -127,8 +124,11 @@ class Hub:
     def unsubscribe(self, sub: Subscription) -> None:
         """Forget a stream (its generator closed)."""
         with self._lock:
-            if sub.user_id is not None and not sub.released:
-                sub.released = True
+            if sub.released:
+                return
+            sub.released = True
+            OPEN_STREAMS.dec()
+            if sub.user_id is not None:
                 left = self._per_user.get(sub.user_id, 1) - 1
                 if left > 0:
                     self._per_user[sub.user_id] = left
@@ -280,6 +280,10 @@ class Hub:
         self._version = version
         if event_frames or snapshot:
             self._broadcast(event_frames, snapshot)
+        now = time.time()
+        for event in events:
+            if "published_at" in event:
+                DELIVERY_LAG.observe(max(0.0, now - event["published_at"]))
         self._dispatch_tracking(events, recent)
 
     def _broadcast(
@@ -296,6 +300,7 @@ class Hub:
         for sub in subs:
             sub.offer(events, snapshot, chunk)
         self.frames_sent += len(subs)
+        FRAMES_SENT.inc(len(subs))
         self.last_fanout_seconds = time.perf_counter() - started
         log.debug("fan-out to %d streams took %.1f ms", len(subs), self.last_fanout_seconds * 1e3)
 

@@ -16,6 +16,7 @@ Two ways out to the socket:
 import threading
 from collections import deque
 
+from app.metrics import DIRECT_STREAMS
 from app.realtime import sse
 
 
@@ -119,11 +120,19 @@ class Subscription:
         """Direct mode until closed (gevent only): the hub writes, this greenlet only sends
         backlogs. Returns when the stream should end; a client that leaves a backlog unsent
         for ``write_timeout`` seconds, or whose socket errors, is dropped (``dead``)."""
-        import gevent
-
         queued = self._drain()  # frames that arrived before direct mode began
         self._backlog = sse.chunk(queued) if queued else None
         self.sock = sock
+        DIRECT_STREAMS.inc()
+        try:
+            self._direct_loop(sock, write_timeout)
+        finally:
+            DIRECT_STREAMS.dec()
+            self.sock = None
+
+    def _direct_loop(self, sock, write_timeout: float) -> None:
+        import gevent
+
         while True:
             while self._backlog is not None and not self.dead:
                 try:
@@ -140,4 +149,3 @@ class Subscription:
                 break
             self._wake.wait()
             self._wake.clear()
-        self.sock = None

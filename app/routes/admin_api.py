@@ -1,12 +1,16 @@
 """Admin JSON API: polling fallback, order details, status changes (DESIGN.md §4)."""
 
 from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
 
 from app.errors import json_error
 from app.extensions import db
+from app.metrics import FALLBACK_POLLS
 from app.models import Order
 from app.models._time import isoformat, utcnow
 from app.security import admin_required
+from app.services.activity import parse_limit, recent_activity
+from app.services.analytics import hourly_revenue, parse_offset
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
 from app.services.serializers import order_details, order_summary
@@ -30,6 +34,7 @@ def order_updates():
     minutes = int(raw) if raw.isdigit() else None
     if minutes is None or not 1 <= minutes <= MAX_MINUTES:
         return json_error(f"minutes must be an integer from 1 to {MAX_MINUTES}", 400)
+    FALLBACK_POLLS.inc()
     orders = recent_orders(minutes * 60, limit=100)
     return jsonify(
         success=True,
@@ -63,7 +68,7 @@ def order_status(order_id: int):
     if payload is None or not isinstance(payload.get("status"), str):
         return json_error('Send JSON {"status": "<next status>"}', 400)
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    change_status(order, payload["status"])
+    change_status(order, payload["status"], actor=current_user)
     db.session.commit()
     return jsonify(success=True, order=order_details(order))
 
@@ -77,6 +82,36 @@ def order_cancel(order_id: int):
     if payload is None:
         return json_error('Send JSON {"reason": "..."}', 400)
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    cancel_order(order, payload.get("reason"))
+    cancel_order(order, payload.get("reason"), actor=current_user)
     db.session.commit()
     return jsonify(success=True, order=order_details(order))
+
+
+@bp.get("/revenue")
+@admin_required
+def revenue():
+    """Revenue and orders by hour, today against yesterday, for the dashboard chart.
+
+    ``?offset=`` minutes east of UTC (-840..840, default 0) sets where "today" starts.
+    Returns ``200 {success, today: [24 ints, credits], yesterday: [24 ints, credits],
+    orders_today: [24 ints], orders_yesterday: [24 ints], day_start, offset, timestamp}``
+    (``day_start`` is today's local midnight in UTC, ISO 8601). Cancelled orders count as
+    orders but not as revenue. 400 for a bad ``offset``.
+    """
+    offset = parse_offset(request.args.get("offset"))
+    data = hourly_revenue(offset)
+    data["day_start"] = isoformat(data["day_start"])
+    return jsonify(success=True, offset=offset, timestamp=isoformat(utcnow()), **data)
+
+
+@bp.get("/activity")
+@admin_required
+def activity():
+    """The activity feed, newest first. ``?limit=`` 1..200 (default 50).
+
+    Returns ``200 {success, activity: [{id, order_id, order_number, kind, from_status,
+    to_status, note, actor, at}], timestamp}``; ``kind`` is ``created``, ``status`` or
+    ``cancelled``, ``actor`` a username or null (the system). 400 for a bad ``limit``.
+    """
+    limit = parse_limit(request.args.get("limit"))
+    return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))

@@ -1,9 +1,13 @@
 """Liveness, readiness and Prometheus metrics for ops."""
 
-import sqlalchemy as sa
-from flask import Blueprint, Response, jsonify
+import hmac
 
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from app.errors import json_error
 from app.extensions import db
+from app.metrics import render
 from app.realtime import get_hub
 
 bp = Blueprint("health", __name__)
@@ -17,29 +21,38 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Readiness: ``200 {"status": "ready"}`` when the database answers, else
+    """Readiness: ``200 {"status": "ready"}`` when the database and, when ``REDIS_URL`` is
+    set, Redis answer; else
     ``503 {"status": "unavailable", "reason": str}``."""
     try:
         db.session.execute(sa.text("SELECT 1"))
     except Exception as exc:  # any driver error means "not ready"
         return jsonify(status="unavailable", reason=f"database: {exc.__class__.__name__}"), 503
+    finally:
+        db.session.remove()
+    try:
+        get_hub().backend.ping()
+    except Exception as exc:  # Redis configured but unreachable
+        return jsonify(status="unavailable", reason=f"redis: {exc.__class__.__name__}"), 503
     return jsonify(status="ready")
 
 
 @bp.get("/metrics")
 def metrics():
-    """Prometheus text: open streams and frames sent in this worker."""
-    from prometheus_client import CollectorRegistry, Gauge, generate_latest
+    """Prometheus text (``text/plain; version=0.0.4``): open streams, frames sent,
+    publish→delivery lag histogram, fallback polls, Redis reconnects. Only for addresses in
+    ``METRICS_ALLOWED_IPS`` or a request with ``Authorization: Bearer <METRICS_TOKEN>``;
+    403 JSON otherwise."""
+    if not metrics_allowed():
+        return json_error("Metrics are not available to this client", 403)
+    body, content_type = render()
+    return Response(body, content_type=content_type)
 
-    hub = get_hub()
-    registry = CollectorRegistry()
-    Gauge("orderpulse_open_streams", "Open SSE streams in this worker", registry=registry).set(
-        hub.stream_count
-    )
-    Gauge(
-        "orderpulse_frames_sent", "Frames offered to streams since start", registry=registry
-    ).set(hub.frames_sent)
-    Gauge(
-        "orderpulse_direct_streams", "Streams the hub writes to directly", registry=registry
-    ).set(hub.direct_count)
-    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")
+
+def metrics_allowed() -> bool:
+    """Allowed when the client address is listed or it presents the configured token."""
+    token = current_app.config.get("METRICS_TOKEN")
+    supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    if token and supplied and hmac.compare_digest(token, supplied):
+        return True
+    return request.remote_addr in current_app.config["METRICS_ALLOWED_IPS"]

@@ -14,6 +14,7 @@ from app.models._time import utcnow
 from app.models.counts import TOTAL
 from app.realtime.events import queue_order_event
 from app.services import Invalid, NotFound
+from app.services.activity import activity_entry, record_activity
 from app.services.counts import _insert, apply_delta
 
 MAX_ADDRESS = 300
@@ -152,7 +153,8 @@ def place_order(
     db.session.flush()
     db.session.refresh(user, ["credits"])
     apply_delta({TOTAL: 1, "Pending": 1})
-    queue_order_event("created", order)
+    entry = record_activity(order, "created", user)
+    queue_order_event("created", order, user, activity_entry(entry, order, user))
     return order
 
 

@@ -8,13 +8,15 @@ from app.models._time import utcnow
 from app.models.counts import CANCELLED
 from app.realtime.events import queue_order_event
 from app.services import Conflict, Invalid
+from app.services.activity import activity_entry, record_activity
 from app.services.counts import apply_delta
 
 MAX_REASON = 300
 
 
-def change_status(order: Order, new_status: str) -> Order:
-    """Move ``order`` one step forward to ``new_status``.
+def change_status(order: Order, new_status: str, actor: User | None = None) -> Order:
+    """Move ``order`` one step forward to ``new_status``; ``actor`` (``None``: the system) is
+    recorded in the activity feed and the live event.
 
     Raises ``Invalid`` (422) for an unknown status and ``Conflict`` (409) for a cancelled
     order or any move that is not exactly the next step (backwards, skipping, repeating).
@@ -37,12 +39,14 @@ def change_status(order: Order, new_status: str) -> Order:
     if new_status == "Delivered":
         order.actual_delivery_date = now
     apply_delta({old_status: -1, new_status: 1})
-    queue_order_event("status", order)
+    entry = record_activity(order, "status", actor, from_status=old_status)
+    queue_order_event("status", order, actor, activity_entry(entry, order, actor))
     return order
 
 
-def cancel_order(order: Order, reason) -> Order:
-    """Cancel a not-yet-delivered order and refund its credits to the customer.
+def cancel_order(order: Order, reason, actor: User | None = None) -> Order:
+    """Cancel a not-yet-delivered order and refund its credits to the customer; ``actor``
+    (``None``: the system) and the reason are recorded in the activity feed.
 
     Raises ``Invalid`` (422) for a missing or overlong reason and ``Conflict`` (409) when the
     order is already cancelled or delivered.
@@ -66,7 +70,8 @@ def cancel_order(order: Order, reason) -> Order:
         .values(credits=User.credits + order.total_credits)
     )
     apply_delta({order.status: -1, CANCELLED: 1})
-    queue_order_event("cancelled", order)
+    entry = record_activity(order, "cancelled", actor, from_status=order.status, note=reason)
+    queue_order_event("cancelled", order, actor, activity_entry(entry, order, actor))
     return order
 
 

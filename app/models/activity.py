@@ -1,0 +1,45 @@
+"""Order activity: one row per order event (created, status move, cancellation), written in
+the same transaction as the order change, for the dashboard's activity feed."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models._time import utcnow
+
+ACTIVITY_KINDS = ("created", "status", "cancelled")
+
+
+class OrderActivity(db.Model):
+    """Who did what to which order, when. ``actor_id`` is ``None`` for the system (a CLI job,
+    the simulator); ``from_status``/``to_status`` are the statuses around a move (``None``
+    ``from_status`` for a new order); ``note`` carries a cancellation reason."""
+
+    __tablename__ = "order_activity"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('created', 'status', 'cancelled')", name="activity_kind_known"
+        ),
+    )
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    order_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    actor_id: so.Mapped[int | None] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    kind: so.Mapped[str] = so.mapped_column(sa.String(16))
+    from_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    to_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    # Indexed: the feed reads the newest rows first.
+    at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
+
+    order = so.relationship("Order")
+    actor = so.relationship("User")
+
+    def __repr__(self) -> str:
+        return f"<OrderActivity {self.kind} order={self.order_id} {self.to_status}>"

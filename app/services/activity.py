@@ -1,0 +1,83 @@
+"""The order activity feed: recording who did what (inside the caller's transaction) and
+reading the newest entries."""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import ACTIVITY_KINDS, Order, OrderActivity, User
+from app.models._time import isoformat, utcnow
+from app.services import Invalid
+
+MAX_LIMIT = 200
+
+
+def record_activity(
+    order: Order,
+    kind: str,
+    actor: User | None = None,
+    from_status: str | None = None,
+    note: str | None = None,
+) -> OrderActivity:
+    """Add an ``OrderActivity`` row for ``order`` (flushed, not committed) and return it.
+
+    ``kind`` is ``created``, ``status`` or ``cancelled``; ``to_status`` is the order's
+    status now; ``actor`` ``None`` means the system (CLI, simulator).
+    """
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}")
+    entry = OrderActivity(
+        order_id=order.id,
+        actor_id=actor.id if actor is not None else None,
+        kind=kind,
+        from_status=from_status,
+        to_status=order.status,
+        note=note,
+        at=order.updated_at or utcnow(),
+    )
+    db.session.add(entry)
+    db.session.flush()  # the id goes out in the live event
+    return entry
+
+
+def parse_limit(raw: str | None, default: int = 50) -> int:
+    """``?limit=`` as an int in 1..200 (``default`` when absent); raises ``Invalid`` (400)."""
+    if raw is None or raw.strip() == "":
+        return default
+    raw = raw.strip()
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise Invalid(f"limit must be an integer from 1 to {MAX_LIMIT}", 400)
+    return int(raw)
+
+
+def recent_activity(limit: int = 50) -> list[dict]:
+    """The newest ``limit`` entries, newest first, as ``activity_entry`` dicts (one query)."""
+    rows = db.session.execute(
+        sa.select(OrderActivity, Order.order_number, User.username)
+        .join(Order, Order.id == OrderActivity.order_id)
+        .outerjoin(User, User.id == OrderActivity.actor_id)
+        .order_by(OrderActivity.at.desc(), OrderActivity.id.desc())
+        .limit(limit)
+        .options(so.noload("*"))
+    ).all()
+    return [_entry(a, number, username) for a, number, username in rows]
+
+
+def activity_entry(entry: OrderActivity, order: Order, actor: User | None) -> dict:
+    """``{id, order_id, order_number, kind, from_status, to_status, note, actor, at}``;
+    ``actor`` is a username or ``None`` (the system), ``at`` ISO 8601 UTC."""
+    return _entry(entry, order.order_number, actor.username if actor is not None else None)
+
+
+def _entry(entry: OrderActivity, order_number: str, username: str | None) -> dict:
+    return {
+        "id": entry.id,
+        "order_id": entry.order_id,
+        "order_number": order_number,
+        "kind": entry.kind,
+        "from_status": entry.from_status,
+        "to_status": entry.to_status,
+        "note": entry.note,
+        "actor": username,
+        "at": isoformat(entry.at),
+    }
