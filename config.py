@@ -79,6 +79,8 @@ class Config:
     )
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
+    EXPOSE_WORKER_PID = os.environ.get("EXPOSE_WORKER_PID") == "1"  # tests only
+
     CHECKOUT_MAX_LINES = 50
     CHECKOUT_MAX_QUANTITY = 99
     SIGNUP_CREDITS = _int("SIGNUP_CREDITS", 1000)

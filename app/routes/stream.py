@@ -2,6 +2,8 @@
 returns a generator that touches only the hub (DESIGN.md §1: no connection while streaming;
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
+import os
+
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
@@ -32,10 +34,13 @@ def _respond(hub, sub) -> Response:
     config = current_app.config
     direct = _direct_socket()
     db.session.remove()
+    headers = dict(sse.HEADERS)
+    if config["EXPOSE_WORKER_PID"]:  # cross-process tests need to know who served them
+        headers["X-Worker-Pid"] = str(os.getpid())
     return Response(
         _Body(hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"]),
         mimetype="text/event-stream",
-        headers=sse.HEADERS,
+        headers=headers,
         direct_passthrough=True,
     )
 

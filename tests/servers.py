@@ -1,0 +1,216 @@
+"""Real gunicorn (gevent) servers for cross-process tests, and a small HTTP/SSE client.
+
+Servers run the project's own ``gunicorn.conf.py`` against a database the test prepared;
+traffic stays on 127.0.0.1 and every wait is bounded.
+"""
+
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from app.realtime import sse
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+# Flask-Login's "strong" session protection ties a session to its user agent.
+USER_AGENT = "orderpulse-tests/1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class GunicornServer:
+    """``gunicorn -c gunicorn.conf.py wsgi:app`` on a free loopback port."""
+
+    def __init__(self, tmp_path: Path, database_url: str, workers: int = 1, **env):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / f"gunicorn-{self.port}.log"
+        metrics_dir = tmp_path / f"metrics-{self.port}"
+        metrics_dir.mkdir()
+        self.env = {
+            **os.environ,
+            "ORDERPULSE_CONFIG": "development",
+            "SECRET_KEY": "server-test-secret",
+            "DATABASE_URL": database_url,
+            "BIND": f"127.0.0.1:{self.port}",
+            "WEB_CONCURRENCY": str(workers),
+            "WORKER_CONNECTIONS": "500",
+            "GRACEFUL_TIMEOUT": "10",
+            "ACCESS_LOG": "/dev/null",
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "EXPOSE_WORKER_PID": "1",
+            "SSE_HEARTBEAT_SECONDS": "0.5",
+            "SSE_RETRY_MS": "100",
+            "PYTHONPATH": str(ROOT),
+            **{key: str(value) for key, value in env.items()},
+        }
+        self.workers = workers
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> "GunicornServer":
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.log()}")
+            if len(self.worker_pids()) >= self.workers and self._healthy():
+                return self
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not become healthy: {self.log()}")
+
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def worker_pids(self) -> set[int]:
+        try:
+            return {p.pid for p in psutil.Process(self.proc.pid).children()}
+        except psutil.NoSuchProcess:
+            return set()
+
+    def hup(self) -> None:
+        """Graceful reload: new workers start, old ones finish (``kill -HUP`` the master)."""
+        os.kill(self.proc.pid, signal.SIGHUP)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Session:
+    """A logged-in browser-like session (cookies, CSRF token, one user agent)."""
+
+    def __init__(self, base: str, username: str, password: str):
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.opener.addheaders = [("User-Agent", USER_AGENT)]
+        token = self._token("/auth/login")
+        form = {"csrf_token": token, "username": username, "password": password}
+        self.request("POST", "/auth/login", form=form)
+        self.csrf = self._token("/orders")
+
+    def _token(self, path: str) -> str:
+        html = self.request("GET", path)[1]
+        return CSRF_META.search(html).group(1)
+
+    def request(self, method: str, path: str, json_body=None, form=None, headers=None):
+        """``(status, text)``; never raises for HTTP errors."""
+        data, extra = None, dict(headers or {})
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            extra.update({"Content-Type": "application/json", "X-CSRFToken": self.csrf})
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=extra)
+        try:
+            with self.opener.open(req, timeout=10) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+    def place_order(self, product_id: int = 1) -> dict:
+        body = {"items": [{"product_id": product_id, "quantity": 1}], "delivery_method": "pickup"}
+        status, text = self.request("POST", "/api/orders", json_body=body)
+        assert status == 201, text
+        return json.loads(text)["order"]
+
+    def stats(self) -> dict:
+        status, text = self.request("GET", "/admin/api/order-updates?minutes=1")
+        assert status == 200, text
+        return json.loads(text)["stats"]
+
+
+class StreamReader:
+    """Reads SSE frames from a live server with deadlines (``http.client`` decodes the
+    chunked transfer encoding)."""
+
+    def __init__(self, session: Session, path: str = "/admin/orders/stream", last_id=None):
+        host, port = session.base.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        headers = {"Cookie": session.cookie_header(), "User-Agent": USER_AGENT}
+        if last_id is not None:
+            headers["Last-Event-ID"] = str(last_id)
+        self.conn.request("GET", path, headers=headers)
+        self.response = self.conn.getresponse()
+        self.worker_pid = int(self.response.getheader("X-Worker-Pid") or 0)
+        self.frames: list[dict] = []
+        self._buffer = ""
+        self.ended = False
+
+    def next_frames(self, timeout: float) -> list[dict]:
+        """Frames that arrive within ``timeout`` seconds (possibly none)."""
+        if self.conn.sock is None or self.response.isclosed():
+            self.ended = True  # http.client closes the connection at the last chunk
+            return []
+        self.conn.sock.settimeout(timeout)
+        try:
+            chunk = self.response.read1(65536)
+        except TimeoutError:
+            return []
+        if not chunk:
+            self.ended = True
+            return []
+        self._buffer += chunk.decode()
+        complete, _, self._buffer = self._buffer.rpartition("\n\n")
+        frames = sse.parse(complete + "\n\n") if complete else []
+        self.frames.extend(frames)
+        return frames
+
+    def wait_for(self, predicate, timeout: float = 3.0) -> dict:
+        """The first frame (already read or new) matching ``predicate``."""
+        for frame in self.frames:
+            if predicate(frame):
+                return frame
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.ended:
+            for frame in self.next_frames(max(0.05, deadline - time.monotonic())):
+                if predicate(frame):
+                    return frame
+        raise AssertionError(f"no matching frame in {timeout}s; last frames: {self.frames[-5:]}")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def has_version(version: int):
+    """Predicate: a snapshot frame whose ``id:`` (version) is at least ``version``."""
+    return lambda frame: frame.get("id") is not None and int(frame["id"]) >= version

@@ -1,0 +1,165 @@
+"""Cross-process behaviour on real gunicorn gevent servers, PostgreSQL and Redis: every
+stream sees every order, whichever worker or host committed it, and a graceful reload of
+the master loses no update."""
+
+import threading
+import time
+
+import pytest
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from tests.factories import seed_shop
+from tests.servers import GunicornServer, Session, StreamReader, has_version
+from tests.services_required import (
+    create_postgres_database,
+    drop_postgres_database,
+    redis_url,
+)
+
+pytestmark = [pytest.mark.server, pytest.mark.services]
+
+
+@pytest.fixture
+def shared_db(tmp_path, request):
+    """A migrated PostgreSQL database with the small test shop, for servers to share."""
+    name = f"orderpulse_srv_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = create_postgres_database(name)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade(directory="migrations")
+        db.session.remove()
+    shop = seed_shop(app)
+    with app.app_context():
+        db.engine.dispose()
+    yield url, shop
+    drop_postgres_database(name)
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """``start(database_url, workers=1, **env)`` → a running server, stopped at teardown."""
+    running: list[GunicornServer] = []
+
+    def start(database_url: str, workers: int = 1, **env) -> GunicornServer:
+        server = GunicornServer(tmp_path, database_url, workers, **env).start()
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+def redis_env(tmp_path) -> dict:
+    # A long version poll: delivery within the test's deadline can only come via Redis.
+    return {
+        "REDIS_URL": redis_url(),
+        "REDIS_CHANNEL": f"orderpulse:test:{tmp_path.name}",
+        "HUB_VERSION_POLL_SECONDS": "60",
+    }
+
+
+def streams_on_every_worker(server, admin, want: int, attempts: int = 80) -> list:
+    """Open streams until each of ``want`` workers serves at least one (the kernel picks
+    the worker that accepts); extra streams are kept too."""
+    streams = []
+    for _ in range(attempts):
+        streams.append(StreamReader(admin))
+        if len({s.worker_pid for s in streams}) >= want:
+            return streams
+    pids = {s.worker_pid for s in streams}
+    pytest.fail(f"streams reached only {len(pids)} of {want} workers after {attempts} tries")
+
+
+def test_an_order_reaches_streams_on_all_four_workers(shared_db, servers, tmp_path):
+    url, shop = shared_db
+    server = servers(url, workers=4, **redis_env(tmp_path))
+    admin = Session(server.base, shop.admin.username, shop.password)
+    streams = streams_on_every_worker(server, admin, want=4)
+    try:
+        for stream in streams:
+            stream.wait_for(lambda f: f.get("id") is not None)  # the snapshot
+        buyer = Session(server.base, shop.alice.username, shop.password)
+        buyer.place_order(shop.products[0].id)
+        version = admin.stats()["version"]
+        seen = {s.wait_for(has_version(version), timeout=3)["id"] for s in streams}
+        assert seen == {str(version)}, "every worker's streams carry the same version"
+        assert {s.worker_pid for s in streams} <= server.worker_pids()
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def test_an_order_on_one_host_reaches_streams_on_another(shared_db, servers, tmp_path):
+    url, shop = shared_db
+    env = redis_env(tmp_path)
+    host_a, host_b = servers(url, **env), servers(url, **env)
+    watch_a = StreamReader(Session(host_a.base, shop.admin.username, shop.password))
+    watch_b = StreamReader(Session(host_b.base, shop.admin.username, shop.password))
+    try:
+        for stream in (watch_a, watch_b):
+            stream.wait_for(lambda f: f.get("id") is not None)
+        buyer = Session(host_a.base, shop.alice.username, shop.password)
+        order = buyer.place_order(shop.products[0].id)
+        version = Session(host_b.base, shop.admin.username, shop.password).stats()["version"]
+        for stream in (watch_a, watch_b):
+            stream.wait_for(has_version(version), timeout=3)
+            event = stream.wait_for(lambda f: f.get("event") == "order")
+            assert order["order_number"] in event["data"]
+    finally:
+        watch_a.close()
+        watch_b.close()
+
+
+def test_a_graceful_reload_loses_no_update(shared_db, servers, tmp_path):
+    url, shop = shared_db
+    server = servers(url, workers=2, **redis_env(tmp_path))
+    admin = Session(server.base, shop.admin.username, shop.password)
+    buyer = Session(server.base, shop.alice.username, shop.password)
+    latest = {"id": None, "stats": None, "reconnects": 0}
+    stop = threading.Event()
+
+    def follow():  # what EventSource does: reconnect with Last-Event-ID after every end
+        while not stop.is_set():
+            try:
+                stream = StreamReader(admin, last_id=latest["id"])
+            except OSError:
+                time.sleep(0.1)
+                continue
+            while not stop.is_set() and not stream.ended:
+                try:
+                    frames = stream.next_frames(0.2)
+                except OSError:
+                    break
+                for frame in frames:
+                    if frame.get("id") is not None:
+                        latest["id"] = frame["id"]
+            stream.close()
+            latest["reconnects"] += 1
+
+    reader = threading.Thread(target=follow, daemon=True)
+    reader.start()
+    try:
+        old_workers = server.worker_pids()
+        for i in range(12):
+            buyer.place_order(shop.products[i % 4].id)
+            if i == 4:
+                server.hup()
+            time.sleep(0.1)
+        deadline = time.monotonic() + 15
+        while server.worker_pids() & old_workers and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not server.worker_pids() & old_workers, "the old workers were replaced"
+        buyer.place_order(shop.products[0].id)
+        truth = admin.stats()
+        deadline = time.monotonic() + 5
+        while latest["id"] != str(truth["version"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert latest["id"] == str(truth["version"]), "the client ends on the server's version"
+        assert truth["total_orders"] == 13
+        assert latest["reconnects"] >= 1, "the reload ended the old stream"
+    finally:
+        stop.set()
+        reader.join(timeout=5)
