@@ -1,11 +1,18 @@
 /* Order Pulse live dashboard client (DESIGN.md §5).
  *
  * EventSource first. `message` frames carry the stats snapshot plus `recent_updates`;
- * `event: order` frames carry {kind, order}. On a stream error the EventSource is closed and
- * retried with exponential backoff (1 s doubling to 30 s, plus jitter); after a ~3 s grace
- * the indicator turns red and the JSON endpoint is polled every 10 s (never overlapping)
- * until the stream is back. Every gap (reconnect, fallback, hidden tab) is filled from the
- * JSON endpoint. Data is only ever written with textContent / createElement.
+ * `event: order` frames carry {kind, order, actor, activity}. On a stream error the
+ * EventSource is closed and retried with exponential backoff (1 s doubling to
+ * data-backoff-max-ms, plus jitter) for ever; after a grace (data-offline-grace-ms) the
+ * indicator turns red and the JSON endpoint is polled every data-poll-ms (never
+ * overlapping) until the stream is back. Every gap (reconnect, fallback, hidden tab) is
+ * filled from the JSON endpoint. Data is only ever written with textContent / createElement.
+ *
+ * One stream per browser: the tab holding the Web Lock "orderpulse-stream" (the leader) owns
+ * the EventSource (and the polling fallback) and rebroadcasts every frame on the
+ * BroadcastChannel of the same name; the other tabs only listen. Closing the leader releases
+ * the lock and the next tab takes over. A tab hidden for data-hidden-grace-ms gives up the
+ * stream (or its place in the queue) and catches up at once when shown again.
  */
 (function () {
   "use strict";
@@ -18,8 +25,16 @@
     "delivered_count", "cancelled_count"];
   var BACKOFF_MIN_MS = 1000;
   var BACKOFF_MAX_MS = 30000;
-  var GRACE_MS = 3000;
-  var POLL_MS = 10000;
+  function intData(name, fallback) {
+    var value = parseInt(root.dataset[name] || "", 10);
+    return isNaN(value) || value < 0 ? fallback : value;
+  }
+  var BACKOFF_MAX = Math.max(BACKOFF_MIN_MS, intData("backoffMaxMs", BACKOFF_MAX_MS));
+  var GRACE_MS = intData("offlineGraceMs", 3000);
+  var POLL_MS = Math.max(200, intData("pollMs", 10000));
+  var HIDDEN_GRACE_MS = intData("hiddenGraceMs", 60000);
+  var LOCK_NAME = "orderpulse-stream";
+  var BASE_TITLE = document.title;
 
   var cfg = {
     streamUrl: root.dataset.streamUrl,
@@ -65,7 +80,19 @@
     baselineIso: null,   // orders placed after this (server time) are "new"
     detailsId: null,
     cancelId: null,
+    role: "none",        // "leader" owns the stream, "follower" listens, "paused" (hidden)
+    leaderState: null,   // the leader's indicator state, as told on the channel
+    releaseLock: null,
+    lockAbort: null,
+    hiddenTimer: null,
+    unread: 0,
   };
+  var channel = null;
+  try {
+    channel = window.BroadcastChannel ? new BroadcastChannel(LOCK_NAME) : null;
+  } catch (e) { channel = null; }
+  var canShare = !!(channel && navigator.locks && navigator.locks.request &&
+    window.AbortController);
 
   // ---------------------------------------------------------------- helpers
   function urlFor(template, id) {
@@ -116,16 +143,19 @@
     connecting: "Connecting…",
     live: "Live",
     reconnecting: "Reconnecting…",
-    offline: "Offline — polling every 10 s",
+    offline: "Offline — polling every " + Math.round(POLL_MS / 100) / 10 + " s",
+    paused: "Paused while hidden",
   };
 
   function setIndicator(kind) {
+    if (state.role === "leader") broadcast({ type: "state", state: kind });
     if (!indicator) return;
     if (indicator.getAttribute("data-state") === kind) return;
     indicator.setAttribute("data-state", kind);
     if (indicatorText) indicatorText.textContent = INDICATOR_TEXT[kind] || kind;
     indicator.title = kind === "live" ? "Receiving live updates" :
-      kind === "offline" ? "The live stream is down; numbers refresh every 10 seconds" :
+      kind === "offline" ? "The live stream is down; numbers refresh by polling" :
+        kind === "paused" ? "This tab is hidden; it catches up when shown" :
         "Re-opening the live stream";
   }
 
@@ -402,28 +432,170 @@
       " — " + formatCount(o.total_credits) + " credits";
     OP.toast(text, { type: "new" });
     chime();
+    setUnread(state.unread + 1, false);
   }
 
+  // ---------------------------------------------------------------- unread badge
+  var unreadBox = document.querySelector("[data-unread]");
+  var unreadText = unreadBox && unreadBox.querySelector("[data-unread-text]");
+
+  /** Show `n` unseen new orders in the tab title ("(3) Orders dashboard") and the badge. */
+  function setUnread(n, fromChannel) {
+    state.unread = Math.max(0, n);
+    document.title = state.unread ? "(" + state.unread + ") " + BASE_TITLE : BASE_TITLE;
+    if (unreadBox) unreadBox.hidden = !state.unread;
+    if (unreadText) {
+      unreadText.textContent = state.unread === 1 ? "1 new order" : state.unread + " new orders";
+    }
+    if (!state.unread && !fromChannel) broadcast({ type: "seen" });
+  }
+  var markSeen = document.querySelector("[data-mark-seen]");
+  if (markSeen) markSeen.addEventListener("click", function () { setUnread(0, false); });
+
   // ---------------------------------------------------------------- stream
+  function broadcast(msg) {
+    if (channel && canShare) {
+      try { channel.postMessage(msg); } catch (e) { /* closed */ }
+    }
+  }
+
+  function handleSnapshot(data) {
+    if (!data) return;
+    state.lastSyncAt = Date.now();
+    if (!state.baselineIso && data.timestamp) state.baselineIso = data.timestamp;
+    var before = state.version;
+    applyStats(data);
+    mergeOrders(data.recent_updates);
+    if (data.type === "update" || state.version !== before) scheduleSideRefresh();
+  }
+
+  function handleOrder(data) {
+    if (!data || !data.order) return;
+    state.lastSyncAt = Date.now();
+    upsert(data.order, data.kind);
+    if (data.kind === "created") announceNewOrder(data.order);
+    if (data.activity) addActivity([data.activity]);
+    if (state.detailsId != null && String(data.order.id) === String(state.detailsId)) {
+      refreshDetailsIfStale(data.order);
+    }
+    scheduleSideRefresh();
+  }
+
   function onSnapshot(ev) {
     var data;
     try { data = JSON.parse(ev.data); } catch (e) { return; }
-    state.lastSyncAt = Date.now();
-    if (!state.baselineIso && data.timestamp) state.baselineIso = data.timestamp;
-    applyStats(data);
-    mergeOrders(data.recent_updates);
+    broadcast({ type: "snapshot", data: data });
+    handleSnapshot(data);
   }
 
   function onOrderEvent(ev) {
     var data;
     try { data = JSON.parse(ev.data); } catch (e) { return; }
-    if (!data || !data.order) return;
-    state.lastSyncAt = Date.now();
-    upsert(data.order, data.kind);
-    if (data.kind === "created") announceNewOrder(data.order);
-    if (state.detailsId != null && String(data.order.id) === String(state.detailsId)) {
-      refreshDetailsIfStale(data.order);
+    broadcast({ type: "order", data: data });
+    handleOrder(data);
+  }
+
+  function applyPoll(data) {
+    if (!state.baselineIso && data.timestamp) state.baselineIso = data.timestamp;
+    applyStats(data.stats);
+    mergeOrders(data.recent_orders);
+  }
+
+  if (channel && canShare) {
+    channel.onmessage = function (ev) {
+      var msg = ev.data || {};
+      if (msg.type === "hello") {
+        if (state.role === "leader" && indicator) {
+          broadcast({ type: "state", state: indicator.getAttribute("data-state") });
+        }
+        return;
+      }
+      if (msg.type === "seen") { setUnread(0, true); return; }
+      if (state.role === "leader") return; // a stale leader's echo; we own the stream now
+      if (msg.type === "snapshot") handleSnapshot(msg.data);
+      else if (msg.type === "order") handleOrder(msg.data);
+      else if (msg.type === "poll") { state.lastSyncAt = Date.now(); applyPoll(msg.data); }
+      else if (msg.type === "state") {
+        var was = state.leaderState;
+        state.leaderState = msg.state;
+        if (state.role === "follower") {
+          setIndicator(msg.state);
+          // The leader fills its own gaps; a follower fills what it missed itself.
+          if (msg.state === "live" && was && was !== "live") {
+            fetchUpdates();
+            refreshActivity();
+          }
+        }
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- leadership
+  function start() {
+    if (!canShare) {
+      state.role = "leader";
+      connect();
+      return;
     }
+    state.role = "follower";
+    requestLeadership();
+    broadcast({ type: "hello" });
+  }
+
+  function requestLeadership() {
+    if (state.lockAbort || state.releaseLock) return;
+    var abort = new AbortController();
+    state.lockAbort = abort;
+    navigator.locks.request(LOCK_NAME, { signal: abort.signal }, function () {
+      state.lockAbort = null;
+      return new Promise(function (resolve) {
+        state.releaseLock = resolve;
+        becomeLeader();
+      });
+    }).catch(function () { /* aborted: the tab was hidden while waiting */ });
+  }
+
+  function becomeLeader() {
+    state.role = "leader";
+    state.needGapFill = true; // frames between the old leader leaving and us are missing
+    state.backoff = BACKOFF_MIN_MS;
+    connect();
+  }
+
+  /** Give up the stream (hidden tab): close it, stop polling, leave the lock queue. */
+  function pause() {
+    if (state.role === "paused") return;
+    if (state.es) { state.es.close(); state.es = null; }
+    state.connected = false;
+    stopPolling();
+    clearTimeout(state.retryTimer); state.retryTimer = null;
+    clearTimeout(state.graceTimer); state.graceTimer = null;
+    if (state.releaseLock) { state.releaseLock(); state.releaseLock = null; }
+    if (state.lockAbort) { state.lockAbort.abort(); state.lockAbort = null; }
+    state.role = "paused";
+    setIndicator("paused");
+  }
+
+  function resume() {
+    if (state.role !== "paused") return;
+    state.needGapFill = false;
+    fetchUpdates();
+    refreshActivity();
+    refreshRevenue();
+    if (canShare) {
+      state.role = "follower";
+      setIndicator(state.leaderState || "connecting");
+      requestLeadership();
+      broadcast({ type: "hello" });
+    } else {
+      state.role = "leader";
+      state.backoff = BACKOFF_MIN_MS;
+      connect();
+    }
+  }
+
+  function isLive() {
+    return state.role === "leader" ? state.connected : state.leaderState === "live";
   }
 
   function onOpen() {
@@ -436,11 +608,14 @@
     if (state.needGapFill) {
       state.needGapFill = false;
       fetchUpdates();
+      refreshActivity();
+      scheduleSideRefresh();
     }
     state.everConnected = true;
   }
 
   function onError() {
+    if (state.role !== "leader") return;
     if (state.es) {
       state.es.close();
       state.es = null;
@@ -453,7 +628,7 @@
         // A routine reconnect (the server ends streams at their lifetime) stays amber.
         state.graceTimer = setTimeout(function () {
           state.graceTimer = null;
-          if (!state.connected) {
+          if (!state.connected && state.role === "leader") {
             setIndicator("offline");
             startPolling();
           }
@@ -466,7 +641,7 @@
   function connect() {
     clearTimeout(state.retryTimer);
     state.retryTimer = null;
-    if (state.es) return;
+    if (state.es || state.role !== "leader") return;
     if (!window.EventSource) {
       setIndicator("offline");
       startPolling();
@@ -492,12 +667,12 @@
     if (state.retryTimer) return;
     var delay = state.backoff;
     var jitter = Math.random() * Math.min(1000, delay * 0.5);
-    state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX_MS);
+    state.backoff = Math.min(state.backoff * 2, BACKOFF_MAX);
     state.retryTimer = setTimeout(connect, delay + jitter);
   }
 
   function reconnectNow() {
-    if (state.connected || state.es) return;
+    if (state.connected || state.es || state.role !== "leader") return;
     clearTimeout(state.retryTimer);
     state.retryTimer = null;
     state.backoff = BACKOFF_MIN_MS;
@@ -521,9 +696,8 @@
     var started = Date.now();
     state.fetchInFlight = OP.getJSON(updatesUrl()).then(function (data) {
       state.lastSyncAt = started;
-      if (!state.baselineIso && data.timestamp) state.baselineIso = data.timestamp;
-      applyStats(data.stats);
-      mergeOrders(data.recent_orders);
+      if (state.role === "leader" && state.polling) broadcast({ type: "poll", data: data });
+      applyPoll(data);
       authWarned = false;
     }).catch(function (err) {
       if ((err.status === 401 || err.status === 403) && !authWarned) {
@@ -538,6 +712,7 @@
 
   function pollLoop() {
     if (!state.polling) return;
+    scheduleSideRefresh();
     fetchUpdates().then(function () {
       // The next poll is timed from the end of this one, so requests never overlap.
       if (state.polling) state.pollTimer = setTimeout(pollLoop, POLL_MS);
@@ -557,11 +732,18 @@
   }
 
   document.addEventListener("visibilitychange", function () {
+    clearTimeout(state.hiddenTimer);
+    state.hiddenTimer = null;
     if (document.hidden) {
       state.hiddenAt = Date.now();
+      state.hiddenTimer = setTimeout(pause, HIDDEN_GRACE_MS);
       return;
     }
     state.hiddenAt = null;
+    if (state.role === "paused") {
+      resume();
+      return;
+    }
     fetchUpdates();
     reconnectNow();
   });
@@ -571,9 +753,15 @@
   });
   window.addEventListener("pagehide", function () {
     if (state.es) { state.es.close(); state.es = null; }
+    // Hand the stream over at once rather than when the page is finally discarded.
+    if (state.releaseLock) { state.releaseLock(); state.releaseLock = null; }
+    if (state.role === "leader" && canShare) state.role = "none";
   });
   window.addEventListener("pageshow", function (ev) {
-    if (ev.persisted) { state.needGapFill = true; state.connected = false; reconnectNow(); }
+    if (!ev.persisted) return;
+    state.needGapFill = true;
+    state.connected = false;
+    if (canShare) { state.role = "paused"; resume(); } else { reconnectNow(); }
   });
 
   // ---------------------------------------------------------------- dialogs
@@ -774,7 +962,7 @@
       renderDetails(order);
     }
     // Without the stream nothing else would move the counters until the next poll.
-    if (!state.connected) fetchUpdates();
+    if (!isLive()) fetchUpdates();
   }
 
   function orderIdOf(button) {
@@ -901,7 +1089,158 @@
     }
   });
 
+  // ---------------------------------------------------------------- activity feed
+  var activityList = document.querySelector("[data-activity-list]");
+  var activityEmpty = document.querySelector("[data-activity-empty]");
+  var ACTIVITY_MAX = 30;
+
+  function activityText(a) {
+    var who = a.actor || "System";
+    if (a.kind === "created") return who + " placed " + a.order_number;
+    if (a.kind === "cancelled") {
+      return who + " cancelled " + a.order_number + (a.note ? ": " + a.note : "");
+    }
+    return who + " moved " + a.order_number + " from " + (a.from_status || "?") + " to " +
+      (a.to_status || "?");
+  }
+
+  function activityItem(a) {
+    var li = el("li", "activity-item activity-" + slug(a.kind));
+    li.setAttribute("data-activity-id", a.id);
+    li.setAttribute("data-at", a.at || "");
+    li.appendChild(el("span", "activity-dot"));
+    var body = el("div", "activity-body");
+    body.appendChild(el("span", "activity-text", activityText(a)));
+    if (a.at) {
+      var time = el("time", "activity-time muted small", OP.formatLocal(a.at));
+      time.setAttribute("datetime", a.at);
+      body.appendChild(time);
+    }
+    li.appendChild(body);
+    return li;
+  }
+
+  /** Merge entries (any order) into the list: newest first, no duplicates, at most 30. */
+  function addActivity(entries) {
+    if (!activityList || !entries || !entries.length) return;
+    entries.forEach(function (a) {
+      if (!a || a.id == null) return;
+      if (activityList.querySelector('[data-activity-id="' + Number(a.id) + '"]')) return;
+      var li = activityItem(a);
+      var key = [isoTime(a.at), Number(a.id)];
+      var items = activityList.children;
+      var before = null;
+      for (var i = 0; i < items.length; i++) {
+        var other = [isoTime(items[i].getAttribute("data-at")),
+          Number(items[i].getAttribute("data-activity-id"))];
+        if (newerThan(key, other)) { before = items[i]; break; }
+      }
+      activityList.insertBefore(li, before);
+    });
+    while (activityList.children.length > ACTIVITY_MAX) {
+      activityList.removeChild(activityList.lastChild);
+    }
+    if (activityEmpty) activityEmpty.hidden = activityList.children.length > 0;
+  }
+
+  function refreshActivity() {
+    if (!root.dataset.activityUrl || !activityList) return;
+    OP.getJSON(root.dataset.activityUrl).then(function (data) {
+      addActivity(data.activity);
+    }).catch(function () { /* the next gap fill tries again */ });
+  }
+
+  // ---------------------------------------------------------------- revenue chart
+  var chartCanvas = document.getElementById("revenue-chart");
+  var chartSummary = document.querySelector("[data-revenue-summary]");
+  var chart = null;
+  var revenue = { last: 0, timer: null, inFlight: false };
+  var REVENUE_MIN_GAP_MS = 2000;
+  var HOURS = [];
+  for (var h = 0; h < 24; h++) HOURS.push((h < 10 ? "0" : "") + h + ":00");
+
+  function sumTo(list, hour) {
+    var total = 0;
+    for (var i = 0; i <= hour && i < list.length; i++) total += Number(list[i]) || 0;
+    return total;
+  }
+
+  function renderRevenue(data) {
+    var hour = new Date().getHours();
+    if (chartSummary) {
+      chartSummary.textContent = "Today so far: " + formatCount(sumTo(data.today, 23)) +
+        " credits in " + formatCount(sumTo(data.orders_today, 23)) + " orders. Yesterday by " +
+        "this hour: " + formatCount(sumTo(data.yesterday, hour)) + " credits in " +
+        formatCount(sumTo(data.orders_yesterday, hour)) + " orders.";
+    }
+    if (!chartCanvas || !window.Chart) return;
+    if (chart) {
+      chart.data.datasets[0].data = data.today;
+      chart.data.datasets[1].data = data.yesterday;
+      chart.update("none");
+      return;
+    }
+    chart = new window.Chart(chartCanvas, {
+      type: "bar",
+      data: {
+        labels: HOURS,
+        datasets: [
+          { label: "Today", data: data.today, backgroundColor: "#4338ca", borderRadius: 3,
+            order: 2 },
+          { label: "Yesterday", data: data.yesterday, type: "line", borderColor: "#64748b",
+            backgroundColor: "#64748b", borderDash: [5, 4], pointRadius: 0,
+            cubicInterpolationMode: "monotone",
+            borderWidth: 2, order: 1 },
+        ],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { position: "bottom", labels: { color: "#334155", boxWidth: 14 } },
+          tooltip: { callbacks: { label: function (c) {
+            return c.dataset.label + ": " + formatCount(c.parsed.y) + " credits";
+          } } },
+        },
+        scales: {
+          x: { ticks: { color: "#475569", maxRotation: 0, autoSkipPadding: 8 },
+            grid: { display: false } },
+          y: { beginAtZero: true, ticks: { color: "#475569", precision: 0 },
+            title: { display: true, text: "credits", color: "#475569" } },
+        },
+      },
+    });
+  }
+
+  function refreshRevenue() {
+    if (!root.dataset.revenueUrl) return;
+    if (revenue.inFlight) { scheduleSideRefresh(); return; }
+    revenue.inFlight = true;
+    revenue.last = Date.now();
+    var url = new URL(root.dataset.revenueUrl, window.location.href);
+    url.searchParams.set("offset", String(-new Date().getTimezoneOffset()));
+    OP.getJSON(url.pathname + url.search).then(renderRevenue).catch(function () {
+      /* keep the last chart; the next change retries */
+    }).then(function () { revenue.inFlight = false; });
+  }
+
+  /** Refresh the chart after a change: at once if the last refresh is old enough, otherwise
+   *  once at the end of the gap, so a burst of orders costs one request per tab. */
+  function scheduleSideRefresh() {
+    if (revenue.timer) return;
+    var wait = Math.max(0, revenue.last + REVENUE_MIN_GAP_MS - Date.now());
+    revenue.timer = setTimeout(function () {
+      revenue.timer = null;
+      refreshRevenue();
+    }, wait);
+  }
+  // The hour changes without any order: redraw every five minutes anyway.
+  setInterval(function () { if (!document.hidden) refreshRevenue(); }, 5 * 60 * 1000);
+
   // ---------------------------------------------------------------- start
   setIndicator("connecting");
-  connect();
+  refreshActivity();
+  refreshRevenue();
+  start();
 })();

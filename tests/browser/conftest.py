@@ -1,0 +1,273 @@
+"""Browser tests: Debian's chromium driven by Playwright against a real gunicorn (gevent)
+server on a fresh SQLite database.
+
+Chromium comes from the system package (``.ci/run`` installs it); Playwright's own browser
+download is never used. Without chromium or Playwright these tests skip, unless
+``REQUIRE_SERVICES=1`` (CI), where they fail instead.
+"""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = ROOT / "artifacts"
+ADMIN = ("admin", "admin12345")
+CUSTOMER_PASSWORD = "customer123"
+# Short client and server intervals so every scenario runs in seconds.
+SERVER_ENV = {
+    "ORDERPULSE_CONFIG": "development",
+    "SECRET_KEY": "browser-tests",
+    "SSE_HEARTBEAT_SECONDS": "0.5",
+    "SSE_RETRY_MS": "300",
+    "HUB_COALESCE_SECONDS": "0.05",
+    "HUB_VERSION_POLL_SECONDS": "0.2",
+    "HUB_HOUSEKEEPING_SECONDS": "0.2",
+    "SSE_MAX_STREAMS_PER_USER": "50",
+    "FALLBACK_POLL_MS": "400",
+    "LIVE_OFFLINE_GRACE_MS": "600",
+    "LIVE_BACKOFF_MAX_MS": "800",
+    "LIVE_HIDDEN_GRACE_MS": "600",
+    "RATELIMIT_ENABLED": "0",
+    "WEB_CONCURRENCY": "1",
+    "GRACEFUL_TIMEOUT": "3",
+    "LOG_LEVEL": "warning",
+}
+STAT_NAMES = {
+    "total": "total_orders",
+    "Pending": "pending_count",
+    "Shipped": "shipped_count",
+    "Out for Delivery": "out_for_delivery",
+    "Delivered": "delivered_count",
+    "cancelled": "cancelled_count",
+}
+
+
+def _unavailable(reason: str):
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (REQUIRE_SERVICES=1: browser tests must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """gunicorn on ``127.0.0.1:port`` with its own SQLite file; ``stats()`` reads the
+    counters straight from the database, ``open_streams()`` reads ``/metrics``."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.db_path = workdir / "browser.db"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(workdir / "gunicorn.log", "w+b")  # noqa: SIM115  (closed in stop)
+        self.env = {
+            **os.environ,
+            **SERVER_ENV,
+            "DATABASE_URL": f"sqlite:///{self.db_path}",
+            "BIND": f"127.0.0.1:{self.port}",
+            "FLASK_APP": "wsgi.py",
+        }
+        self.env.pop("REDIS_URL", None)
+        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.proc = None
+
+    def prepare(self) -> None:
+        for args in (["-m", "flask", "db", "upgrade"], ["-m", "tests.browser.seed"]):
+            subprocess.run(
+                [sys.executable, *args],
+                cwd=ROOT,
+                env=self.env,
+                check=True,
+                capture_output=True,
+                timeout=120,
+            )
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited: {self.read_log()[-2000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer: {self.read_log()[-2000:]}")
+
+    def recycle_workers(self) -> None:
+        """SIGHUP: gunicorn starts a new worker and the old one ends every open stream
+        (with a ``retry:`` hint), the way a deploy or ``max_requests`` recycle does."""
+        os.kill(self.proc.pid, signal.SIGHUP)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.log.close()
+
+    def read_log(self) -> str:
+        self.log.flush()
+        return (self.workdir / "gunicorn.log").read_text(errors="replace")
+
+    def stats(self) -> dict:
+        """``{total_orders: n, pending_count: n, ...}`` from ``order_counts``."""
+        with sqlite3.connect(self.db_path) as conn:
+            rows = conn.execute("SELECT name, count FROM order_counts").fetchall()
+        return {STAT_NAMES[name]: count for name, count in rows if name in STAT_NAMES}
+
+    def query(self, sql: str, *params):
+        with sqlite3.connect(self.db_path) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def open_streams(self) -> int:
+        with urllib.request.urlopen(self.url + "/metrics", timeout=3) as r:
+            text = r.read().decode()
+        for line in text.splitlines():
+            if line.startswith("orderpulse_open_streams") and not line.startswith("#"):
+                return int(float(line.rsplit(" ", 1)[1]))
+        raise AssertionError("no orderpulse_open_streams in /metrics")
+
+    def wait_for_streams(self, expected: int, timeout: float = 5.0) -> None:
+        deadline = time.monotonic() + timeout
+        seen = None
+        while time.monotonic() < deadline:
+            seen = self.open_streams()
+            if seen == expected:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"open streams: expected {expected}, saw {seen}")
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """One seeded gunicorn server for the whole browser session."""
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    server = LiveServer(tmp_path_factory.mktemp("browser-server"))
+    server.prepare()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(live_server):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -r requirements-dev.txt)")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    """``artifacts/`` (git-ignored): screenshots of this run."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """``new_context(username, password)`` → a logged-in BrowserContext; all closed after
+    the test (so their streams end before the next test counts streams)."""
+    contexts = []
+
+    def factory(username: str = ADMIN[0], password: str = ADMIN[1]):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1360, "height": 1000}
+        )
+        context.set_default_timeout(5000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto("/auth/login")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+        assert "/auth/login" not in page.url, f"login failed for {username!r}"
+        page.close()
+        return context
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def dashboard(new_context):
+    """``dashboard(context=None)`` → a page on /admin/manage_orders showing "Live"."""
+
+    def opener(context=None):
+        context = context or new_context()
+        page = context.new_page()
+        page.goto("/admin/manage_orders")
+        wait_live(page)
+        return page
+
+    return opener
+
+
+def wait_live(page, timeout: float = 5000) -> None:
+    page.wait_for_selector('[data-live-indicator][data-state="live"]', timeout=timeout)
+
+
+def card_values(page) -> dict:
+    """The six stat cards as ints, read from the page."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('.stat-card [data-stat]')]
+             .map(n => [n.dataset.stat, parseInt(n.textContent.replace(/,/g, ''), 10)]))"""
+    )
+
+
+def place_order(page, delivery="pickup", address=None, quantity=1) -> dict:
+    """POST /api/orders from ``page`` (a customer's page on any shop URL): the order."""
+    return page.evaluate(
+        """async ([delivery, address, quantity]) => {
+            const token = document.querySelector('meta[name=csrf-token]').content;
+            const r = await fetch('/api/orders', {method: 'POST', headers: {
+                'Content-Type': 'application/json', 'X-CSRFToken': token},
+                body: JSON.stringify({items: [{product_id: 1, quantity}],
+                    delivery_method: delivery, delivery_address: address})});
+            const body = await r.json();
+            if (r.status !== 201) throw new Error(JSON.stringify(body));
+            return body.order;
+        }""",
+        [delivery, address, quantity],
+    )
