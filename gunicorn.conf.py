@@ -3,6 +3,7 @@ standard library before the app is imported, and ``preload_app`` stays off for t
 reason (and so each worker builds its own hub)."""
 
 import os
+import time
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -31,7 +32,18 @@ def post_worker_init(worker):
         closed = close_all_streams()
         worker.log.info("worker %s closing: ended %d stream(s)", worker.pid, closed)
 
+    def probe_loop_lag(interval: float = 0.25):
+        # A timer that fires late means something held the loop: one cheap sample per
+        # interval, unlike gevent's monitor thread, whose reports walk every greenlet.
+        from app.metrics import EVENT_LOOP_LAG
+
+        while True:
+            started = time.monotonic()
+            gevent.sleep(interval)
+            EVENT_LOOP_LAG.observe(max(0.0, time.monotonic() - started - interval))
+
     gevent.spawn(watch)
+    gevent.spawn(probe_loop_lag)
 
 
 def child_exit(server, worker):

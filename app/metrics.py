@@ -36,6 +36,11 @@ DELIVERY_LAG = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 FALLBACK_POLLS = Counter("orderpulse_fallback_polls", "JSON polling fallback requests served")
+EVENT_LOOP_LAG = Histogram(
+    "orderpulse_event_loop_lag_seconds",
+    "How late a 0.25 s timer fires in a gevent worker: time something blocked the loop",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 REDIS_RECONNECTS = Counter("orderpulse_redis_reconnects", "Redis subscriber reconnections")
 
 

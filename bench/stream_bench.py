@@ -147,12 +147,17 @@ class Server:
             ACCESS_LOG="/dev/null",
             SSE_LIFETIME_SECONDS="3600",
             SSE_LIFETIME_JITTER_SECONDS="0",
-            GEVENT_MONITOR_THREAD_ENABLE="true",
-            GEVENT_MAX_BLOCKING_TIME="0.1",
+            RATELIMIT_ENABLED="0",  # the harness checks out far faster than a person
+            # One admin session opens every stream here; a browser would share one.
+            SSE_MAX_STREAMS_PER_USER=str(args.streams + 10),
             PYTHONPATH=str(ROOT),
         )
         if args.redis_url:
             self.env["REDIS_URL"] = args.redis_url
+        if args.gevent_monitor:
+            # gevent's own blocking monitor: precise stacks, but each report walks every
+            # greenlet, which itself blocks for seconds at 10,000 streams; off by default.
+            self.env.update(GEVENT_MONITOR_THREAD_ENABLE="true", GEVENT_MAX_BLOCKING_TIME="0.1")
         self.proc = None
 
     def prepare(self, orders: int) -> None:
@@ -194,6 +199,17 @@ class Server:
 
     def blocked_reports(self) -> int:
         return self.log.read_text(errors="replace").count("appears to be blocked")
+
+    def loop_lag(self, metrics_text: str) -> tuple[int, int]:
+        """``(samples, samples later than 100 ms)`` from the event-loop lag histogram."""
+
+        def value(pattern: str) -> int:
+            found = re.search(pattern, metrics_text, re.M)
+            return int(float(found.group(1))) if found else 0
+
+        total = value(r"^orderpulse_event_loop_lag_seconds_count (\S+)")
+        within = value(r'^orderpulse_event_loop_lag_seconds_bucket\{le="0\.1"\} (\S+)')
+        return total, total - within
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -329,8 +345,11 @@ async def run(args) -> dict:
                 mean_ms=round(statistics.fmean(latencies), 1) if latencies else None,
                 stream_errors=sum(1 for s in streams if s.error),
                 reconnects=0,  # the harness never reconnects: a dropped stream is an error
-                loop_blocks_over_100ms=server.blocked_reports(),
+                gevent_monitor_reports=server.blocked_reports(),
             )
+            async with admin.get(f"{server.base}/metrics") as r:
+                samples, late = server.loop_lag(await r.text())
+            result.update(loop_lag_samples=samples, loop_blocks_over_100ms=late)
             for s in streams:
                 if s.transport:
                     s.transport.close()
@@ -353,6 +372,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", default=None, help="JSON output path")
+    parser.add_argument(
+        "--gevent-monitor", action="store_true", help="also run gevent's monitor thread"
+    )
     args = parser.parse_args()
     try:  # uvloop keeps the harness's own per-frame cost low, so it measures the server
         import uvloop

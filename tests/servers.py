@@ -56,6 +56,8 @@ class GunicornServer:
             "ACCESS_LOG": "/dev/null",
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "EXPOSE_WORKER_PID": "1",
+            # These tests place orders in bursts; the limits have their own tests.
+            "RATELIMIT_ENABLED": "0",
             "SSE_HEARTBEAT_SECONDS": "0.5",
             "SSE_RETRY_MS": "100",
             "PYTHONPATH": str(ROOT),

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # An order's updated_at is set before its commit; a tick may run between the two, so each
 # update frame looks this far back past the previous tick (duplicates are harmless upserts).
 UPDATE_OVERLAP_SECONDS = 2.0
+# Streams served between two yields to the event loop during one fan-out.
+FANOUT_BATCH = 500
 
 
 class TooManyStreams(ServiceError):
@@ -297,8 +299,10 @@ class Hub:
         # Framed once for every stream in direct mode (see subscription.py).
         chunk = sse.chunk(b"".join(events) + (snapshot or b""))
         started = time.perf_counter()
-        for sub in subs:
+        for done, sub in enumerate(subs, 1):
             sub.offer(events, snapshot, chunk)
+            if done % FANOUT_BATCH == 0:
+                time.sleep(0)  # let requests run during a long fan-out (gevent: a yield)
         self.frames_sent += len(subs)
         FRAMES_SENT.inc(len(subs))
         self.last_fanout_seconds = time.perf_counter() - started

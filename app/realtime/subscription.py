@@ -13,11 +13,25 @@ Two ways out to the socket:
   sends while newer frames queue as usual, so nothing is interleaved or lost.
 """
 
+import contextlib
+import sys
 import threading
 from collections import deque
 
 from app.metrics import DIRECT_STREAMS
 from app.realtime import sse
+
+_NO_LOCK = contextlib.nullcontext()
+
+
+def _new_lock():
+    """A real lock with OS threads (dev server, tests); none under gevent's monkey-patching,
+    where the hub and the streams share one thread and switch only where they block, never
+    inside the short critical sections here."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        return _NO_LOCK
+    return threading.Lock()
 
 
 class Subscription:
@@ -30,6 +44,7 @@ class Subscription:
 
     __slots__ = (
         "_events",
+        "_queue_size",
         "_snapshot",
         "_lock",
         "_wake",
@@ -38,6 +53,7 @@ class Subscription:
         "order_id",
         "last",
         "sock",
+        "_raw",
         "_backlog",
         "dead",
         "user_id",
@@ -45,15 +61,18 @@ class Subscription:
     )
 
     def __init__(self, queue_size: int, deadline: float, order_id: int | None = None):
-        self._events: deque[bytes] = deque(maxlen=queue_size)
+        # Memory per stream matters at 10,000 streams: the queue exists only once used.
+        self._events: deque[bytes] | None = None
+        self._queue_size = queue_size
         self._snapshot: bytes | None = None
-        self._lock = threading.Lock()
+        self._lock = _new_lock()
         self._wake = threading.Event()
         self.closed = False
         self.deadline = deadline
         self.order_id = order_id
         self.last = None  # last state sent on a single-order stream, to skip repeats
-        self.sock = None  # set in direct mode
+        self.sock = None  # set in direct mode (a gevent socket)
+        self._raw = None  # its underlying socket, for the hub's non-blocking send
         self._backlog: bytes | None = None  # unsent tail of a direct chunk
         self.dead = False  # the client went away (a direct write failed)
         self.user_id: int | None = None  # for the per-user stream cap
@@ -64,15 +83,17 @@ class Subscription:
     ) -> None:
         """Deliver frames (called by the hub). ``chunk`` is ``events + snapshot`` framed as
         one HTTP/1.1 chunk, for streams in direct mode."""
-        sock = self.sock
-        if sock is not None and self._backlog is None and chunk is not None:
+        raw = self._raw
+        if raw is not None and self._backlog is None and chunk is not None:
             try:
-                sent = sock.send(chunk, 0, 0.0)  # gevent socket: timeout 0 = never block
-            except (BlockingIOError, TimeoutError):
+                # gevent keeps the real socket non-blocking: this never waits, and skips
+                # gevent's wrapper, which costs more than the system call at 10,000 streams.
+                sent = raw.send(chunk)
+            except (BlockingIOError, InterruptedError):
                 sent = 0
             except OSError:
                 self.dead = True
-                self.sock = None
+                self.sock = self._raw = None
                 self._wake.set()
                 return
             if sent == len(chunk):
@@ -81,7 +102,10 @@ class Subscription:
             self._wake.set()
             return
         with self._lock:
-            self._events.extend(events)
+            if events:
+                if self._events is None:
+                    self._events = deque(maxlen=self._queue_size)
+                self._events.extend(events)
             if snapshot is not None:
                 self._snapshot = snapshot
         self._wake.set()
@@ -89,6 +113,8 @@ class Subscription:
     def offer_first(self, frame: bytes) -> None:
         """Put the stream's initial frame ahead of anything the hub queued meanwhile."""
         with self._lock:
+            if self._events is None:
+                self._events = deque(maxlen=self._queue_size)
             self._events.appendleft(frame)
         self._wake.set()
 
@@ -109,8 +135,8 @@ class Subscription:
 
     def _drain(self) -> bytes:
         with self._lock:
-            parts = list(self._events)
-            self._events.clear()
+            parts = list(self._events or ())
+            self._events = None
             if self._snapshot is not None:
                 parts.append(self._snapshot)
                 self._snapshot = None
@@ -120,20 +146,22 @@ class Subscription:
         """Direct mode until closed (gevent only): the hub writes, this greenlet only sends
         backlogs. Returns when the stream should end; a client that leaves a backlog unsent
         for ``write_timeout`` seconds, or whose socket errors, is dropped (``dead``)."""
-        queued = self._drain()  # frames that arrived before direct mode began
-        self._backlog = sse.chunk(queued) if queued else None
         self.sock = sock
+        self._raw = getattr(sock, "_sock", None)  # None: offer() queues for this greenlet
         DIRECT_STREAMS.inc()
         try:
             self._direct_loop(sock, write_timeout)
         finally:
             DIRECT_STREAMS.dec()
-            self.sock = None
+            self.sock = self._raw = None
 
     def _direct_loop(self, sock, write_timeout: float) -> None:
         import gevent
 
         while True:
+            if self._backlog is None:  # frames queued before direct mode, or without _sock
+                queued = self._drain()
+                self._backlog = sse.chunk(queued) if queued else None
             while self._backlog is not None and not self.dead:
                 try:
                     with gevent.Timeout(write_timeout):
