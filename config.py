@@ -63,7 +63,8 @@ class Config:
     # Rate limits (Flask-Limiter; limit strings like "10 per minute"). Counters live in Redis
     # when REDIS_URL is set, so every worker and host shares them; in memory otherwise.
     RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
-    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    # Unset: create_app uses REDIS_URL when there is one, else "memory://".
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or None
     # A Redis outage must not take logins and checkouts down: count in memory meanwhile.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
@@ -113,7 +114,6 @@ class TestConfig(Config):
     REDIS_URL = None
     # Off so that tests can log in and check out freely; tests/test_limits.py turns it on.
     RATELIMIT_ENABLED = False
-    RATELIMIT_STORAGE_URI = "memory://"
     SSE_HEARTBEAT_SECONDS = 0.2
     SSE_LIFETIME_SECONDS = 3.0
     SSE_LIFETIME_JITTER_SECONDS = 0.0

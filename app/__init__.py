@@ -6,7 +6,7 @@ import os
 import sqlalchemy as sa
 from flask import Flask
 
-from app.extensions import csrf, db, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate
 from config import CONFIGS
 
 
@@ -50,6 +50,10 @@ def register_extensions(app: Flask) -> None:
         models,  # noqa: F401  (models must be imported before migrate sees them)
         realtime,
     )
+    from app.security import register_input_guards
+
+    # Before the blueprints: their <int:...> rules must get the bounded converter.
+    register_input_guards(app)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True)
@@ -57,6 +61,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
+    # Rate-limit counters are shared by every worker and host through Redis when there is one.
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    limiter.init_app(app)
     realtime.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

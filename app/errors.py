@@ -3,7 +3,7 @@ an HTML page (or a flash and redirect) elsewhere."""
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
 
 from app.extensions import db, login_manager
 from app.security import wants_json
@@ -32,6 +32,30 @@ def register_errors(app: Flask) -> None:
             return json_error(message, 400)
         flash(message + " Please try again.", "error")
         return redirect(request.referrer or "/"), 303
+
+    @app.errorhandler(TooManyRequests)
+    def too_many_requests(error: TooManyRequests):
+        """Rate limits (Flask-Limiter) and the stream cap: 429 JSON on API/stream paths;
+        on pages a flash and a redirect back to the page's form (nothing was done)."""
+        db.session.rollback()
+        message = error.description or "Too many requests: wait a moment and try again."
+        if wants_json():
+            return json_error(message, 429)
+        flash(message, "error")
+        target = request.path
+        if request.query_string:
+            target += "?" + request.query_string.decode("latin-1")
+        return redirect(target), 303
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(error: RequestEntityTooLarge):
+        """Bodies over ``MAX_CONTENT_LENGTH``: 413, JSON on API paths; nothing is read."""
+        db.session.rollback()
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        message = f"Request body too large (limit {limit} bytes)" if limit else error.description
+        if wants_json():
+            return json_error(message, 413)
+        return render_template("errors/error.html", error=error), 413
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):

@@ -1,6 +1,8 @@
 """Unbound extension instances; ``create_app`` binds them (Flask's app-factory pattern)."""
 
 import sqlalchemy as sa
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +27,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# Settings come from config.RATELIMIT_* (storage: Redis when REDIS_URL is set, else memory).
+limiter = Limiter(key_func=get_remote_address)

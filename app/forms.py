@@ -1,6 +1,9 @@
 """Flask-WTF forms (CSRF included)."""
 
+from flask import request
 from flask_wtf import FlaskForm
+from flask_wtf.form import _Auto
+from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import (
     EmailField,
     HiddenField,
@@ -24,12 +27,24 @@ from wtforms.validators import (
 from app.models import DELIVERY_METHODS
 
 
-class LoginForm(FlaskForm):
+class Form(FlaskForm):
+    """Our forms read HTML form posts only. Flask-WTF would feed a JSON body to the fields
+    (``ImmutableMultiDict(request.get_json())``), which fails with a 500 on anything but a
+    JSON object; here a JSON body is an empty form, so validation fails as for any bad post."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is _Auto and request.is_json and not request.form:
+                return ImmutableMultiDict() if form.is_submitted() else None
+            return super().wrap_formdata(form, formdata)
+
+
+class LoginForm(Form):
     username = StringField("Username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     username = StringField(
         "Username",
         validators=[
@@ -45,17 +60,17 @@ class RegisterForm(FlaskForm):
     )
 
 
-class AddToCartForm(FlaskForm):
+class AddToCartForm(Form):
     product_id = HiddenField(validators=[DataRequired()])
     quantity = IntegerField("Qty", default=1, validators=[NumberRange(min=1, max=99)])
 
 
-class CartUpdateForm(FlaskForm):
+class CartUpdateForm(Form):
     product_id = HiddenField(validators=[DataRequired()])
     quantity = IntegerField("Qty", validators=[NumberRange(min=0, max=99)])
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(Form):
     delivery_method = RadioField(
         "Delivery",
         choices=[SelectChoice(m, m.capitalize()) for m in DELIVERY_METHODS],
@@ -66,5 +81,5 @@ class CheckoutForm(FlaskForm):
     idempotency_key = HiddenField()
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A CSRF token and nothing else (logout, remove buttons)."""

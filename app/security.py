@@ -1,11 +1,21 @@
-"""Access rules: who may see what (DESIGN.md §4: 401 JSON for API/stream, 403 wrong role)."""
+"""Access rules: who may see what (DESIGN.md §4: 401 JSON for API/stream, 403 wrong role),
+session renewal at login, and the keys and limits of the rate limiter."""
 
+import re
 from functools import wraps
 
-from flask import abort, request
-from flask_login import current_user
+from flask import Flask, abort, current_app, flash, redirect, request, session
+from flask.json.provider import DefaultJSONProvider
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_user
+from werkzeug.routing import IntegerConverter
 
 from app.extensions import login_manager
+
+MAX_DB_INT = 2**31 - 1  # the largest id every database here binds as an integer
+# Text no database here can store: NUL (PostgreSQL refuses it) and unpaired surrogates
+# (not encodable as UTF-8; JSON can still carry them as "\ud800").
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def wants_json() -> bool:
@@ -43,3 +53,125 @@ def customer_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def start_session(user) -> None:
+    """Log ``user`` in on a fresh session: everything the anonymous session held (a planted
+    value, its CSRF secret, Flask-Login's old identifiers) is dropped, so a session fixed
+    before login is worth nothing after it. Only the cart survives; the session cookie's
+    value changes with its contents."""
+    cart = session.get("cart")
+    session.clear()
+    if cart:
+        session["cart"] = cart
+    login_user(user)
+
+
+# -- rate limits (Flask-Limiter; see config.RATELIMIT_*) ------------------------------------
+
+
+def login_limit() -> str:
+    """The login limit string from ``RATELIMIT_LOGIN`` (e.g. ``"10 per minute"``)."""
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def checkout_limit() -> str:
+    """The checkout limit string from ``RATELIMIT_CHECKOUT`` (HTML and JSON share it)."""
+    return current_app.config["RATELIMIT_CHECKOUT"]
+
+
+def limits_off() -> bool:
+    """``exempt_when`` for every limit: an app with ``RATELIMIT_ENABLED`` off is never
+    limited, even if another app in the same process (tests) turned the shared limiter on."""
+    return not current_app.config.get("RATELIMIT_ENABLED", True)
+
+
+def login_limit_key() -> str:
+    """``"<client address>|<username>"``: guessing one account's password from one address
+    is slowed without letting anyone lock a user out from elsewhere."""
+    try:
+        username = (request.form.get("username") or "").strip().lower()[:64]
+    except Exception:  # an oversized or broken body: the view answers 400/413 itself
+        username = ""
+    return f"{get_remote_address()}|{username}"
+
+
+def failed_login(response) -> bool:
+    """``deduct_when`` for the login limit: only failures count (a success redirects), so
+    people who type their password right are never held up, however often they log in."""
+    return response.status_code != 302
+
+
+def user_limit_key() -> str:
+    """``"user:<id>"`` for a logged-in user (checkout runs after ``customer_required``), the
+    client address otherwise."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.get_id()}"
+    return get_remote_address()
+
+
+# -- input the database cannot take: refused at the door with a 4xx ----------------------
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` that does not match numbers beyond ``MAX_DB_INT``: the URL is a plain
+    404 instead of an integer overflow inside the database driver (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002
+        super().__init__(map, fixed_digits, min, MAX_DB_INT if max is None else max, signed)
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """Flask's JSON with two refusals at parse time, both as ``ValueError`` so that
+    ``request.get_json(silent=True)`` answers ``None`` (the views' 400): nesting too deep
+    for the parser (a ``RecursionError`` otherwise), and strings with NUL or unpaired
+    surrogates."""
+
+    def loads(self, s, **kwargs):
+        try:
+            value = super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+        if has_unstorable_text(value):
+            raise ValueError("JSON text with NUL or unpaired surrogate characters")
+        return value
+
+
+def has_unstorable_text(value) -> bool:
+    """``True`` when any string (or dict key) in a parsed JSON value matches
+    ``UNSTORABLE``; iterative, so any depth the parser accepted is fine."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def refuse_unstorable_text():
+    """``before_request``: a query, form or URL value with NUL is refused before any view
+    reads it: 400 JSON on API paths, a flash and a redirect back to the form for page
+    POSTs, the 400 page for page GETs."""
+    values = [v for _, v in request.values.items(multi=True)]
+    values += [v for v in (request.view_args or {}).values() if isinstance(v, str)]
+    if not any(UNSTORABLE.search(v) for v in values):
+        return None
+    message = "The request contains characters that cannot be stored (NUL)."
+    if wants_json() or request.method == "GET":
+        abort(400, description=message)
+    flash(message, "error")
+    return redirect(request.path), 303
+
+
+def register_input_guards(app: Flask) -> None:
+    """Install the bounded ``int`` converter (before any blueprint is registered), the
+    strict JSON loader and the NUL check."""
+    app.url_map.converters["int"] = BoundedIntConverter
+    app.json = StrictJSONProvider(app)
+    app.before_request(refuse_unstorable_text)

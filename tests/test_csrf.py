@@ -17,14 +17,15 @@ def csrf_shop(csrf_app):
 
 
 def logged_in_with_token(app, username):
-    """``(client, token)``: logged in through the form with the page's token."""
+    """``(client, token)``: logged in through the form with the page's token; the token is
+    read again after login, as a browser does, because login renews the session."""
     client = app.test_client()
     token = csrf_token(client)
     response = client.post(
         "/auth/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
     )
     assert response.status_code == 302 and "/auth/login" not in response.headers["Location"]
-    return client, token
+    return client, csrf_token(client)
 
 
 def order_payload(shop):

@@ -10,6 +10,7 @@ from app.models import Order
 from app.security import customer_required
 
 bp = Blueprint("account", __name__)
+MAX_PAGE = 10_000
 
 
 def own_order_or_404(order_number: str) -> Order:
@@ -30,9 +31,9 @@ def my_orders():
         .where(Order.user_id == current_user.id)
         .order_by(Order.date_ordered.desc(), Order.id.desc())
     )
-    page = db.paginate(
-        query, page=request.args.get("page", 1, type=int), per_page=20, error_out=False
-    )
+    # Clamped: a huge ?page= would overflow the database's OFFSET (a 500).
+    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = db.paginate(query, page=number, per_page=20, error_out=False)
     return render_template("account/orders.html", orders=page)
 
 

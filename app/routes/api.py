@@ -4,8 +4,8 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from app.errors import json_error
-from app.extensions import db
-from app.security import customer_required
+from app.extensions import db, limiter
+from app.security import checkout_limit, customer_required, limits_off, user_limit_key
 from app.services.orders import checkout, parse_checkout, validate_idempotency_key
 from app.services.serializers import order_details
 
@@ -14,6 +14,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.post("/orders")
 @customer_required
+@limiter.shared_limit(
+    checkout_limit,
+    scope="checkout",
+    key_func=user_limit_key,
+    exempt_when=limits_off,
+    error_message="Too many checkouts: wait a minute and try again.",
+)
 def create_order():
     """Place an order from ``{"items": [{"product_id": int, "quantity": int}],
     "delivery_method": "home delivery"|"pickup", "delivery_address": str|null}``.
@@ -22,7 +29,8 @@ def create_order():
     Returns ``201 {success, order}`` when created, ``200 {success, order}`` for a repeat;
     400 malformed JSON or key, 401 logged out, 404 unknown product, 422 rule broken
     (empty cart, quantity outside 1..99, missing address, short of credits, key reused for a
-    different order). Nothing is written on any error.
+    different order), 429 more than ``RATELIMIT_CHECKOUT`` checkouts per user (HTML and JSON
+    together). Nothing is written on any error.
     """
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):

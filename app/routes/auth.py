@@ -4,10 +4,17 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import EmptyForm, LoginForm, RegisterForm
+from app.security import (
+    failed_login,
+    limits_off,
+    login_limit,
+    login_limit_key,
+    start_session,
+)
 from app.services import accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -26,8 +33,21 @@ def _safe_next(default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    login_limit,
+    key_func=login_limit_key,
+    methods=["POST"],
+    deduct_when=failed_login,
+    exempt_when=limits_off,
+    error_message="Too many login attempts: wait a minute and try again.",
+)
 def login():
-    """Log in with ``username`` and ``password``; a wrong pair flashes an error (200)."""
+    """Log in with ``username`` and ``password``; a wrong pair flashes an error (200).
+
+    Success renews the session (only the cart is kept) and redirects (302). After
+    ``RATELIMIT_LOGIN`` failed attempts per client address and username every attempt is
+    refused for the window: a flash and a 303 back to the form (429 JSON for clients that
+    ask for JSON)."""
     if current_user.is_authenticated:
         return redirect(url_for("shop.index"))
     form = LoginForm()
@@ -38,7 +58,7 @@ def login():
         if user is None or not user.check_password(form.password.data):
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html", form=form), 200
-        login_user(user)
+        start_session(user)
         default = url_for("admin.manage_orders") if user.is_admin else url_for("shop.index")
         return redirect(_safe_next(default))
     return render_template("auth/login.html", form=form)
@@ -61,7 +81,7 @@ def register():
             db.session.rollback()
             flash(exc.message, "error")
             return render_template("auth/register.html", form=form), 409
-        login_user(user)
+        start_session(user)
         flash(f"Welcome, {user.username}! You have {user.credits} credits to spend.", "success")
         return redirect(url_for("shop.index"))
     return render_template("auth/register.html", form=form)

@@ -5,14 +5,30 @@ from uuid import uuid4
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.extensions import db
+from app.extensions import db, limiter
 from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm
-from app.security import customer_required
+from app.security import (
+    MAX_DB_INT,
+    checkout_limit,
+    customer_required,
+    limits_off,
+    user_limit_key,
+)
 from app.services import ServiceError, cart, catalog
 from app.services.orders import checkout as checkout_once
 from app.services.orders import parse_checkout, validate_idempotency_key
 
 bp = Blueprint("shop", __name__)
+
+
+def _product_id(raw: str | None) -> int | None:
+    """A form's product id as an ``int`` the database can bind, else ``None``. ASCII digits
+    only: ``"²".isdigit()`` is true but ``int("²")`` fails, and a 20-digit id overflows the
+    driver (both were 500s)."""
+    if not raw or not raw.isascii() or not raw.isdigit():
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_DB_INT else None
 
 
 @bp.get("/")
@@ -36,11 +52,12 @@ def index():
 def cart_add():
     """Add a product to the session cart; bad input flashes an error and changes nothing."""
     form = AddToCartForm()
-    if not form.validate_on_submit() or not form.product_id.data.isdigit():
+    product_id = _product_id(form.product_id.data)
+    if not form.validate_on_submit() or product_id is None:
         flash("Choose a quantity between 1 and 99.", "error")
         return redirect(request.referrer or url_for("shop.index"))
     try:
-        product = cart.add(int(form.product_id.data), form.quantity.data)
+        product = cart.add(product_id, form.quantity.data)
         flash(f"Added {form.quantity.data} × {product.name} to your cart.", "success")
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -52,9 +69,10 @@ def view_cart():
     """Show the cart; POST changes one line's quantity (0 removes it)."""
     form = CartUpdateForm()
     if request.method == "POST":
-        if form.validate_on_submit() and form.product_id.data.isdigit():
+        product_id = _product_id(form.product_id.data)
+        if form.validate_on_submit() and product_id is not None:
             try:
-                cart.set_quantity(int(form.product_id.data), form.quantity.data)
+                cart.set_quantity(product_id, form.quantity.data)
                 flash("Cart updated.", "success")
             except ServiceError as exc:
                 flash(exc.message, "error")
@@ -67,9 +85,19 @@ def view_cart():
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @customer_required
+@limiter.shared_limit(
+    checkout_limit,
+    scope="checkout",
+    key_func=user_limit_key,
+    methods=["POST"],
+    exempt_when=limits_off,
+    error_message="Too many checkouts: wait a minute and try again.",
+)
 def checkout():
     """Checkout form: delivery method and address, paid in credits. Errors flash and keep
-    the cart; success clears it and shows the order's tracking page."""
+    the cart (422); success clears it and shows the order's tracking page (302). Past
+    ``RATELIMIT_CHECKOUT`` POSTs per user (shared with ``POST /api/orders``): a flash and a
+    redirect back to the form, nothing written."""
     form = CheckoutForm()
     lines, total = cart.lines()
     if not lines:

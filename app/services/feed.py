@@ -9,6 +9,8 @@ from app.extensions import db
 from app.models import Order, User
 from app.models._time import utcnow
 
+MAX_PAGE = 10_000
+
 
 def recent_orders(seconds: float, limit: int = 50) -> list[Order]:
     """Orders created or changed in the last ``seconds``, newest change first (uses the
@@ -44,4 +46,6 @@ def search_orders(status: str | None = None, q: str | None = None, page: int = 1
             )
         )
     query = query.order_by(Order.date_ordered.desc(), Order.id.desc())
+    # A huge ?page= would overflow the database's OFFSET (a 500); past the end is empty.
+    page = min(max(page, 1), MAX_PAGE)
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
