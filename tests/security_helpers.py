@@ -1,0 +1,95 @@
+"""Helpers for the security and property tests: a whole-database snapshot, a url_map walk
+that fills in any converter, and logins that carry the CSRF token."""
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Order, OrderCount, OrderItem, User
+from tests.factories import PASSWORD
+from tests.helpers import csrf_token
+
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Values that make a rule's URL concrete; an unknown converter fails the walk loudly
+# instead of silently testing a URL that matches nothing.
+SAMPLE_ARGUMENTS = {"order_id": "1", "order_number": "ORD-19990101-00001", "filename": "x"}
+_ARGUMENT = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>")
+
+
+def snapshot(app) -> dict:
+    """Everything a refused request must leave alone: users (count, balances, roles),
+    orders (count, statuses, cancellations), order items and every ``order_counts`` row."""
+    with app.app_context():
+        state = {
+            "users": db.session.execute(
+                sa.select(User.id, User.username, User.role, User.credits).order_by(User.id)
+            ).all(),
+            "orders": db.session.execute(
+                sa.select(
+                    Order.id, Order.status, Order.cancelled, Order.cancellation_reason
+                ).order_by(Order.id)
+            ).all(),
+            "items": db.session.scalar(sa.select(sa.func.count(OrderItem.id))),
+            "order_counts": db.session.execute(
+                sa.select(OrderCount.name, OrderCount.count, OrderCount.version).order_by(
+                    OrderCount.name
+                )
+            ).all(),
+        }
+        db.session.remove()
+    return state
+
+
+def concrete_url(rule, **values) -> str:
+    """``rule.rule`` with each ``<converter:name>`` replaced (``values`` first, then
+    ``SAMPLE_ARGUMENTS``); ``KeyError`` for an argument nobody knows how to fill."""
+    samples = SAMPLE_ARGUMENTS | {k: str(v) for k, v in values.items()}
+    return _ARGUMENT.sub(lambda m: samples[m.group(1)], rule.rule)
+
+
+def is_json_path(url: str) -> bool:
+    """The paths whose errors are JSON (``app.security.wants_json`` without Accept)."""
+    return url.startswith(("/api/", "/admin/api/")) or url.endswith("/stream")
+
+
+def rules(app, prefix: str = "/", methods=None):
+    """``[(rule, method)]`` for every rule under ``prefix`` (HEAD included, OPTIONS not),
+    restricted to ``methods`` when given."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix):
+            continue
+        for method in sorted(rule.methods - {"OPTIONS"}):
+            if methods is None or method in methods:
+                found.append((rule, method))
+    return found
+
+
+def login_with_token(app, username: str, password: str = PASSWORD):
+    """``(client, token)`` for an app with CSRF on: logged in through the form, and the
+    token read again afterwards (login renews the session and with it the CSRF secret)."""
+    client = app.test_client()
+    response = client.post(
+        "/auth/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(client)},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert "/auth/login" not in response.headers["Location"]
+    return client, csrf_token(client)
+
+
+def flashes(client) -> list[tuple[str, str]]:
+    """Flashed ``(category, message)`` pairs still waiting in the client's session."""
+    with client.session_transaction() as session:
+        return list(session.get("_flashes", []))
+
+
+def cart_of(client) -> dict:
+    with client.session_transaction() as session:
+        return dict(session.get("cart", {}))
+
+
+def is_logged_in(client) -> bool:
+    # /orders needs a login; an anonymous visitor is sent to the login page.
+    return client.get("/orders").status_code == 200

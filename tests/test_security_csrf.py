@@ -1,0 +1,156 @@
+"""CSRF on every state-changing rule of the url_map (issue 7, item 6).
+
+Each POST/PUT/PATCH/DELETE rule has a case below: who sends it, a body that *works* with the
+token, and what must not have changed without it. The walk fails when a new write route has
+no case, so no route can skip the check unnoticed.
+"""
+
+import pytest
+
+from tests.factories import PASSWORD, seed_shop
+from tests.helpers import assert_json_error, csrf_token
+from tests.security_helpers import (
+    WRITE_METHODS,
+    cart_of,
+    concrete_url,
+    flashes,
+    is_json_path,
+    is_logged_in,
+    login_with_token,
+    rules,
+    snapshot,
+)
+
+
+@pytest.fixture
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def csrf_shop(csrf_app):
+    return seed_shop(csrf_app)
+
+
+def order_body(shop):
+    return {
+        "items": [{"product_id": shop.products[0].id, "quantity": 1}],
+        "delivery_method": "pickup",
+    }
+
+
+# endpoint → (who, kind, body(shop) → JSON or form fields). ``who`` is "anonymous",
+# "customer" (alice, 2 × product 0 in her cart) or "admin"; kind "json" or "form".
+CASES = {
+    "api.create_order": ("customer", "json", order_body),
+    "admin_api.order_status": ("admin", "json", lambda shop: {"status": "Shipped"}),
+    "admin_api.order_cancel": ("admin", "json", lambda shop: {"reason": "Out of stock"}),
+    "auth.login": ("anonymous", "form", lambda s: {"username": "alice", "password": PASSWORD}),
+    "auth.register": (
+        "anonymous",
+        "form",
+        lambda shop: {
+            "username": "mallory",
+            "email": "mallory@example.com",
+            "password": "longpassword1",
+            "confirm": "longpassword1",
+        },
+    ),
+    "auth.logout": ("customer", "form", lambda shop: {}),
+    "shop.cart_add": (
+        "customer",
+        "form",
+        lambda shop: {"product_id": shop.products[1].id, "quantity": 3},
+    ),
+    "shop.view_cart": (
+        "customer",
+        "form",
+        lambda shop: {"product_id": shop.products[0].id, "quantity": 5},
+    ),
+    "shop.checkout": ("customer", "form", lambda shop: {"delivery_method": "pickup"}),
+}
+
+
+def write_rules(app):
+    return [(rule, method) for rule, method in rules(app, methods=WRITE_METHODS)]
+
+
+def test_every_write_rule_has_a_case(csrf_app):
+    endpoints = {rule.endpoint for rule, _ in write_rules(csrf_app)}
+    assert endpoints == set(CASES), "add a CSRF case for each new state-changing route"
+
+
+def setup(app, shop, who):
+    """``(client, token)`` as ``who``, an order of alice's to act on, her cart filled."""
+    if who == "anonymous":
+        client = app.test_client()
+        return client, csrf_token(client)
+    alice, alice_token = login_with_token(app, "alice")
+    alice.post(
+        "/cart/add",
+        data={"product_id": shop.products[0].id, "quantity": 2, "csrf_token": alice_token},
+    )
+    if who == "customer":
+        return alice, alice_token
+    return login_with_token(app, "boss")
+
+
+def placed_order(app, shop):
+    client, token = login_with_token(app, "bob")
+    response = client.post("/api/orders", json=order_body(shop), headers={"X-CSRFToken": token})
+    assert response.status_code == 201
+    return response.get_json()["order"]["id"]
+
+
+def send(client, rule, method, kind, body, order_id, token=None):
+    url = concrete_url(rule, order_id=order_id)
+    if kind == "json":
+        headers = {"X-CSRFToken": token} if token else {}
+        return url, client.open(url, method=method, json=body, headers=headers)
+    form = dict(body, csrf_token=token) if token else body
+    return url, client.open(url, method=method, data=form)
+
+
+def session_view(client):
+    return cart_of(client), is_logged_in(client)
+
+
+@pytest.mark.parametrize("bad_token", [None, "forged", "other-session"])
+def test_every_write_rule_refuses_a_missing_or_wrong_token(csrf_app, csrf_shop, bad_token):
+    order_id = placed_order(csrf_app, csrf_shop)
+    for rule, method in write_rules(csrf_app):
+        who, kind, body = CASES[rule.endpoint]
+        client, _ = setup(csrf_app, csrf_shop, who)
+        token = bad_token
+        if bad_token == "other-session":
+            token = csrf_token(csrf_app.test_client())  # valid, but for another session
+        seen_before = session_view(client)
+        client.get("/")  # shows (and so consumes) the flashes so far
+        before = snapshot(csrf_app)
+        url, response = send(client, rule, method, kind, body(csrf_shop), order_id, token)
+        if is_json_path(url):
+            assert_json_error(response, 400, "csrf")
+        else:
+            assert response.status_code == 303, (method, url, response.status_code)
+            categories = [category for category, _ in flashes(client)]
+            assert categories == ["error"], (method, url, categories)
+        assert snapshot(csrf_app) == before, (method, url)
+        assert session_view(client) == seen_before, (method, url)
+
+
+def test_every_write_rule_works_with_the_token(csrf_app, csrf_shop):
+    """The same requests with the page's token change something: the refusals above are
+    the CSRF check's doing, not a bad body."""
+    order_id = placed_order(csrf_app, csrf_shop)
+    for rule, method in write_rules(csrf_app):
+        who, kind, body = CASES[rule.endpoint]
+        client, token = setup(csrf_app, csrf_shop, who)
+        before, seen_before = snapshot(csrf_app), session_view(client)
+        url, response = send(client, rule, method, kind, body(csrf_shop), order_id, token)
+        # Forms redirect on success, the JSON checkout creates (201), admin actions answer 200.
+        expected = 302 if kind == "form" else 200 if url.startswith("/admin") else 201
+        assert response.status_code == expected, (method, url, response.status_code)
+        changed = snapshot(csrf_app) != before or session_view(client) != seen_before
+        if rule.endpoint == "auth.login":
+            changed = is_logged_in(client)
+        assert changed, (method, url)
