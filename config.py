@@ -82,6 +82,9 @@ class Config:
 
     EXPOSE_WORKER_PID = os.environ.get("EXPOSE_WORKER_PID") == "1"  # tests only
 
+    # Order-writing transactions at once per worker (app/services/write_gate.py).
+    ORDER_WRITE_CONCURRENCY = _int("ORDER_WRITE_CONCURRENCY", 4)
+
     CHECKOUT_MAX_LINES = 50
     CHECKOUT_MAX_QUANTITY = 99
     SIGNUP_CREDITS = _int("SIGNUP_CREDITS", 1000)

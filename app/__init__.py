@@ -51,6 +51,7 @@ def register_extensions(app: Flask) -> None:
         realtime,
     )
     from app.security import register_input_guards
+    from app.services import write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
@@ -66,6 +67,7 @@ def register_extensions(app: Flask) -> None:
         app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
     limiter.init_app(app)
     realtime.init_app(app)
+    write_gate.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -57,18 +57,24 @@ def bulk_orders(count: int, user_id: int, batch: int = 20_000) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=0, help="bulk past orders to insert")
+    parser.add_argument("--customers", type=int, default=0, help="extra customers buyer1..N")
     args = parser.parse_args()
     app = create_app("development")
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         if db.session.scalar(sa.select(User).where(User.username == ADMIN[0])) is None:
             accounts.create_user(ADMIN[0], "benchadmin@bench.test", ADMIN[1], role="admin")
-            accounts.create_user(CUSTOMER[0], "buyer@bench.test", CUSTOMER[1], credits=10**12)
+            accounts.create_user(CUSTOMER[0], "buyer@bench.test", CUSTOMER[1], credits=10**9)
             db.session.add_all(
                 Product(name=f"Bench product {i}", category="Bench", credit_value=5 + i)
                 for i in range(5)
             )
             db.session.commit()
+        for i in range(1, args.customers + 1):
+            name = f"buyer{i}"
+            if db.session.scalar(sa.select(User).where(User.username == name)) is None:
+                accounts.create_user(name, f"{name}@bench.test", CUSTOMER[1], credits=10**9)
+        db.session.commit()
         buyer = db.session.scalar(sa.select(User).where(User.username == CUSTOMER[0]))
         if args.orders:
             started = time.perf_counter()

@@ -160,8 +160,9 @@ class Server:
             self.env.update(GEVENT_MONITOR_THREAD_ENABLE="true", GEVENT_MAX_BLOCKING_TIME="0.1")
         self.proc = None
 
-    def prepare(self, orders: int) -> None:
+    def prepare(self, orders: int, customers: int = 0) -> None:
         cmd = [PY, str(ROOT / "bench" / "prepare.py"), "--orders", str(orders)]
+        cmd += ["--customers", str(customers)]
         subprocess.run(cmd, env=self.env, check=True, cwd=ROOT)
 
     def start(self) -> None:

@@ -50,13 +50,12 @@ def test_order_numbers_follow_the_pattern_and_increase(buyer, bread):
     assert sequence[1:] == [sequence[0] + 1, sequence[0] + 2]
 
 
-def test_order_numbers_restart_each_day(buyer, bread):
+def test_order_numbers_carry_the_order_day_and_its_id(buyer, bread):
     first = make_order(buyer, [(bread, 1)], now=datetime(2024, 3, 1, 23, 59))
     second = make_order(buyer, [(bread, 1)], now=datetime(2024, 3, 2, 0, 1))
-    third = make_order(buyer, [(bread, 1)], now=datetime(2024, 3, 2, 9, 0))
-    assert first.order_number == "ORD-20240301-00001"
-    assert second.order_number == "ORD-20240302-00001"
-    assert third.order_number == "ORD-20240302-00002"
+    assert first.order_number == f"ORD-20240301-{first.id:05d}"
+    assert second.order_number == f"ORD-20240302-{second.id:05d}"
+    assert not first.order_number.startswith("TMP-")
 
 
 def test_place_order_charges_exactly_and_records_prices(buyer, bread):

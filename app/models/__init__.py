@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.activity import ACTIVITY_KINDS, OrderActivity
-from app.models.counts import DailySequence, OrderCount
+from app.models.counts import OrderCount
 from app.models.order import (
     DELIVERY_METHODS,
     ORDER_STATUSES,
@@ -15,7 +15,6 @@ __all__ = [
     "ACTIVITY_KINDS",
     "DELIVERY_METHODS",
     "ORDER_STATUSES",
-    "DailySequence",
     "Order",
     "OrderActivity",
     "OrderCount",

@@ -23,12 +23,3 @@ class OrderCount(db.Model):
     name: so.Mapped[str] = so.mapped_column(sa.String(20), primary_key=True)
     count: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     version: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
-
-
-class DailySequence(db.Model):
-    """Last order number handed out per UTC day; the row lock makes numbering race-free."""
-
-    __tablename__ = "daily_sequences"
-
-    day: so.Mapped[str] = so.mapped_column(sa.String(8), primary_key=True)
-    last_value: so.Mapped[int] = so.mapped_column(default=0)

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -9,13 +10,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
-from app.models import DELIVERY_METHODS, DailySequence, Order, OrderItem, Product, User
+from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models._time import utcnow
 from app.models.counts import TOTAL
 from app.realtime.events import queue_order_event
-from app.services import Invalid, NotFound
+from app.services import Invalid, NotFound, write_gate
 from app.services.activity import activity_entry, record_activity
-from app.services.counts import _insert, apply_delta
+from app.services.counts import apply_delta
 
 MAX_ADDRESS = 300
 MAX_ID = 2**31 - 1  # beyond any stored id, and beyond what every driver binds as an integer
@@ -81,22 +82,10 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
     return CheckoutRequest(lines, delivery_method, address)
 
 
-def next_order_number(now: datetime) -> str:
-    """``ORD-YYYYMMDD-NNNNN`` from the day's sequence row (locked until commit, so unique
-    under concurrent checkouts; the unique index on ``order_number`` is the backstop)."""
-    day = now.strftime("%Y%m%d")
-    db.session.execute(
-        _insert(DailySequence.__table__)
-        .values(day=day, last_value=0)
-        .on_conflict_do_nothing(index_elements=["day"])
-    )
-    value = db.session.scalar(
-        sa.update(DailySequence)
-        .where(DailySequence.day == day)
-        .values(last_value=DailySequence.last_value + 1)
-        .returning(DailySequence.last_value)
-    )
-    return f"ORD-{day}-{value:05d}"
+def format_order_number(day: datetime, order_id: int) -> str:
+    """``ORD-YYYYMMDD-NNNNN``: the order's UTC day and its id (at least five digits), so
+    numbers are unique across processes and hosts without a shared counter."""
+    return f"ORD-{day.strftime('%Y%m%d')}-{order_id:05d}"
 
 
 def find_by_idempotency_key(user: User, key: str) -> Order | None:
@@ -116,6 +105,7 @@ def place_order(
     the balance is short. Nothing is written when it raises (the caller rolls back).
     """
     now = now or utcnow()
+    write_gate.enter()
     products = db.session.scalars(
         sa.select(Product).where(Product.id.in_(request.lines), Product.active.is_(True))
     ).all()
@@ -133,7 +123,9 @@ def place_order(
     if charged != 1:
         raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
     order = Order(
-        order_number=next_order_number(now),
+        # Unique placeholder until the id is known: numbering from the id needs no shared
+        # counter row, so concurrent checkouts do not queue on one lock for it.
+        order_number=f"TMP-{uuid.uuid4().hex[:16]}",
         status="Pending",
         user_id=user.id,
         delivery_method=request.delivery_method,
@@ -151,9 +143,11 @@ def place_order(
     ]
     db.session.add(order)
     db.session.flush()
-    db.session.refresh(user, ["credits"])
-    apply_delta({TOTAL: 1, "Pending": 1})
-    entry = record_activity(order, "created", user)
+    order.order_number = format_order_number(now, order.id)
+    entry = record_activity(order, "created", user)  # flushes the number too
+    # No refresh of user.credits: the ORM-enabled UPDATE above already applied the same
+    # change to the loaded user (synchronize_session="auto").
+    apply_delta({TOTAL: 1, "Pending": 1})  # the one contended lock: last, held until commit
     queue_order_event("created", order, user, activity_entry(entry, order, user))
     return order
 
