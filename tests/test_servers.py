@@ -9,6 +9,7 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,25 @@ def test_a_live_update_arrives_through_nginx(shared_db, servers, nginx):
         stream.wait_for(lambda f: f.get("comment") == "heartbeat")
     finally:
         stream.close()
+
+
+def open_streams_metric(server: GunicornServer) -> float:
+    with urllib.request.urlopen(f"{server.base}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    line = next(x for x in text.splitlines() if x.startswith("orderpulse_open_streams "))
+    return float(line.split()[1])
+
+
+def test_a_client_that_leaves_is_forgotten_before_the_next_heartbeat(shared_db, servers):
+    url, shop = shared_db
+    # A heartbeat far away: only noticing the closed socket itself can free the stream.
+    server = servers(url, SSE_HEARTBEAT_SECONDS="60")
+    admin = Session(server.base, shop.admin.username, shop.password)
+    stream = StreamReader(admin)
+    stream.wait_for(lambda f: f.get("id") is not None)
+    assert open_streams_metric(server) == 1
+    stream.close()
+    deadline = time.monotonic() + 3
+    while open_streams_metric(server) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_streams_metric(server) == 0

@@ -14,6 +14,7 @@ Two ways out to the socket:
 """
 
 import contextlib
+import socket
 import sys
 import threading
 from collections import deque
@@ -146,14 +147,36 @@ class Subscription:
         """Direct mode until closed (gevent only): the hub writes, this greenlet only sends
         backlogs. Returns when the stream should end; a client that leaves a backlog unsent
         for ``write_timeout`` seconds, or whose socket errors, is dropped (``dead``)."""
+        import gevent
+
         self.sock = sock
         self._raw = getattr(sock, "_sock", None)  # None: offer() queues for this greenlet
+        # EventSource never sends after its request, so the socket turning readable means
+        # the client went away: notice it now, not at the next heartbeat.
+        watcher = gevent.get_hub().loop.io(sock.fileno(), 1)
+        watcher.start(self._readable, getattr(sock, "_sock", sock))
         DIRECT_STREAMS.inc()
         try:
             self._direct_loop(sock, write_timeout)
         finally:
             DIRECT_STREAMS.dec()
+            watcher.stop()
+            watcher.close()
             self.sock = self._raw = None
+
+    def _readable(self, raw) -> None:
+        # Runs in gevent's hub: it must never block, hence MSG_DONTWAIT on the real socket.
+        try:
+            # Anything a client sends on a stream is discarded (and an EOF means it left).
+            gone = raw.recv(4096, socket.MSG_DONTWAIT) == b""
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            gone = True
+        if gone:
+            self.dead = True
+            self._raw = None
+            self._wake.set()
 
     def _direct_loop(self, sock, write_timeout: float) -> None:
         import gevent
