@@ -152,8 +152,12 @@ class Server:
             SSE_MAX_STREAMS_PER_USER=str(args.streams + 100),
             PYTHONPATH=str(ROOT),
         )
+        metrics_dir = workdir / "metrics"
+        metrics_dir.mkdir(exist_ok=True)
+        self.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # /metrics sums all workers
         if args.redis_url:
             self.env["REDIS_URL"] = args.redis_url
+            self.env["REDIS_CHANNEL"] = f"orderpulse:bench:{self.port}"
         if args.gevent_monitor:
             # gevent's own blocking monitor: precise stacks, but each report walks every
             # greenlet, which itself blocks for seconds at 10,000 streams; off by default.
