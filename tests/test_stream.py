@@ -308,3 +308,16 @@ def test_a_stream_closed_before_it_ever_ran_is_forgotten(app, admin_client):
     assert hub.stream_count == 1
     response.close()  # the server drops a client that left at once: no frame was read
     assert hub.stream_count == 0
+
+
+def test_a_draining_worker_ends_its_streams_and_refuses_new_ones(app, admin_client, open_stream):
+    from app.realtime import close_all_streams
+
+    stream, _ = open_admin(open_stream, admin_client)
+    assert close_all_streams() >= 1
+    frames = stream.read_to_end(timeout=2)
+    assert "retry" in frames[-1], "the stream ends with a reconnect hint"
+    # A keep-alive connection to this dying worker must not bring the stream back here.
+    refused = admin_client.get(ADMIN_STREAM)
+    assert_json_error(refused, 503, "restarting")
+    assert app.extensions["realtime"].stream_count == 0

@@ -28,12 +28,12 @@ _HUBS: "weakref.WeakSet[Hub]" = weakref.WeakSet()
 
 
 def close_all_streams() -> int:
-    """End every open stream in this process with its ``retry:`` hint (worker shutdown or
-    recycle), so browsers reconnect to a live worker at once instead of waiting for the
-    graceful timeout. Returns how many streams were told to close."""
+    """End every open stream in this process with its ``retry:`` hint and refuse new ones
+    (worker shutdown or recycle), so browsers reconnect to a live worker at once instead of
+    waiting for the graceful timeout. Returns how many streams were told to close."""
     closed = 0
     for hub in list(_HUBS):
-        closed += hub.close_streams()
+        closed += hub.close_streams(drain=True)
     return closed
 
 

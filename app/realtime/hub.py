@@ -37,6 +37,13 @@ class TooManyStreams(ServiceError):
     status_code = 429
 
 
+class Draining(ServiceError):
+    """This worker is shutting down and takes no new streams (HTTP 503): the client's retry
+    lands on a live worker (gunicorn closes the connection after this answer)."""
+
+    status_code = 503
+
+
 class Hub:
     """Fan-out of order changes to open SSE streams in this process.
 
@@ -62,6 +69,7 @@ class Hub:
         self._version = -1  # version of the last broadcast snapshot
         self._initial: tuple[int, bytes] | None = None  # (version, frame) for new streams
         self.frames_sent = 0
+        self.draining = False  # set when the worker shuts down: no new streams
         self.last_fanout_seconds = 0.0
         self._last_update: float | None = None  # monotonic time of the last update tick
 
@@ -82,6 +90,8 @@ class Hub:
         Raises ``TooManyStreams`` (429) when ``user_id`` already has
         ``SSE_MAX_STREAMS_PER_USER`` open streams in this worker.
         """
+        if self.draining:
+            raise Draining("This server is restarting: reconnect in a moment")
         limit = self.config["SSE_MAX_STREAMS_PER_USER"]
         with self._lock:
             if user_id is not None and self._per_user.get(user_id, 0) >= limit:
@@ -216,8 +226,11 @@ class Hub:
             self._thread.join(timeout=5)
         self.backend.stop()
 
-    def close_streams(self) -> int:
-        """Close every open stream now; returns how many."""
+    def close_streams(self, drain: bool = False) -> int:
+        """Close every open stream now; returns how many. ``drain`` also refuses new ones
+        (503) from now on: a browser's keep-alive connection to this dying worker must not
+        bring its stream straight back here."""
+        self.draining = self.draining or drain
         subs = self._all_subs()
         for sub in subs:
             sub.close()
