@@ -122,3 +122,14 @@ def open_stream(make_app):
     yield opener
     for stream in streams:
         stream.close()
+
+
+@pytest.fixture
+def csrf_app(make_app):
+    """An app with CSRF checks on, as in production (TestConfig turns them off)."""
+    return make_app(WTF_CSRF_ENABLED=True)
+
+
+@pytest.fixture
+def csrf_shop(csrf_app):
+    return seed_shop(csrf_app)

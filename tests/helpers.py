@@ -23,6 +23,16 @@ STAT_KEYS = {
     "cancelled_count",
     "version",
 }
+# The contract's `event: order` order object (DESIGN.md §4); feed rows carry more.
+ORDER_EVENT_KEYS = {
+    "id",
+    "order_number",
+    "status",
+    "username",
+    "total_credits",
+    "delivery_method",
+    "date_ordered",
+}
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 

@@ -7,22 +7,11 @@ import pytest
 from app.extensions import db
 from app.models import Order, Product, User
 from tests.factories import make_order
-from tests.helpers import STAT_KEYS, assert_json_error, db_state
+from tests.helpers import ORDER_EVENT_KEYS, STAT_KEYS, assert_json_error, db_state
 from tests.test_api import DETAIL_KEYS, ITEM_KEYS
 
 CONTRACT_KEYS = DETAIL_KEYS - {"updated_at", "next_status"}  # the seed contract's keys
-SUMMARY_KEYS = {
-    "id",
-    "order_number",
-    "status",
-    "username",
-    "total_credits",
-    "delivery_method",
-    "date_ordered",
-    "updated_at",
-    "cancelled",
-    "next_status",
-}
+SUMMARY_KEYS = ORDER_EVENT_KEYS | {"updated_at", "cancelled", "next_status"}
 
 
 def admin_rules(app):

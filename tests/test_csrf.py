@@ -1,19 +1,7 @@
 """CSRF on: JSON writes need the X-CSRFToken header, HTML forms the csrf_token field."""
 
-import pytest
-
-from tests.factories import PASSWORD, seed_shop
+from tests.factories import PASSWORD
 from tests.helpers import assert_json_error, csrf_token, db_state
-
-
-@pytest.fixture
-def csrf_app(make_app):
-    return make_app(WTF_CSRF_ENABLED=True)
-
-
-@pytest.fixture
-def csrf_shop(csrf_app):
-    return seed_shop(csrf_app)
 
 
 def logged_in_with_token(app, username):

@@ -7,7 +7,7 @@ no case, so no route can skip the check unnoticed.
 
 import pytest
 
-from tests.factories import PASSWORD, seed_shop
+from tests.factories import PASSWORD
 from tests.helpers import assert_json_error, csrf_token
 from tests.security_helpers import (
     WRITE_METHODS,
@@ -20,16 +20,6 @@ from tests.security_helpers import (
     rules,
     snapshot,
 )
-
-
-@pytest.fixture
-def csrf_app(make_app):
-    return make_app(WTF_CSRF_ENABLED=True)
-
-
-@pytest.fixture
-def csrf_shop(csrf_app):
-    return seed_shop(csrf_app)
 
 
 def order_body(shop):

@@ -7,6 +7,7 @@ from app.models import Order, Product, User
 from app.services.status import change_status
 from tests.factories import make_order, seed_shop
 from tests.helpers import (
+    ORDER_EVENT_KEYS,
     STAT_KEYS,
     assert_json_error,
     data,
@@ -17,15 +18,7 @@ from tests.helpers import (
 )
 
 ADMIN_STREAM = "/admin/orders/stream"
-ORDER_KEYS = {
-    "id",
-    "order_number",
-    "status",
-    "username",
-    "total_credits",
-    "delivery_method",
-    "date_ordered",
-}
+ORDER_KEYS = ORDER_EVENT_KEYS
 TRACKING_KEYS = {
     "type",
     "order_number",

@@ -11,15 +11,6 @@ from tests.browser.seed import XSS_PASSWORD, XSS_USERNAME
 
 pytestmark = pytest.mark.browser
 
-STAT_KEYS = [
-    "total_orders",
-    "pending_count",
-    "shipped_count",
-    "out_for_delivery",
-    "delivered_count",
-    "cancelled_count",
-]
-
 
 def wait_cards(page, expected: dict, timeout: float = 3.0) -> None:
     deadline = time.monotonic() + timeout
