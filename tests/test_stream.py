@@ -218,7 +218,7 @@ def test_stream_chunks_are_bytes(open_stream, admin_client):
 def test_change_during_subscribe_is_not_lost(app, open_stream, admin_client, shop, monkeypatch):
     first, before = open_admin(open_stream, admin_client)
     hub = app.extensions["realtime"]
-    read_snapshot = hub.initial_frame
+    read_snapshot = hub.snapshots.initial
 
     def snapshot_then_commit():
         frame = read_snapshot()
@@ -226,7 +226,7 @@ def test_change_during_subscribe_is_not_lost(app, open_stream, admin_client, sho
         first.wait_for(grew(before, total_orders=1))  # the hub has broadcast the change
         return frame
 
-    monkeypatch.setattr(hub, "initial_frame", snapshot_then_commit)
+    monkeypatch.setattr(hub.snapshots, "initial", snapshot_then_commit)
     late, late_snapshot = open_admin(open_stream, admin_client)
     assert late_snapshot["total_orders"] == before["total_orders"]
     late.wait_for(grew(before, total_orders=1), timeout=1.0)

@@ -6,45 +6,29 @@ One background thread per process runs the loop; under gunicorn's gevent worker 
 """
 
 import logging
-import random
 import threading
 import time
 
 from flask import Flask
 
 from app.extensions import db
-from app.metrics import DELIVERY_LAG, FRAMES_SENT, OPEN_STREAMS
-from app.models._time import isoformat, utcnow
+from app.metrics import DELIVERY_LAG, FRAMES_SENT
 from app.realtime import sse
+from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
+from app.realtime.snapshots import Snapshots
 from app.realtime.subscription import Subscription
-from app.services import ServiceError
-from app.services.counts import read_stats, read_version
-from app.services.feed import recent_orders
-from app.services.serializers import order_summary, order_tracking
+from app.services.counts import read_version
+from app.services.serializers import order_tracking
+
+__all__ = ["Draining", "Hub", "TooManyStreams"]
 
 log = logging.getLogger(__name__)
 
-# An order's updated_at is set before its commit; a tick may run between the two, so each
-# update frame looks this far back past the previous tick (duplicates are harmless upserts).
-UPDATE_OVERLAP_SECONDS = 2.0
 # Streams served between two yields to the event loop during one fan-out.
 FANOUT_BATCH = 500
 
 
-class TooManyStreams(ServiceError):
-    """The user has too many open streams in this worker (HTTP 429)."""
-
-    status_code = 429
-
-
-class Draining(ServiceError):
-    """This worker is shutting down and takes no new streams (HTTP 503): the client's retry
-    lands on a live worker (gunicorn closes the connection after this answer)."""
-
-    status_code = 503
-
-
-class Hub:
+class Hub(StreamRegistry):
     """Fan-out of order changes to open SSE streams in this process.
 
     ``notify(events)`` is called after commit (by the backend); the loop then builds one
@@ -55,57 +39,19 @@ class Hub:
     """
 
     def __init__(self, app: Flask):
+        super().__init__(app.config)
         self.app = app
-        self.config = app.config
         self.backend = None
-        self._lock = threading.Lock()
-        self._admins: set[Subscription] = set()
-        self._orders: dict[int, set[Subscription]] = {}
-        self._per_user: dict[int, int] = {}  # open streams per user id
+        self.snapshots = Snapshots(app.config)
         self._pending: list[dict] = []
         self._dirty = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._version = -1  # version of the last broadcast snapshot
-        self._initial: tuple[int, bytes] | None = None  # (version, frame) for new streams
         self.frames_sent = 0
-        self.draining = False  # set when the worker shuts down: no new streams
         self.last_fanout_seconds = 0.0
-        self._last_update: float | None = None  # monotonic time of the last update tick
 
     # -- streams -----------------------------------------------------------------------
-    @property
-    def stream_count(self) -> int:
-        """Open streams in this process (admin + single-order)."""
-        return len(self._admins) + sum(len(s) for s in self._orders.values())
-
-    def _deadline(self) -> float:
-        jitter = self.config["SSE_LIFETIME_JITTER_SECONDS"]
-        lifetime = self.config["SSE_LIFETIME_SECONDS"] + random.uniform(-jitter, jitter)
-        return time.monotonic() + max(lifetime, 0.05)
-
-    def _new_subscription(self, user_id: int | None, order_id: int | None = None):
-        """A registered-to-nobody subscription, after the per-user cap check.
-
-        Raises ``TooManyStreams`` (429) when ``user_id`` already has
-        ``SSE_MAX_STREAMS_PER_USER`` open streams in this worker.
-        """
-        if self.draining:
-            raise Draining("This server is restarting: reconnect in a moment")
-        limit = self.config["SSE_MAX_STREAMS_PER_USER"]
-        with self._lock:
-            if user_id is not None and self._per_user.get(user_id, 0) >= limit:
-                raise TooManyStreams(
-                    f"Too many open live streams for this account (limit {limit}); "
-                    "close another tab or share one stream between tabs"
-                )
-            if user_id is not None:
-                self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
-        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order_id)
-        sub.user_id = user_id
-        OPEN_STREAMS.inc()
-        return sub
-
     def subscribe_admin(self, user_id: int | None = None) -> Subscription:
         """Open an admin stream; its first frame is the full snapshot (``type: initial``).
 
@@ -115,9 +61,8 @@ class Hub:
         sub = self._new_subscription(user_id)
         # Register before reading: a tick between the two then lands in this stream's queue
         # (after the initial frame, see offer_first) instead of being lost.
-        with self._lock:
-            self._admins.add(sub)
-        sub.offer_first(self.initial_frame())
+        self._register_admin(sub)
+        sub.offer_first(self.snapshots.initial())
         self._ensure_running()
         return sub
 
@@ -125,66 +70,12 @@ class Hub:
         """Open a single-order stream that starts with the order's tracking state.
         Raises ``TooManyStreams`` (429)."""
         sub = self._new_subscription(user_id, order.id)
-        with self._lock:
-            self._orders.setdefault(order.id, set()).add(sub)
+        self._register_order(sub)
         state = order_tracking(order)
         sub.last = (state["status"], state["cancelled"])
         sub.offer_first(sse.encode({"type": "initial", **state}))
         self._ensure_running()
         return sub
-
-    def unsubscribe(self, sub: Subscription) -> None:
-        """Forget a stream (its generator closed)."""
-        with self._lock:
-            if sub.released:
-                return
-            sub.released = True
-            OPEN_STREAMS.dec()
-            if sub.user_id is not None:
-                left = self._per_user.get(sub.user_id, 1) - 1
-                if left > 0:
-                    self._per_user[sub.user_id] = left
-                else:
-                    self._per_user.pop(sub.user_id, None)
-            self._admins.discard(sub)
-            watchers = self._orders.get(sub.order_id)
-            if watchers is not None:
-                watchers.discard(sub)
-                if not watchers:
-                    del self._orders[sub.order_id]
-
-    def initial_frame(self) -> bytes:
-        """The snapshot frame for a new stream: cached while the version is unchanged, so a
-        reconnect storm costs one primary-key read per stream."""
-        version = read_version()
-        cached = self._initial
-        if cached and cached[0] == version:
-            return cached[1]
-        return self._snapshot_frame("initial")[1]
-
-    def _snapshot_frame(self, kind: str) -> tuple[int, bytes, list]:
-        """``(version, frame, orders)``. An ``initial`` frame lists every order changed in
-        the last ``RECENT_UPDATES_SECONDS``; an ``update`` frame only those changed since the
-        previous tick (plus a small overlap for commits that finish late), so frames stay
-        small however many orders move: clients merge them into what they have."""
-        stats = read_stats()
-        window = self.config["RECENT_UPDATES_SECONDS"]
-        now = time.monotonic()
-        if kind == "update" and self._last_update is not None:
-            window = min(window, now - self._last_update + UPDATE_OVERLAP_SECONDS)
-        if kind == "update":
-            self._last_update = now
-        recent = recent_orders(window)
-        body = {
-            "type": kind,
-            **stats,
-            "recent_updates": [order_summary(o) for o in recent],
-            "timestamp": isoformat(utcnow()),
-        }
-        frame = sse.encode(body, id=stats["version"])
-        if kind == "initial":
-            self._initial = (stats["version"], frame)
-        return stats["version"], frame, recent
 
     # -- publishing --------------------------------------------------------------------
     def publish(self, events: list[dict]) -> None:
@@ -225,23 +116,6 @@ class Hub:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.backend.stop()
-
-    def close_streams(self, drain: bool = False) -> int:
-        """Close every open stream now; returns how many. ``drain`` also refuses new ones
-        (503) from now on: a browser's keep-alive connection to this dying worker must not
-        bring its stream straight back here."""
-        self.draining = self.draining or drain
-        subs = self._all_subs()
-        for sub in subs:
-            sub.close()
-        return len(subs)
-
-    def _all_subs(self) -> list[Subscription]:
-        with self._lock:
-            subs = list(self._admins)
-            for watchers in self._orders.values():
-                subs.extend(watchers)
-        return subs
 
     def _run(self) -> None:
         config = self.config
@@ -289,7 +163,7 @@ class Hub:
     def _tick(self) -> None:
         with self._lock:
             events, self._pending = self._pending, []
-        version, frame, recent = self._snapshot_frame("update")
+        version, frame, recent = self.snapshots.frame("update")
         event_frames = [sse.encode(e["order_event"], event="order") for e in events]
         snapshot = frame if version != self._version else None
         self._version = version
@@ -329,8 +203,7 @@ class Hub:
             if order.id in self._orders and order.id not in states:
                 states[order.id] = order_tracking(order)
         for order_id, state in states.items():
-            with self._lock:
-                watchers = list(self._orders.get(order_id, ()))
+            watchers = self._watchers(order_id)
             if not watchers:
                 continue
             frame = sse.encode({"type": "update", **state})
