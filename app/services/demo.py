@@ -6,7 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import ORDER_STATUSES, Order, Product, User
+from app.models import ORDER_STATUSES, Order, OrderActivity, Product, User
 from app.models._time import utcnow
 from app.services import ServiceError, accounts
 from app.services.counts import ensure_rows, reconcile
@@ -125,6 +125,7 @@ def seed_demo(orders: int = 600, days: int = 30, rng: random.Random | None = Non
         _age(order, rng, placed, now)
     for user in customers:  # leave a realistic balance after the history
         user.credits = rng.randint(200, 2000)
+    _backdate_activity()
     reconcile()
     return {"products": len(products), "customers": len(customers), "orders": orders}
 
@@ -150,6 +151,23 @@ def _age(order: Order, rng, placed, now) -> None:
     order.updated_at = min(moved, now - timedelta(minutes=5))
     if order.status == "Delivered":
         order.actual_delivery_date = order.updated_at
+
+
+def _backdate_activity() -> None:
+    """The history was written "now"; date its activity like its orders, so the live feed
+    starts with the day's real events rather than 600 seed entries."""
+    placed = sa.select(Order.date_ordered).where(Order.id == OrderActivity.order_id)
+    moved = sa.select(Order.updated_at).where(Order.id == OrderActivity.order_id)
+    db.session.execute(
+        sa.update(OrderActivity)
+        .values(
+            at=sa.case(
+                (OrderActivity.kind == "created", placed.scalar_subquery()),
+                else_=moved.scalar_subquery(),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def simulate_step(rng: random.Random) -> str:
