@@ -136,12 +136,13 @@ def test_the_sink_pattern_catches_what_it_should():
 
 
 def test_browser_code_never_turns_data_into_html():
-    scripts = sorted((ROOT / "app" / "static" / "js").glob("*.js"))
+    scripts = sorted((ROOT / "app" / "static" / "js").rglob("*.js"))
     assert scripts, "no scripts found"
     for path in scripts:
         source = strip_js_comments(path.read_text())
         found = [m.group(0) for m in HTML_SINKS.finditer(source)]
-        assert not found, f"{path.name}: {found} (use textContent / createElement)"
+        name = path.relative_to(ROOT)
+        assert not found, f"{name}: {found} (use textContent / createElement)"
 
 
 def test_templates_have_no_inline_script_handlers_or_safe_filters():

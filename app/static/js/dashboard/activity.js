@@ -1,0 +1,64 @@
+/* The activity list: who did what, newest first. Entries come from `event: order` frames and
+ * from the activity endpoint after a gap, so the same entry may arrive twice. */
+import { el, isoTime, newerThan, slug } from "./dom.js";
+
+const OP = window.OrderPulse;
+const ACTIVITY_MAX = 30;
+
+function activityText(a) {
+  const who = a.actor || "System";
+  if (a.kind === "created") return who + " placed " + a.order_number;
+  if (a.kind === "cancelled") {
+    return who + " cancelled " + a.order_number + (a.note ? ": " + a.note : "");
+  }
+  return who + " moved " + a.order_number + " from " + (a.from_status || "?") + " to " +
+    (a.to_status || "?");
+}
+
+function activityItem(a) {
+  const li = el("li", "activity-item activity-" + slug(a.kind));
+  li.setAttribute("data-activity-id", a.id);
+  li.setAttribute("data-at", a.at || "");
+  li.appendChild(el("span", "activity-dot"));
+  const body = el("div", "activity-body");
+  body.appendChild(el("span", "activity-text", activityText(a)));
+  if (a.at) {
+    const time = el("time", "activity-time muted small", OP.formatLocal(a.at));
+    time.setAttribute("datetime", a.at);
+    body.appendChild(time);
+  }
+  li.appendChild(body);
+  return li;
+}
+
+export function createActivity(url) {
+  const list = document.querySelector("[data-activity-list]");
+  const empty = document.querySelector("[data-activity-empty]");
+
+  /** Merge entries (any order) into the list: newest first, no duplicates, at most 30. */
+  function add(entries) {
+    if (!list || !entries || !entries.length) return;
+    entries.forEach((a) => {
+      if (!a || a.id == null) return;
+      if (list.querySelector('[data-activity-id="' + Number(a.id) + '"]')) return;
+      const key = [isoTime(a.at), Number(a.id)];
+      let before = null;
+      for (const item of list.children) {
+        const other = [isoTime(item.getAttribute("data-at")),
+          Number(item.getAttribute("data-activity-id"))];
+        if (newerThan(key, other)) { before = item; break; }
+      }
+      list.insertBefore(activityItem(a), before);
+    });
+    while (list.children.length > ACTIVITY_MAX) list.removeChild(list.lastChild);
+    if (empty) empty.hidden = list.children.length > 0;
+  }
+
+  function refresh() {
+    if (!url || !list) return;
+    OP.getJSON(url).then((data) => add(data.activity))
+      .catch(() => { /* the next gap fill tries again */ });
+  }
+
+  return { add, refresh };
+}

@@ -1,0 +1,105 @@
+/* Telling the admin about new orders: a toast, a chime, and an unread count in the badge and
+ * the tab title that every tab clears together. */
+import { formatCount } from "./dom.js";
+
+const OP = window.OrderPulse;
+const SOUND_KEY = "orderpulse.sound";
+const CHIME_GAP_MS = 800; // a burst of orders makes one sound
+
+/** Browsers refuse to start audio before a user gesture: create the context on the first. */
+function createAudio() {
+  const audio = { ctx: null, unlocked: false };
+  function unlock() {
+    if (audio.unlocked) return;
+    audio.unlocked = true;
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    try {
+      audio.ctx = new Ctx();
+      if (audio.ctx.state === "suspended") audio.ctx.resume();
+    } catch (e) {
+      audio.ctx = null;
+    }
+  }
+  document.addEventListener("pointerdown", unlock, { once: true, capture: true });
+  document.addEventListener("keydown", unlock, { once: true, capture: true });
+  return audio;
+}
+
+function bindSoundToggle(toggle) {
+  if (!toggle) return;
+  try {
+    toggle.checked = window.localStorage.getItem(SOUND_KEY) !== "off";
+  } catch (e) { /* storage may be blocked */ }
+  toggle.addEventListener("change", () => {
+    try {
+      window.localStorage.setItem(SOUND_KEY, toggle.checked ? "on" : "off");
+    } catch (e) { /* ignore */ }
+  });
+}
+
+function playChime(ctx) {
+  const t = ctx.currentTime;
+  [880, 1320].forEach((freq, i) => {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.type = "sine";
+    osc.frequency.value = freq;
+    gain.gain.setValueAtTime(0.0001, t + i * 0.12);
+    gain.gain.exponentialRampToValueAtTime(0.15, t + i * 0.12 + 0.02);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + i * 0.12 + 0.18);
+    osc.connect(gain);
+    gain.connect(ctx.destination);
+    osc.start(t + i * 0.12);
+    osc.stop(t + i * 0.12 + 0.2);
+  });
+}
+
+/** `onSeen()` is called when this tab clears the count, so the other tabs clear theirs. */
+export function createNotices(onSeen) {
+  const baseTitle = document.title;
+  const soundToggle = document.getElementById("sound-toggle");
+  const unreadBox = document.querySelector("[data-unread]");
+  const unreadText = unreadBox && unreadBox.querySelector("[data-unread-text]");
+  const toastedIds = {};
+  let unread = 0;
+  let lastChime = 0;
+
+  const audio = createAudio();
+  bindSoundToggle(soundToggle);
+
+  function chime() {
+    if (!audio.ctx || (soundToggle && !soundToggle.checked) || document.hidden) return;
+    const now = Date.now();
+    if (now - lastChime < CHIME_GAP_MS) return;
+    lastChime = now;
+    try {
+      playChime(audio.ctx);
+    } catch (e) { /* sound is optional */ }
+  }
+
+  /** Show `n` unseen new orders in the tab title ("(3) Orders dashboard") and the badge. */
+  function setUnread(n, fromChannel) {
+    unread = Math.max(0, n);
+    document.title = unread ? "(" + unread + ") " + baseTitle : baseTitle;
+    if (unreadBox) unreadBox.hidden = !unread;
+    if (unreadText) unreadText.textContent = unread === 1 ? "1 new order" : unread + " new orders";
+    if (!unread && !fromChannel) onSeen();
+  }
+
+  function announce(o) {
+    // Snapshots repeat recent orders; each one is announced once.
+    if (toastedIds[o.id]) return;
+    toastedIds[o.id] = true;
+    const text = "New order " + o.order_number + " from " + (o.username || "a customer") +
+      " — " + formatCount(o.total_credits) + " credits";
+    OP.toast(text, { type: "new" });
+    chime();
+    setUnread(unread + 1, false);
+  }
+
+  const markSeen = document.querySelector("[data-mark-seen]");
+  if (markSeen) markSeen.addEventListener("click", () => setUnread(0, false));
+
+  return { announce, setUnread };
+}
