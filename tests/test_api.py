@@ -2,6 +2,7 @@
 
 import pytest
 
+from app.services import orders
 from tests.helpers import assert_json_error, db_state
 
 DETAIL_KEYS = {
@@ -84,6 +85,30 @@ def test_same_idempotency_key_returns_the_same_order_once(app, customer_client, 
     assert first.get_json()["order"]["id"] == second.get_json()["order"]["id"]
     state = db_state(app, shop.alice.id)
     assert state["credits"][shop.alice.id] == 1000 - 12
+    assert (state["orders"], state["stats"]["total_orders"]) == (1, 1)
+
+
+def test_a_duplicate_that_loses_the_race_for_the_balance_gets_the_first_order(
+    app, customer_client, shop, monkeypatch
+):
+    """Two requests with one key: the second looked the key up before the first committed,
+    then its charge waited for the first's lock on the user row and found the credits spent.
+    It must answer with the first order, not 422 "Not enough credits" (seen with 20 clicks
+    at once on gunicorn + PostgreSQL, tests/test_reliability.py)."""
+    first = post(customer_client, body_for(shop, 99), key="race")  # 594 of 1000 credits
+    real_lookup = orders.find_by_idempotency_key
+    lookups = []
+
+    def not_committed_yet(user, key):
+        lookups.append(key)
+        return None if len(lookups) == 1 else real_lookup(user, key)
+
+    monkeypatch.setattr(orders, "find_by_idempotency_key", not_committed_yet)
+    second = post(customer_client, body_for(shop, 99), key="race")
+    assert (first.status_code, second.status_code) == (201, 200), second.get_json()
+    assert second.get_json()["order"]["id"] == first.get_json()["order"]["id"]
+    state = db_state(app, shop.alice.id)
+    assert state["credits"][shop.alice.id] == 1000 - 594
     assert (state["orders"], state["stats"]["total_orders"]) == (1, 1)
 
 

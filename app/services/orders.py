@@ -170,6 +170,10 @@ def checkout(user: User, request: CheckoutRequest, idempotency_key: str | None):
     A repeated key returns the first order (``created`` False). A repeated key with a
     different request raises ``Invalid`` (422). Two racing requests with one key meet at the
     unique index: the loser's transaction is rolled back and it returns the winner's order.
+    They may also meet at the balance: the loser's charge waits for the winner's lock on the
+    user row and then finds the credits spent; that refusal is rolled back too and the
+    winner's order returned (a double click with credits for one order is not "not enough
+    credits").
     """
     if idempotency_key:
         existing = find_by_idempotency_key(user, idempotency_key)
@@ -177,10 +181,12 @@ def checkout(user: User, request: CheckoutRequest, idempotency_key: str | None):
             return _same_request(existing, request), False
     try:
         return place_order(user, request, idempotency_key), True
-    except sa.exc.IntegrityError:
+    except (sa.exc.IntegrityError, Invalid):
+        if not idempotency_key:
+            raise
         db.session.rollback()
-        existing = idempotency_key and find_by_idempotency_key(user, idempotency_key)
-        if not existing:
+        existing = find_by_idempotency_key(user, idempotency_key)
+        if existing is None:
             raise
         return _same_request(existing, request), False
 
