@@ -46,6 +46,11 @@ class Config:
     SSE_EVENT_QUEUE_SIZE = _int("SSE_EVENT_QUEUE_SIZE", 64)
     # A client that leaves a frame unsent this long is dropped (it reconnects when it can).
     SSE_WRITE_TIMEOUT_SECONDS = _float("SSE_WRITE_TIMEOUT_SECONDS", 30)
+    # Kernel send buffer per stream socket (bytes; Linux doubles it; 0 keeps the kernel's
+    # autotuning). A client that stops reading fills it before the write timeout starts;
+    # autotuned loopback/LAN buffers reach 1-4 MB each, so 1,000 stalled clients could pin
+    # gigabytes of kernel memory. Frames are a few KB, so 64 KB costs healthy streams nothing.
+    SSE_SEND_BUFFER_BYTES = _int("SSE_SEND_BUFFER_BYTES", 65536)
     # Hub writes frames straight to gunicorn gevent sockets (see realtime/subscription.py).
     SSE_DIRECT_WRITE = os.environ.get("SSE_DIRECT_WRITE", "1") == "1"
     HUB_COALESCE_SECONDS = _float("HUB_COALESCE_SECONDS", 0.25)

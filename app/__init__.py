@@ -6,7 +6,7 @@ import os
 import sqlalchemy as sa
 from flask import Flask
 
-from app.extensions import csrf, db, limiter, login_manager, migrate
+from app.extensions import csrf, db, limiter, login_manager, migrate, release_session
 from config import CONFIGS
 
 
@@ -57,6 +57,10 @@ def register_extensions(app: Flask) -> None:
     register_input_guards(app)
 
     db.init_app(app)
+    # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order), which
+    # then finds nothing left to close: a connection killed under a finished request no
+    # longer turns its response into a 500.
+    app.teardown_appcontext(lambda _exc: release_session())
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -3,9 +3,15 @@ an HTML page (or a flash and redirect) elsewhere."""
 
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, TooManyRequests
+from sqlalchemy import exc as sa_exc
+from werkzeug.exceptions import (
+    HTTPException,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+)
 
-from app.extensions import db, login_manager
+from app.extensions import login_manager, rollback_quietly
 from app.security import wants_json
 from app.services import ServiceError
 
@@ -37,7 +43,7 @@ def register_errors(app: Flask) -> None:
     def too_many_requests(error: TooManyRequests):
         """Rate limits (Flask-Limiter) and the stream cap: 429 JSON on API/stream paths;
         on pages a flash and a redirect back to the page's form (nothing was done)."""
-        db.session.rollback()
+        rollback_quietly()
         message = error.description or "Too many requests: wait a moment and try again."
         if wants_json():
             return json_error(message, 429)
@@ -50,7 +56,7 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(error: RequestEntityTooLarge):
         """Bodies over ``MAX_CONTENT_LENGTH``: 413, JSON on API paths; nothing is read."""
-        db.session.rollback()
+        rollback_quietly()
         limit = app.config.get("MAX_CONTENT_LENGTH")
         message = f"Request body too large (limit {limit} bytes)" if limit else error.description
         if wants_json():
@@ -59,7 +65,7 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
-        db.session.rollback()
+        rollback_quietly()
         return json_error(error.message, error.status_code)
 
     @app.errorhandler(HTTPException)
@@ -68,13 +74,39 @@ def register_errors(app: Flask) -> None:
             return json_error(error.description or error.name, error.code or 500)
         return render_template("errors/error.html", error=error), error.code
 
+    @app.errorhandler(sa_exc.OperationalError)
+    @app.errorhandler(sa_exc.DBAPIError)
+    @app.errorhandler(sa_exc.TimeoutError)
+    def database_unavailable(error: Exception):
+        """A lost or unreachable database (connection killed or dropped, server restarting,
+        pool exhausted, SQLite busy): 503 "try again", since the transaction was rolled back
+        and nothing was saved. Other driver errors (integrity, data) stay 500s."""
+        if not is_unavailable(error):
+            return unexpected(error)
+        rollback_quietly()
+        app.logger.warning("database unavailable on %s: %s", request.path, error)
+        message = "Database unavailable, try again"
+        if wants_json():
+            return json_error(message, 503)
+        page = ServiceUnavailable(message + " in a moment; nothing was saved.")
+        return render_template("errors/error.html", error=page), 503
+
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
-        db.session.rollback()
+        rollback_quietly()
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json():
             return json_error("Internal error; nothing was saved", 500)
         return render_template("errors/error.html", error=None), 500
+
+
+def is_unavailable(error: Exception) -> bool:
+    """True for database errors that mean "not reachable now" rather than a bug: any
+    ``OperationalError`` (connection lost, refused, server shutting down, lock timeout),
+    a driver error that SQLAlchemy recognised as a disconnect, or a pool checkout timeout."""
+    if isinstance(error, (sa_exc.OperationalError, sa_exc.TimeoutError)):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
 
 
 def login_url() -> str:

@@ -1,5 +1,8 @@
 """Unbound extension instances; ``create_app`` binds them (Flask's app-factory pattern)."""
 
+import contextlib
+import logging
+
 import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -26,6 +29,36 @@ class Base(DeclarativeBase):
 # expire_on_commit=False: a view that commits and then serialises what it wrote would
 # otherwise reload every object it touched, one query each (sessions are per request).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+
+
+def rollback_quietly() -> None:
+    """Roll the request's session back; if the connection is dead (killed, server gone)
+    even the rollback fails, so drop it (``release_session``) instead of raising."""
+    try:
+        db.session.rollback()
+    except Exception:
+        release_session()
+
+
+def release_session() -> None:
+    """``db.session.remove()`` that survives a dead connection.
+
+    Closing a session rolls back its open transaction; when the database has just killed
+    that connection (``pg_terminate_backend``, a restart, a failover) the ROLLBACK itself
+    fails. Raised from the request teardown, that turned a finished response into a bare
+    500 (and killed the hub's loop). Here the connection is invalidated instead, and the
+    pool replaces it on the next checkout (``pool_pre_ping``).
+    """
+    session = db.session()
+    try:
+        session.close()
+    except Exception as exc:
+        logging.getLogger(__name__).warning("discarding a dead database connection: %s", exc)
+        with contextlib.suppress(Exception):  # nothing more to release: the pool forgets it
+            session.invalidate()
+    db.session.remove()
+
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -11,7 +11,7 @@ import time
 
 from flask import Flask
 
-from app.extensions import db
+from app.extensions import release_session
 from app.metrics import DELIVERY_LAG, FRAMES_SENT
 from app.realtime import sse
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
@@ -154,7 +154,7 @@ class Hub(StreamRegistry):
                     time.sleep(min(1.0, poll_every))
                     self._dirty.set()
                 finally:
-                    db.session.remove()
+                    release_session()  # survives a connection the database killed
                 if now >= next_heartbeat:
                     next_heartbeat = now + heartbeat_every
                     self._broadcast([sse.HEARTBEAT], None, include_orders=True)

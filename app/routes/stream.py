@@ -2,12 +2,14 @@
 returns a generator that touches only the hub (DESIGN.md §1: no connection while streaming;
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
+import contextlib
 import os
+import socket
 
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
-from app.extensions import db
+from app.extensions import release_session
 from app.realtime import get_hub, sse
 from app.routes.account import own_order_or_404
 from app.security import admin_required, customer_required
@@ -30,10 +32,20 @@ def _direct_socket():
     return sock
 
 
+def _cap_send_buffer(sock) -> None:
+    """Bound the kernel memory a client that stops reading can pin (``SSE_SEND_BUFFER_BYTES``)
+    and make it fill up, and so meet ``SSE_WRITE_TIMEOUT_SECONDS``, after a few frames."""
+    size = current_app.config["SSE_SEND_BUFFER_BYTES"]
+    if sock is not None and size > 0:
+        with contextlib.suppress(OSError):  # not a TCP socket (tests): nothing to cap
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
 def _respond(hub, sub) -> Response:
     config = current_app.config
     direct = _direct_socket()
-    db.session.remove()
+    _cap_send_buffer(request.environ.get("gunicorn.socket"))
+    release_session()
     headers = dict(sse.HEADERS)
     if config["EXPOSE_WORKER_PID"]:  # cross-process tests need to know who served them
         headers["X-Worker-Pid"] = str(os.getpid())
