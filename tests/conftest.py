@@ -14,6 +14,9 @@ from tests.factories import seed_shop
 from tests.helpers import SSEStream, logged_in_client
 from tests.services_required import create_postgres_database, drop_postgres_database
 
+# Fixtures for tests against real gunicorn servers (shared_db, servers, private_redis).
+pytest_plugins = ["tests.server_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch):

@@ -1,0 +1,114 @@
+"""Fixtures for tests against real gunicorn servers (``tests/test_servers.py``,
+``tests/test_reliability*.py``): a shared PostgreSQL database, servers stopped at teardown,
+the shared Redis's settings, and a private ``redis-server`` a test may stop and restart.
+
+``tests/conftest.py`` loads this module as a plugin, so every test module sees them.
+"""
+
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+from tests.factories import seed_shop
+from tests.servers import GunicornServer, free_port
+from tests.services_required import (
+    create_postgres_database,
+    drop_postgres_database,
+    redis_url,
+    require,
+)
+
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+@pytest.fixture
+def shared_db(tmp_path, request):
+    """A migrated PostgreSQL database with the small test shop, for servers to share."""
+    name = f"orderpulse_srv_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = create_postgres_database(name)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade(directory="migrations")
+        db.session.remove()
+    shop = seed_shop(app)
+    with app.app_context():
+        db.engine.dispose()
+    yield url, shop
+    drop_postgres_database(name)
+
+
+@pytest.fixture
+def servers(tmp_path):
+    """``start(database_url, workers=1, **env)`` → a running server, stopped at teardown."""
+    running: list[GunicornServer] = []
+
+    def start(database_url: str, workers: int = 1, **env) -> GunicornServer:
+        server = GunicornServer(tmp_path, database_url, workers, **env).start()
+        running.append(server)
+        return server
+
+    yield start
+    for server in running:
+        server.stop()
+
+
+def redis_env(tmp_path) -> dict:
+    """Server env for the shared test Redis, on a channel of this test's own."""
+    # A long version poll: delivery within the test's deadline can only come via Redis.
+    return {
+        "REDIS_URL": redis_url(),
+        "REDIS_CHANNEL": f"orderpulse:test:{tmp_path.name}",
+        "HUB_VERSION_POLL_SECONDS": "60",
+    }
+
+
+class RedisProcess:
+    """A throw-away ``redis-server`` on a free loopback port (no persistence), which a test
+    may stop and start again on the same port. Never the machine's shared Redis."""
+
+    def __init__(self, log_path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> "RedisProcess":
+        cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
+        cmd += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"redis-server exited: {self.log_path.read_text()[-2000:]}")
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A running ``RedisProcess`` of this test's own, stopped at teardown. Skips when
+    ``redis-server`` is not installed (fails under ``REQUIRE_SERVICES=1``)."""
+    present = shutil.which(REDIS_SERVER) is not None
+    require("redis-server", present, f"{REDIS_SERVER} not installed (apt install redis-server)")
+    server = RedisProcess(tmp_path / "redis.log").start()
+    yield server
+    server.stop()
