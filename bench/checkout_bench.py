@@ -10,7 +10,6 @@ Reports orders/s, request latency (p50/p99/max, ms), errors by status, and wheth
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
 import tempfile
@@ -25,7 +24,15 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prepare import CUSTOMER  # noqa: E402
-from stream_bench import ADMIN, ROOT, USER_AGENT, Server, login, percentile  # noqa: E402
+from stream_bench import (  # noqa: E402
+    ADMIN,
+    ROOT,
+    USER_AGENT,
+    Server,
+    login,
+    percentile,
+    report,
+)
 
 DEFAULT_ADMIN_DB = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -160,14 +167,7 @@ def main() -> None:
         result = asyncio.run(run(args, server))
     finally:
         server.stop()
-    result["date"] = time.strftime("%Y-%m-%d")
-    result["machine"] = f"{os.cpu_count()} cores"
-    for key, value in result.items():
-        print(f"{key:<20}  {value}")
-    out = Path(args.out or ROOT / "bench" / "results" / "checkout.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    report(result, args.out or ROOT / "bench" / "results" / "checkout.json")
 
 
 if __name__ == "__main__":

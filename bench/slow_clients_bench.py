@@ -21,8 +21,6 @@ phase is bounded in count and time.
 
 import argparse
 import asyncio
-import json
-import os
 import re
 import socket
 import sys
@@ -31,7 +29,6 @@ import time
 from pathlib import Path
 
 import aiohttp
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stream_bench import (  # noqa: E402
@@ -47,6 +44,7 @@ from stream_bench import (  # noqa: E402
     percentile,
     place_orders,
     raise_nofile,
+    report,
 )
 
 
@@ -194,15 +192,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="JSON output path")
     args = parser.parse_args()
     result = asyncio.run(run(args))
-    result["machine"] = f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
-    result["date"] = time.strftime("%Y-%m-%d")
-    width = max(map(len, result))
-    for key, value in result.items():
-        print(f"{key:<{width}}  {value}")
-    out = Path(args.out or ROOT / "bench" / "results" / f"slow-clients-{args.stalled}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    report(result, args.out or ROOT / "bench" / "results" / f"slow-clients-{args.stalled}.json")
 
 
 if __name__ == "__main__":

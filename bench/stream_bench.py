@@ -392,12 +392,17 @@ def main() -> None:
         result = uvloop.run(run(args))
     except ImportError:
         result = asyncio.run(run(args))
+    report(result, args.out or ROOT / "bench" / "results" / f"streams-{args.streams}.json")
+
+
+def report(result: dict, out) -> None:
+    """Add machine and date, print the figures as a table and write them as JSON."""
     result["machine"] = f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
     result["date"] = time.strftime("%Y-%m-%d")
     width = max(map(len, result))
     for key, value in result.items():
         print(f"{key:<{width}}  {value}")
-    out = Path(args.out or ROOT / "bench" / "results" / f"streams-{args.streams}.json")
+    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     print(f"wrote {out}")
