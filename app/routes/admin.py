@@ -16,6 +16,7 @@ FILTERS = (*ORDER_STATUSES, "Cancelled")
 @bp.get("/")
 @admin_required
 def index():
+    """``/admin/`` → the dashboard (302)."""
     return redirect(url_for("admin.manage_orders"))
 
 
