@@ -48,8 +48,6 @@ class Hub(StreamRegistry):
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._version = -1  # version of the last broadcast snapshot
-        self.frames_sent = 0
-        self.last_fanout_seconds = 0.0
 
     # -- streams -----------------------------------------------------------------------
     def subscribe_admin(self, user_id: int | None = None) -> Subscription:
@@ -190,10 +188,9 @@ class Hub(StreamRegistry):
             sub.offer(events, snapshot, chunk)
             if done % FANOUT_BATCH == 0:
                 time.sleep(0)  # let requests run during a long fan-out (gevent: a yield)
-        self.frames_sent += len(subs)
         FRAMES_SENT.inc(len(subs))
-        self.last_fanout_seconds = time.perf_counter() - started
-        log.debug("fan-out to %d streams took %.1f ms", len(subs), self.last_fanout_seconds * 1e3)
+        took = time.perf_counter() - started
+        log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
 
     def _dispatch_tracking(self, events: list[dict], recent) -> None:
         if not self._orders:
