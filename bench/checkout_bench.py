@@ -27,8 +27,8 @@ from prepare import CUSTOMER  # noqa: E402
 from stream_bench import (  # noqa: E402
     ADMIN,
     ROOT,
-    USER_AGENT,
     Server,
+    client_session,
     login,
     percentile,
     report,
@@ -46,16 +46,8 @@ def fresh_database(admin_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
-def session() -> aiohttp.ClientSession:
-    return aiohttp.ClientSession(
-        cookie_jar=aiohttp.CookieJar(unsafe=True),
-        headers={"User-Agent": USER_AGENT},
-        connector=aiohttp.TCPConnector(limit=2),
-    )
-
-
 async def customer(base, name, ready, go, stop, latencies, statuses) -> None:
-    async with session() as http:
+    async with client_session(limit=2) as http:
         token = await login(http, base, name, CUSTOMER[1])
         body = {"items": [{"product_id": 1, "quantity": 1}], "delivery_method": "pickup"}
         ready.append(name)
@@ -80,7 +72,7 @@ async def run(args, server: Server) -> dict:
     statuses: Counter = Counter()
     ready: list[str] = []
     go, stop = asyncio.Event(), asyncio.Event()
-    async with session() as admin:
+    async with client_session(limit=2) as admin:
         await login(admin, server.base, *ADMIN)
         names = [f"buyer{i}" for i in range(1, args.customers + 1)]
         tasks = [

@@ -32,14 +32,13 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stream_bench import (  # noqa: E402
-    ADMIN,
-    CUSTOMER,
     ROOT,
     USER_AGENT,
     Server,
+    client_session,
     cookie_header,
     deliveries,
-    login,
+    log_in_and_warm_up,
     open_streams,
     percentile,
     place_orders,
@@ -98,22 +97,10 @@ async def run(args) -> dict:
         "spacing_s": args.spacing,
     }
 
-    def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"User-Agent": USER_AGENT}
-        )
-
     stalled: list[socket.socket] = []
     try:
-        async with session() as admin, session() as buyer:
-            await login(admin, server.base, *ADMIN)
-            token = await login(buyer, server.base, *CUSTOMER)
-            async with admin.get(f"{server.base}/admin/api/order-updates?minutes=1") as r:
-                version = (await r.json())["stats"]["version"]
-            # Warm-up (one-time costs are not per-stream memory), then the healthy streams.
-            warm, _, _, _ = await open_streams(server, cookie_header(admin), 50, 50)
-            for stream in warm:
-                stream.transport.close()
+        async with client_session() as admin, client_session() as buyer:
+            token, version = await log_in_and_warm_up(server, admin, buyer)
             healthy, _, errors, _ = await open_streams(
                 server, cookie_header(admin), args.healthy, args.healthy
             )

@@ -126,6 +126,30 @@ async def login(http: aiohttp.ClientSession, base: str, username: str, password:
         return CSRF_RE.search(await r.text()).group(1)
 
 
+def client_session(**connector) -> aiohttp.ClientSession:
+    """An aiohttp session that keeps cookies from 127.0.0.1 (``unsafe=True``: aiohttp drops
+    cookies set by an IP address otherwise) and presents the harness's user agent."""
+    return aiohttp.ClientSession(
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        headers={"User-Agent": USER_AGENT},
+        connector=aiohttp.TCPConnector(**connector) if connector else None,
+    )
+
+
+async def log_in_and_warm_up(server, admin, buyer) -> tuple[str, int]:
+    """Log the admin and the buyer in, read the current version, and open and close 50
+    streams: the first streams pay one-time costs (lazy imports, the hub thread, compiled
+    queries) that are not per-stream memory. Returns ``(buyer's CSRF token, version)``."""
+    await login(admin, server.base, *ADMIN)
+    token = await login(buyer, server.base, *CUSTOMER)
+    async with admin.get(f"{server.base}/admin/api/order-updates?minutes=1") as r:
+        version = (await r.json())["stats"]["version"]
+    warm, _, _, _ = await open_streams(server, cookie_header(admin), 50, 50)
+    for stream in warm:
+        stream.transport.close()
+    return token, version
+
+
 def cookie_header(http: aiohttp.ClientSession) -> str:
     return "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
 
@@ -298,23 +322,9 @@ async def run(args) -> dict:
     server.start()
     result: dict = {"streams": args.streams, "workers": args.workers, "orders_in_db": args.orders}
 
-    # unsafe=True: aiohttp otherwise drops cookies set by an IP address such as 127.0.0.1.
-    def session() -> aiohttp.ClientSession:
-        return aiohttp.ClientSession(
-            cookie_jar=aiohttp.CookieJar(unsafe=True), headers={"User-Agent": USER_AGENT}
-        )
-
     try:
-        async with session() as admin, session() as buyer:
-            await login(admin, server.base, *ADMIN)
-            token = await login(buyer, server.base, *CUSTOMER)
-            async with admin.get(f"{server.base}/admin/api/order-updates?minutes=1") as r:
-                version = (await r.json())["stats"]["version"]
-            # Warm-up: the first streams pay one-time costs (lazy imports, the hub thread,
-            # compiled queries) that are not per-stream memory.
-            warm, _, _, _ = await open_streams(server, cookie_header(admin), 50, 50)
-            for stream in warm:
-                stream.transport.close()
+        async with client_session() as admin, client_session() as buyer:
+            token, version = await log_in_and_warm_up(server, admin, buyer)
             await asyncio.sleep(1.5)
             rss_before = server.rss()
             streams, connect, errors, took = await open_streams(
