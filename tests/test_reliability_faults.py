@@ -82,17 +82,24 @@ def server_version(admin: Session) -> int:
     return admin.stats()["version"]
 
 
-def test_streams_survive_a_redis_restart_and_resync(shared_db, servers, private_redis):
+def server_on_private_redis(shared_db, servers, private_redis, workers: int = 1):
+    """A server on the test's own Redis, with the admin and a buyer logged in. The version
+    poll is far away: only Redis (and the subscriber's resync) can move the streams."""
     url, shop = shared_db
-    # A version poll far away: only the subscriber's reconnect and resync can fix counts.
     server = servers(
         url,
+        workers=workers,
         REDIS_URL=private_redis.url,
         REDIS_CHANNEL="orderpulse:faults",
         HUB_VERSION_POLL_SECONDS="60",
     )
     admin = Session(server.base, shop.admin.username, shop.password)
     buyer = Session(server.base, shop.alice.username, shop.password)
+    return server, shop, admin, buyer
+
+
+def test_streams_survive_a_redis_restart_and_resync(shared_db, servers, private_redis):
+    server, shop, admin, buyer = server_on_private_redis(shared_db, servers, private_redis)
     with Follower(admin) as client:
         buyer.place_order(shop.products[0].id)
         assert client.catches_up(server_version(admin), 3) is not None, "Redis delivers"
@@ -113,7 +120,7 @@ def test_streams_survive_a_redis_restart_and_resync(shared_db, servers, private_
         assert took is not None, f"counts right after Redis returned; log: {server.log()}"
         assert client.reconnects == reconnects, "the same stream, no client action"
         assert client.last_id <= server_version(admin)
-    stats = check_books(url)
+    stats = check_books(shared_db[0])
     assert stats["version"] == while_down and stats["total_orders"] == 4
     print(
         f"\nRELIABILITY redis: down {down_for:.1f} s, 3 orders committed meanwhile; "
@@ -185,16 +192,9 @@ def test_killed_database_connections_fail_cleanly_and_recover(shared_db, servers
 def test_a_worker_killed_mid_stream_is_replaced_and_the_client_resyncs(
     shared_db, servers, private_redis
 ):
-    url, shop = shared_db
-    server = servers(
-        url,
-        workers=2,
-        REDIS_URL=private_redis.url,
-        REDIS_CHANNEL="orderpulse:faults",
-        HUB_VERSION_POLL_SECONDS="60",
+    server, shop, admin, buyer = server_on_private_redis(
+        shared_db, servers, private_redis, workers=2
     )
-    admin = Session(server.base, shop.admin.username, shop.password)
-    buyer = Session(server.base, shop.alice.username, shop.password)
     with Follower(admin) as client:
         buyer.place_order(shop.products[0].id)
         assert client.catches_up(server_version(admin), 3) is not None
@@ -213,7 +213,7 @@ def test_a_worker_killed_mid_stream_is_replaced_and_the_client_resyncs(
         assert wait_until(
             lambda: len(server.worker_pids()) == 2 and victim not in server.worker_pids(), 10
         ), "gunicorn replaced the killed worker"
-    stats = check_books(url)
+    stats = check_books(shared_db[0])
     assert stats["total_orders"] == 4
     print(
         f"\nRELIABILITY SIGKILL: client back on version {version} {resynced:.1f} s after "
