@@ -15,7 +15,7 @@ class OrderCount(db.Model):
 
     Status rows count orders that are *not* cancelled, so ``total`` equals the sum of the
     status rows plus ``cancelled``. The ``total`` row's ``version`` rises by one with every
-    order write and is the SSE ``id:``.
+    order write and is the SSE ``id:``; the other rows' ``version`` is unused.
     """
 
     __tablename__ = "order_counts"

@@ -76,7 +76,8 @@ def read_stats() -> dict:
     ):
         if name in STAT_KEYS:
             stats[STAT_KEYS[name]] = int(count)
-        stats["version"] = max(stats["version"], int(version))
+        if name == TOTAL:  # only the total row's version moves (apply_delta)
+            stats["version"] = int(version)
     return stats
 
 
