@@ -125,6 +125,7 @@ class Hub(StreamRegistry):
         last_tick = 0.0
         next_poll = now + poll_every
         next_heartbeat = now + heartbeat_every
+        next_expiry = now + housekeeping
         with self.app.app_context():
             while not self._stopping:
                 timeout = max(0.0, min(next_poll, next_heartbeat) - time.monotonic())
@@ -156,7 +157,11 @@ class Hub(StreamRegistry):
                 if now >= next_heartbeat:
                     next_heartbeat = now + heartbeat_every
                     self._broadcast([sse.HEARTBEAT], None, include_orders=True)
-                self._expire(now)
+                # Lifetimes are checked per housekeeping interval, not on every wake: the
+                # scan walks every stream, and a burst of commits wakes the loop often.
+                if now >= next_expiry:
+                    next_expiry = now + housekeeping
+                    self._expire(now)
 
     def _tick(self) -> None:
         with self._lock:
