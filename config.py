@@ -28,6 +28,10 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
     REDIS_CHANNEL = os.environ.get("REDIS_CHANNEL", "orderpulse:orders")
+    # How commits reach every worker: auto = Redis with REDIS_URL, else PostgreSQL
+    # LISTEN/NOTIFY on PostgreSQL, else in-process with a version poll (SQLite).
+    REALTIME_BACKEND = os.environ.get("REALTIME_BACKEND", "auto")
+    PG_NOTIFY_CHANNEL = os.environ.get("PG_NOTIFY_CHANNEL", "orderpulse_orders")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -57,6 +61,10 @@ class Config:
     HUB_VERSION_POLL_SECONDS = _float("HUB_VERSION_POLL_SECONDS", 1.0)
     HUB_HOUSEKEEPING_SECONDS = _float("HUB_HOUSEKEEPING_SECONDS", 1.0)
     RECENT_UPDATES_SECONDS = _int("RECENT_UPDATES_SECONDS", 30)
+    # Resume window: a client back within this many versions and seconds gets what it
+    # missed in its first frame; further behind, one "reset" frame (one reload request).
+    SSE_RESUME_MAX_VERSIONS = _int("SSE_RESUME_MAX_VERSIONS", 1000)
+    SSE_RESUME_MAX_SECONDS = _float("SSE_RESUME_MAX_SECONDS", 600)
 
     # Dashboard client (app/static/js/live-orders.js), passed through data- attributes.
     FALLBACK_POLL_MS = _int("FALLBACK_POLL_MS", 10000)  # JSON polling while the stream is down

@@ -9,7 +9,7 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import User
-from app.services import ServiceError, accounts, demo
+from app.services import ServiceError, accounts, demo, revenue
 from app.services.counts import reconcile
 
 
@@ -74,11 +74,15 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("reconcile-counts")
     def reconcile_counts() -> None:
-        """Recompute ``order_counts`` from ``orders``; print any drift and fix it."""
+        """Recompute ``order_counts`` and ``revenue_buckets`` from ``orders``; print any
+        drift and fix it."""
         drift = reconcile()
+        buckets = revenue.reconcile()
         db.session.commit()
-        if not drift:
-            click.echo("order_counts matches orders: no drift.")
+        if not drift and not buckets:
+            click.echo("order_counts and revenue_buckets match orders: no drift.")
             return
         for name, (stored, true) in drift.items():
             click.echo(f"drift {name}: stored {stored}, actual {true} (fixed)")
+        for start, (stored, true) in sorted(buckets.items()):
+            click.echo(f"drift revenue bucket {start}: stored {stored}, actual {true} (fixed)")

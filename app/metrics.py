@@ -41,7 +41,11 @@ EVENT_LOOP_LAG = Histogram(
     "How late a 0.25 s timer fires in a gevent worker: time something blocked the loop",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
-REDIS_RECONNECTS = Counter("orderpulse_redis_reconnects", "Redis subscriber reconnections")
+BACKEND_RECONNECTS = Counter(
+    "orderpulse_backend_reconnects",
+    "Reconnections of a worker's Redis subscriber or PostgreSQL listener",
+    ["backend"],
+)
 
 
 def render() -> tuple[bytes, str]:

@@ -11,7 +11,15 @@ from tests.helpers import ORDER_EVENT_KEYS, STAT_KEYS, assert_json_error, db_sta
 from tests.test_api import DETAIL_KEYS, ITEM_KEYS
 
 CONTRACT_KEYS = DETAIL_KEYS - {"updated_at", "next_status"}  # the seed contract's keys
-SUMMARY_KEYS = ORDER_EVENT_KEYS | {"updated_at", "cancelled", "next_status"}
+SUMMARY_KEYS = ORDER_EVENT_KEYS | {
+    "updated_at",
+    "cancelled",
+    "next_status",
+    "email",
+    "cancellation_reason",
+    "estimated_delivery",
+    "actual_delivery",
+}
 
 
 def admin_rules(app):

@@ -28,6 +28,7 @@ TRACKING_KEYS = {
     "estimated_delivery",
     "actual_delivery",
     "updated_at",
+    "balance",
 }
 
 
@@ -218,18 +219,18 @@ def test_stream_chunks_are_bytes(open_stream, admin_client):
 def test_change_during_subscribe_is_not_lost(app, open_stream, admin_client, shop, monkeypatch):
     first, before = open_admin(open_stream, admin_client)
     hub = app.extensions["realtime"]
-    read_snapshot = hub.snapshots.initial
+    build_first_frame = hub.state.first_frame
 
-    def snapshot_then_commit():
-        frame = read_snapshot()
-        service_order(app, shop.bob.id, shop.products[0].id)
-        first.wait_for(grew(before, total_orders=1))  # the hub has broadcast the change
+    def first_frame_then_commit(since):
+        frame = build_first_frame(since)
+        service_order(app, shop.bob.id, shop.products[0].id)  # lands between frame and send
         return frame
 
-    monkeypatch.setattr(hub.snapshots, "initial", snapshot_then_commit)
+    monkeypatch.setattr(hub.state, "first_frame", first_frame_then_commit)
     late, late_snapshot = open_admin(open_stream, admin_client)
     assert late_snapshot["total_orders"] == before["total_orders"]
-    late.wait_for(grew(before, total_orders=1), timeout=1.0)
+    late.wait_for(grew(before, total_orders=1), timeout=2.0)
+    first.wait_for(grew(before, total_orders=1), timeout=2.0)
 
 
 # -- customer order stream -----------------------------------------------------------------

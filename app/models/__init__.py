@@ -9,10 +9,12 @@ from app.models.order import (
     OrderItem,
 )
 from app.models.product import Product
+from app.models.revenue import BUCKET_SECONDS, RevenueBucket
 from app.models.user import User
 
 __all__ = [
     "ACTIVITY_KINDS",
+    "BUCKET_SECONDS",
     "DELIVERY_METHODS",
     "ORDER_STATUSES",
     "Order",
@@ -20,5 +22,6 @@ __all__ = [
     "OrderCount",
     "OrderItem",
     "Product",
+    "RevenueBucket",
     "User",
 ]

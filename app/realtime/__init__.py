@@ -1,26 +1,70 @@
 """Real-time engine: one hub per worker process fans one encoded SSE frame out to every
-open stream (DESIGN.md §1). ``init_app`` builds the hub and its publish backend."""
+open stream (DESIGN.md §1). ``init_app`` builds the hub with its backend and subscribes it
+to what the services commit (``app.services.outbox``): the services never import this
+package."""
 
+import logging
+import time
 import weakref
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
+from sqlalchemy.engine import make_url
 
-from app.realtime.backends import LocalBackend, RedisBackend
+from app.realtime.backends import LocalBackend, PostgresBackend, RedisBackend
 from app.realtime.hub import Hub
+from app.services import outbox
+
+BACKENDS = ("auto", "local", "redis", "postgres")
 
 
 def init_app(app: Flask) -> None:
-    """Attach ``app.extensions["realtime"]`` (the hub) with the configured backend:
-    Redis pub/sub when ``REDIS_URL`` is set, in-process otherwise."""
-    hub = Hub(app)
-    redis_url = app.config.get("REDIS_URL")
-    hub.backend = (
-        RedisBackend(hub, redis_url, app.config["REDIS_CHANNEL"])
-        if redis_url
-        else LocalBackend(hub)
-    )
+    """Attach ``app.extensions["realtime"]`` (the hub) with the backend ``REALTIME_BACKEND``
+    names; ``auto`` picks Redis when ``REDIS_URL`` is set, PostgreSQL ``LISTEN/NOTIFY`` on a
+    PostgreSQL database, else in-process (SQLite: commits of other processes are found by
+    the version poll). Raises ``RuntimeError`` for an unknown backend name."""
+    hub = Hub(app, lambda hub: _backend(app, hub))
     app.extensions["realtime"] = hub
     _HUBS.add(hub)
+
+
+def _backend(app: Flask, hub: Hub):
+    config = app.config
+    name = config.get("REALTIME_BACKEND", "auto")
+    if name not in BACKENDS:
+        raise RuntimeError(f"REALTIME_BACKEND must be one of {BACKENDS}, not {name!r}")
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if name == "auto":
+        if config.get("REDIS_URL"):
+            name = "redis"
+        elif url.get_backend_name() == "postgresql":
+            name = "postgres"
+        else:
+            name = "local"
+    if name == "redis":
+        return RedisBackend(hub, config["REDIS_URL"], config["REDIS_CHANNEL"])
+    if name == "postgres":
+        return PostgresBackend(hub, url, config["PG_NOTIFY_CHANNEL"])
+    return LocalBackend(hub)
+
+
+@outbox.committing.connect
+def _notify_in_transaction(session, changes: list[dict]) -> None:
+    """PostgreSQL: ``pg_notify`` inside the transaction, delivered when it commits."""
+    hub = current_app.extensions.get("realtime") if has_app_context() else None
+    if hub is not None:
+        stamped = [{**change, "published_at": time.time()} for change in changes]
+        hub.backend.notify_in_transaction(session, stamped)
+
+
+@outbox.committed.connect
+def _publish_after_commit(app, changes: list[dict]) -> None:
+    hub = app.extensions.get("realtime")
+    if hub is None:
+        return
+    try:
+        hub.publish(changes)
+    except Exception:  # the change is committed; streams catch up via the version poll
+        logging.getLogger(__name__).exception("publishing %d change(s) failed", len(changes))
 
 
 # Every hub in this process, so a worker that is shutting down can end its streams.

@@ -1,5 +1,5 @@
-"""The per-worker hub: wakes on publish, coalesces bursts, reads the counts once per tick and
-fans the same encoded frame out to every open stream (DESIGN.md §1).
+"""The per-worker hub: wakes on publish, coalesces bursts, reads the database once per tick
+and fans the same encoded frames out to every open stream (DESIGN.md §1).
 
 One background thread per process runs the loop; under gunicorn's gevent worker the
 ``threading`` module is monkey-patched, so it is a greenlet and streams are greenlets too.
@@ -9,13 +9,16 @@ import logging
 import threading
 import time
 
+import sqlalchemy.orm as so
 from flask import Flask
 
-from app.extensions import release_session
+from app.extensions import db, release_session
 from app.metrics import DELIVERY_LAG, FRAMES_SENT
+from app.models import Order
 from app.realtime import sse
+from app.realtime.frames import DashboardState, Tick
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
-from app.realtime.snapshots import Snapshots
+from app.realtime.schedule import ErrorLog, Schedule
 from app.realtime.subscription import Subscription
 from app.services.counts import read_version
 from app.services.serializers import order_tracking
@@ -28,87 +31,102 @@ log = logging.getLogger(__name__)
 FANOUT_BATCH = 500
 
 
-class Hub(StreamRegistry):
-    """Fan-out of order changes to open SSE streams in this process.
+class Hub:
+    """Fan-out of order changes to the open SSE streams of this process.
 
-    ``notify(events)`` is called after commit (by the backend); the loop then builds one
-    snapshot frame (``id:`` = ``order_counts`` version) and one ``event: order`` frame per
-    event, and offers them to every subscription. Config keys (seconds):
+    The backend (in-process, Redis, or PostgreSQL ``LISTEN``) calls ``on_message`` with
+    what other transactions committed; the loop then reads the new state once
+    (``DashboardState.refresh``) and offers the same frames to every stream. New streams
+    wait in the registry until the loop sends their first frame. Config keys (seconds):
     ``HUB_COALESCE_SECONDS``, ``HUB_VERSION_POLL_SECONDS``, ``HUB_HOUSEKEEPING_SECONDS``,
-    ``SSE_HEARTBEAT_SECONDS``, ``SSE_LIFETIME_SECONDS`` (+ ``_JITTER_SECONDS``).
+    ``SSE_HEARTBEAT_SECONDS``; the registry's and the state's keys.
     """
 
-    def __init__(self, app: Flask):
-        super().__init__(app.config)
+    def __init__(self, app: Flask, backend_factory):
         self.app = app
-        self.backend = None
-        self.snapshots = Snapshots(app.config)
-        self._pending: list[dict] = []
-        self._dirty = threading.Event()
+        self.config = app.config
+        self.registry = StreamRegistry(app.config)
+        self.state = DashboardState(app.config)
+        self.backend = backend_factory(self)
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._changed = False
+        self._published: list[float] = []  # publish times not yet delivered (lag metric)
+        self._revocations: list[dict] = []
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._version = -1  # version of the last broadcast snapshot
+        self._errors = ErrorLog(log, "realtime hub tick failed")
 
-    # -- streams -----------------------------------------------------------------------
-    def subscribe_admin(self, user_id: int | None = None) -> Subscription:
-        """Open an admin stream; its first frame is the full snapshot (``type: initial``).
+    # -- streams -------------------------------------------------------------------------
+    @property
+    def stream_count(self) -> int:
+        """Open streams in this process."""
+        return self.registry.count
 
-        Must be called inside a request (it reads the counts once, O(1)); the caller then
-        releases its DB session before streaming. Raises ``TooManyStreams`` (429).
-        """
-        sub = self._new_subscription(user_id)
-        # Register before reading: a tick between the two then lands in this stream's queue
-        # (after the initial frame, see offer_first) instead of being lost.
-        self._register_admin(sub)
-        sub.offer_first(self.snapshots.initial())
-        self._ensure_running()
+    def open_admin(self, user_id=None, session_id=None, since=None) -> Subscription:
+        """Open a dashboard stream. Its first frame, sent by the loop, is the snapshot for a
+        fresh page (``since`` ``None``), what changed since version ``since``, or a reset.
+        Touches no database. Raises ``TooManyStreams`` (429), ``Draining`` (503)."""
+        sub = self.registry.open(user_id, session_id, since=since)
+        self._start_and_wake()
         return sub
 
-    def subscribe_order(self, order, user_id: int | None = None) -> Subscription:
-        """Open a single-order stream that starts with the order's tracking state.
-        Raises ``TooManyStreams`` (429)."""
-        sub = self._new_subscription(user_id, order.id)
-        self._register_order(sub)
-        state = order_tracking(order)
-        sub.last = (state["status"], state["cancelled"])
-        sub.offer_first(sse.encode({"type": "initial", **state}))
-        self._ensure_running()
+    def open_order(self, order_id: int, user_id=None, session_id=None) -> Subscription:
+        """Open a customer's single-order stream; its first frame is the order's tracking
+        state. Raises ``TooManyStreams`` (429), ``Draining`` (503)."""
+        sub = self.registry.open(user_id, session_id, order_id=order_id)
+        self._start_and_wake()
         return sub
 
-    # -- publishing --------------------------------------------------------------------
-    def publish(self, events: list[dict]) -> None:
-        """Called after commit with the transaction's order events; goes through the backend
-        (in-process, or Redis so every worker's hub hears it)."""
-        self.backend.publish(events)
+    def close(self, sub: Subscription) -> None:
+        """Forget a stream whose response closed (idempotent)."""
+        self.registry.remove(sub)
 
-    def notify(self, events: list[dict] = ()) -> None:
-        """Wake the loop: something changed (``events`` may be empty for "resync").
+    def close_streams(self, drain: bool = False) -> int:
+        """End every open stream with its ``retry:`` hint; ``drain`` refuses new ones."""
+        return self.registry.close_all(drain)
 
-        With no loop running (no streams, or a CLI process) there is nobody to tell, so the
-        events are dropped rather than piling up; a new stream reads a fresh snapshot.
-        """
+    # -- messages ------------------------------------------------------------------------
+    def publish(self, changes: list[dict]) -> None:
+        """Called after a commit with its outbox (``app.services.outbox``); goes through the
+        backend so that every worker's hub hears it."""
+        now = time.time()
+        self.backend.publish([{**change, "published_at": now} for change in changes])
+
+    def on_message(self, changes: list[dict]) -> None:
+        """From the backend: ``orders`` changes and ``resync`` make the loop read the
+        database; ``revoke`` ends the matching streams. Dropped while no loop runs (no
+        streams here: a new one reads fresh state anyway)."""
         if self._thread is None or not self._thread.is_alive():
             return
         with self._lock:
-            self._pending.extend(events)
-        self._dirty.set()
+            for change in changes:
+                kind = change.get("type")
+                if kind == "revoke":
+                    self._revocations.append(change)
+                elif kind in ("orders", "resync"):
+                    self._changed = True
+                    if change.get("published_at"):
+                        self._published.append(change["published_at"])
+        self._wake.set()
 
-    # -- loop --------------------------------------------------------------------------
-    def _ensure_running(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return
-            self._stopping = False
-            self._thread = threading.Thread(target=self._run, name="realtime-hub", daemon=True)
-            self._thread.start()
-        self.backend.start()
+    # -- loop ----------------------------------------------------------------------------
+    def _start_and_wake(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._stopping = False
+                    self._thread = threading.Thread(
+                        target=self._run, name="realtime-hub", daemon=True
+                    )
+                    self._thread.start()
+                    self.backend.start()
+        self._wake.set()
 
     def stop(self, close_streams: bool = True) -> None:
         """Stop the loop (tests, worker exit); open streams end with their ``retry:`` hint."""
         self._stopping = True
-        self._dirty.set()
+        self._wake.set()
         if close_streams:
             self.close_streams()
         if self._thread is not None:
@@ -118,74 +136,104 @@ class Hub(StreamRegistry):
     def _run(self) -> None:
         config = self.config
         coalesce = config["HUB_COALESCE_SECONDS"]
-        poll_every = config["HUB_VERSION_POLL_SECONDS"]
-        housekeeping = config["HUB_HOUSEKEEPING_SECONDS"]
-        heartbeat_every = config["SSE_HEARTBEAT_SECONDS"]
-        now = time.monotonic()
-        last_tick = 0.0
-        next_poll = now + poll_every
-        next_heartbeat = now + heartbeat_every
-        next_expiry = now + housekeeping
+        schedule = Schedule(
+            time.monotonic(),
+            poll=config["HUB_VERSION_POLL_SECONDS"],
+            heartbeat=config["SSE_HEARTBEAT_SECONDS"],
+            housekeeping=config["HUB_HOUSEKEEPING_SECONDS"],
+        )
+        last_tick = float("-inf")
         with self.app.app_context():
             while not self._stopping:
-                timeout = max(0.0, min(next_poll, next_heartbeat) - time.monotonic())
-                woke = self._dirty.wait(min(timeout, housekeeping))
+                now = time.monotonic()
+                ready = last_tick + coalesce if self._changed else None
+                if self._wake.wait(schedule.timeout(now, ready)):
+                    self._wake.clear()
                 if self._stopping:
                     break
                 now = time.monotonic()
+                poll = schedule.due("poll", now)
                 try:
-                    if woke:
-                        # Leading edge goes out at once; a burst right after waits out the
-                        # window and then goes out as one tick.
-                        wait = last_tick + coalesce - now
-                        if wait > 0:
-                            time.sleep(wait)
-                        self._dirty.clear()
+                    # A burst's leading edge goes out at once; the rest of it waits out the
+                    # coalescing window and goes out as one tick.
+                    if self._changed and now >= last_tick + coalesce:
+                        self._changed = False
                         self._tick()
                         last_tick = time.monotonic()
-                    elif now >= next_poll:
-                        next_poll = now + poll_every
-                        if self.stream_count and read_version() != self._version:
-                            self._tick()  # a commit from another process
-                            last_tick = time.monotonic()
-                except Exception:  # the loop must outlive a database hiccup
-                    log.exception("realtime hub tick failed; retrying on the next change")
-                    time.sleep(min(1.0, poll_every))
-                    self._dirty.set()
+                    elif poll and self.registry.count and read_version() != self.state.version:
+                        self._tick()  # a commit no message told us about
+                        last_tick = time.monotonic()
+                    if self.registry.has_pending():
+                        self._serve_pending()
+                    self._errors.recovered()
+                except Exception:  # the loop must outlive a database outage
+                    self._errors.report()
+                    self._changed = True
+                    self._wake.wait(min(1.0, config["HUB_VERSION_POLL_SECONDS"]))
                 finally:
                     release_session()  # survives a connection the database killed
-                if now >= next_heartbeat:
-                    next_heartbeat = now + heartbeat_every
+                self._apply_revocations()
+                if schedule.due("heartbeat", now):
                     self._broadcast([sse.HEARTBEAT], None, include_orders=True)
-                # Lifetimes are checked per housekeeping interval, not on every wake: the
-                # scan walks every stream, and a burst of commits wakes the loop often.
-                if now >= next_expiry:
-                    next_expiry = now + housekeeping
+                if schedule.due("housekeeping", now):
                     self._expire(now)
 
     def _tick(self) -> None:
+        tick = self.state.refresh()
         with self._lock:
-            events, self._pending = self._pending, []
-        version, frame, recent = self.snapshots.frame("update")
-        event_frames = [sse.encode(e["order_event"], event="order") for e in events]
-        snapshot = frame if version != self._version else None
-        self._version = version
-        if event_frames or snapshot:
-            self._broadcast(event_frames, snapshot)
+            published, self._published = self._published, []
+        if tick.events or tick.snapshot:
+            self._broadcast(tick.events, tick.snapshot)
         now = time.time()
-        for event in events:
-            if "published_at" in event:
-                DELIVERY_LAG.observe(max(0.0, now - event["published_at"]))
-        self._dispatch_tracking(events, recent)
+        for moment in published:
+            DELIVERY_LAG.observe(max(0.0, now - moment))
+        if tick.tracking or tick.balances:
+            self._dispatch_tracking(tick)
+
+    def _serve_pending(self) -> None:
+        """Send each waiting stream its first frame (one frame per distinct version asked
+        for), then let it receive broadcasts."""
+        pending = [sub for sub in self.registry.pending() if not sub.closed]
+        admins = [sub for sub in pending if sub.order_id is None]
+        # The state must be read before any stream receives broadcasts: ticks send what
+        # changed since it.
+        if self.state.version < 0 or any(self.state.needs_refresh_for(s.since) for s in admins):
+            self._tick()
+        chunks: dict = {}
+        for sub in admins:
+            key = sub.since if isinstance(sub.since, int) or sub.since is None else "x"
+            if key not in chunks:
+                frame = self.state.first_frame(sub.since)
+                chunks[key] = (frame, sse.chunk(frame))
+            frame, chunk = chunks[key]
+            sub.offer([frame], None, chunk)
+            self.registry.activate(sub)
+        watchers = [sub for sub in pending if sub.order_id is not None]
+        if watchers:
+            self._serve_watchers(watchers)
+
+    def _serve_watchers(self, subs: list[Subscription]) -> None:
+        ids = {sub.order_id for sub in subs}
+        query = db.select(Order).where(Order.id.in_(ids)).options(so.joinedload(Order.customer))
+        orders = {o.id: o for o in db.session.scalars(query)}
+        for sub in subs:
+            order = orders.get(sub.order_id)
+            if order is None:  # deleted meanwhile: nothing to follow
+                sub.close()
+                continue
+            state = {**order_tracking(order), "balance": order.customer.credits}
+            sub.last = (state["status"], state["cancelled"], state["balance"])
+            frame = sse.encode({"type": "initial", **state})
+            sub.offer([frame], None, sse.chunk(frame))
+            self.registry.activate(sub)
 
     def _broadcast(
         self, events: list[bytes], snapshot: bytes | None, include_orders=False
     ) -> None:
-        with self._lock:
-            subs = list(self._admins)
-            if include_orders:
-                for watchers in self._orders.values():
-                    subs.extend(watchers)
+        subs = self.registry.admins()
+        if include_orders:
+            for order_id in self.registry.watched_orders():
+                subs.extend(self.registry.watchers(order_id))
         # Framed once for every stream in direct mode (see subscription.py).
         chunk = sse.chunk(b"".join(events) + (snapshot or b""))
         started = time.perf_counter()
@@ -197,25 +245,51 @@ class Hub(StreamRegistry):
         took = time.perf_counter() - started
         log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
 
-    def _dispatch_tracking(self, events: list[dict], recent) -> None:
-        if not self._orders:
-            return
-        states = {e["order_id"]: e["tracking"] for e in events}
-        for order in recent:  # commits from other processes arrive only this way
-            if order.id in self._orders and order.id not in states:
-                states[order.id] = order_tracking(order)
-        for order_id, state in states.items():
-            watchers = self._watchers(order_id)
-            if not watchers:
-                continue
-            frame = sse.encode({"type": "update", **state})
+    def _dispatch_tracking(self, tick: Tick) -> None:
+        """Each changed order's state to its watchers; a customer's new balance to every
+        other order stream of theirs (a charge or a refund shows on all their pages).
+        ``sub.last`` is the ``(status, cancelled, balance)`` it last sent, to skip repeats."""
+        encoded: dict = {}
+
+        def frame(key, body):
+            if key not in encoded:
+                data = sse.encode(body)
+                encoded[key] = ([data], sse.chunk(data))
+            return encoded[key]
+
+        for order_id in self.registry.watched_orders():
+            tracked = tick.tracking.get(order_id)
+            for sub in self.registry.watchers(order_id):
+                if tracked is not None:
+                    state = tracked[0]
+                    last = (state["status"], state["cancelled"], state["balance"])
+                    body = {"type": "update", **state}
+                elif sub.user_id in tick.balances and sub.last is not None:
+                    balance = tick.balances[sub.user_id]
+                    last = (*sub.last[:2], balance)
+                    body = {"type": "balance", "balance": balance}
+                else:
+                    continue
+                if sub.last != last:
+                    sub.last = last
+                    events, chunk = frame((body["type"], order_id, sub.user_id), body)
+                    sub.offer(events, None, chunk)
+
+    def _apply_revocations(self) -> None:
+        with self._lock:
+            revocations, self._revocations = self._revocations, []
+        for revoke in revocations:
+            frame = sse.encode({"reason": revoke.get("reason", "ended")}, event="revoked")
             chunk = sse.chunk(frame)
-            for sub in watchers:
-                if sub.last != (state["status"], state["cancelled"]):
-                    sub.last = (state["status"], state["cancelled"])
-                    sub.offer([frame], None, chunk)
+            for sub in self.registry.all():
+                if sub.user_id != revoke.get("user_id"):
+                    continue
+                if revoke.get("session_id") not in (None, sub.session_id):
+                    continue
+                sub.offer([frame], None, chunk)
+                sub.close()
 
     def _expire(self, now: float) -> None:
-        for sub in self._all_subs():
+        for sub in self.registry.all():
             if (sub.deadline <= now or sub.dead) and not sub.closed:
                 sub.close()

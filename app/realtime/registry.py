@@ -1,5 +1,5 @@
-"""Who is streaming in this worker: admin and single-order subscriptions, the per-user cap,
-and closing everything when the worker drains."""
+"""Who is streaming in this worker: admin and single-order subscriptions, streams still
+waiting for their first frame, the per-user cap, and refusing new streams while draining."""
 
 import random
 import threading
@@ -24,7 +24,9 @@ class Draining(ServiceError):
 
 
 class StreamRegistry:
-    """The open subscriptions of one worker; ``Hub`` adds the loop that feeds them.
+    """The open subscriptions of one worker. A new stream is *pending* until the hub has
+    sent its first frame (built once for every stream that asked for the same version);
+    only then does it receive broadcasts, so nothing reaches it out of order.
 
     Config keys: ``SSE_MAX_STREAMS_PER_USER``, ``SSE_EVENT_QUEUE_SIZE``,
     ``SSE_LIFETIME_SECONDS`` and ``SSE_LIFETIME_JITTER_SECONDS`` (seconds).
@@ -35,60 +37,97 @@ class StreamRegistry:
         self._lock = threading.Lock()
         self._admins: set[Subscription] = set()
         self._orders: dict[int, set[Subscription]] = {}
+        self._pending: set[Subscription] = set()
         self._per_user: dict[int, int] = {}  # open streams per user id
         self.draining = False  # set when the worker shuts down: no new streams
 
     @property
-    def stream_count(self) -> int:
-        """Open streams in this process (admin + single-order)."""
-        return len(self._admins) + sum(len(s) for s in self._orders.values())
+    def count(self) -> int:
+        """Open streams in this process (admin + single-order, pending included)."""
+        with self._lock:
+            return (
+                len(self._admins) + sum(len(s) for s in self._orders.values()) + len(self._pending)
+            )
+
+    def open(self, user_id=None, session_id=None, order_id=None, since=None) -> Subscription:
+        """A new pending subscription, after the draining and per-user checks.
+
+        Raises ``Draining`` (503) while the worker shuts down and ``TooManyStreams`` (429)
+        when ``user_id`` already has ``SSE_MAX_STREAMS_PER_USER`` open streams here.
+        """
+        if self.draining:
+            raise Draining("This server is restarting: reconnect in a moment")
+        limit = self.config["SSE_MAX_STREAMS_PER_USER"]
+        sub = Subscription(
+            self.config["SSE_EVENT_QUEUE_SIZE"],
+            self._deadline(),
+            order_id=order_id,
+            user_id=user_id,
+            session_id=session_id,
+            since=since,
+        )
+        with self._lock:
+            if user_id is not None:
+                if self._per_user.get(user_id, 0) >= limit:
+                    raise TooManyStreams(
+                        f"Too many open live streams for this account (limit {limit}); "
+                        "close another tab or share one stream between tabs"
+                    )
+                self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
+            self._pending.add(sub)
+        OPEN_STREAMS.inc()
+        return sub
 
     def _deadline(self) -> float:
         jitter = self.config["SSE_LIFETIME_JITTER_SECONDS"]
         lifetime = self.config["SSE_LIFETIME_SECONDS"] + random.uniform(-jitter, jitter)
         return time.monotonic() + max(lifetime, 0.05)
 
-    def _new_subscription(self, user_id: int | None, order_id: int | None = None):
-        """A registered-to-nobody subscription, after the per-user cap check.
+    def has_pending(self) -> bool:
+        return bool(self._pending)
 
-        Raises ``TooManyStreams`` (429) when ``user_id`` already has
-        ``SSE_MAX_STREAMS_PER_USER`` open streams in this worker.
-        """
-        if self.draining:
-            raise Draining("This server is restarting: reconnect in a moment")
-        limit = self.config["SSE_MAX_STREAMS_PER_USER"]
+    def pending(self) -> list[Subscription]:
+        """The streams waiting for their first frame (the hub activates each after it)."""
         with self._lock:
-            if user_id is not None and self._per_user.get(user_id, 0) >= limit:
-                raise TooManyStreams(
-                    f"Too many open live streams for this account (limit {limit}); "
-                    "close another tab or share one stream between tabs"
-                )
-            if user_id is not None:
-                self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
-        sub = Subscription(self.config["SSE_EVENT_QUEUE_SIZE"], self._deadline(), order_id)
-        sub.user_id = user_id
-        OPEN_STREAMS.inc()
-        return sub
+            return list(self._pending)
 
-    def _register_admin(self, sub: Subscription) -> None:
+    def activate(self, sub: Subscription) -> None:
+        """From now on ``sub`` receives broadcasts (its first frame is queued)."""
         with self._lock:
-            self._admins.add(sub)
+            if sub.released or sub not in self._pending:
+                return
+            self._pending.discard(sub)
+            if sub.order_id is None:
+                self._admins.add(sub)
+            else:
+                self._orders.setdefault(sub.order_id, set()).add(sub)
 
-    def _register_order(self, sub: Subscription) -> None:
+    def admins(self) -> list[Subscription]:
         with self._lock:
-            self._orders.setdefault(sub.order_id, set()).add(sub)
+            return list(self._admins)
 
-    def _watchers(self, order_id: int) -> list[Subscription]:
+    def watchers(self, order_id: int) -> list[Subscription]:
         with self._lock:
             return list(self._orders.get(order_id, ()))
 
-    def unsubscribe(self, sub: Subscription) -> None:
-        """Forget a stream (its generator closed)."""
+    def watched_orders(self) -> set[int]:
+        with self._lock:
+            return set(self._orders)
+
+    def all(self) -> list[Subscription]:
+        """Every open stream, pending ones included."""
+        with self._lock:
+            subs = list(self._admins) + list(self._pending)
+            for watchers in self._orders.values():
+                subs.extend(watchers)
+        return subs
+
+    def remove(self, sub: Subscription) -> None:
+        """Forget a stream (its response closed); gives its slot back. Idempotent."""
         with self._lock:
             if sub.released:
                 return
             sub.released = True
-            OPEN_STREAMS.dec()
             if sub.user_id is not None:
                 left = self._per_user.get(sub.user_id, 1) - 1
                 if left > 0:
@@ -96,25 +135,20 @@ class StreamRegistry:
                 else:
                     self._per_user.pop(sub.user_id, None)
             self._admins.discard(sub)
+            self._pending.discard(sub)
             watchers = self._orders.get(sub.order_id)
             if watchers is not None:
                 watchers.discard(sub)
                 if not watchers:
                     del self._orders[sub.order_id]
+        OPEN_STREAMS.dec()
 
-    def close_streams(self, drain: bool = False) -> int:
-        """Close every open stream now; returns how many. ``drain`` also refuses new ones
-        (503) from now on: a browser's keep-alive connection to this dying worker must not
-        bring its stream straight back here."""
+    def close_all(self, drain: bool = False) -> int:
+        """Ask every open stream to end now; returns how many. ``drain`` also refuses new
+        ones (503) from now on: a browser's keep-alive connection to this dying worker
+        must not bring its stream straight back here."""
         self.draining = self.draining or drain
-        subs = self._all_subs()
+        subs = self.all()
         for sub in subs:
             sub.close()
         return len(subs)
-
-    def _all_subs(self) -> list[Subscription]:
-        with self._lock:
-            subs = list(self._admins)
-            for watchers in self._orders.values():
-                subs.extend(watchers)
-        return subs

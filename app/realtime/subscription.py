@@ -41,7 +41,14 @@ class Subscription:
     Order events queue up to ``queue_size`` (the oldest drop first: the snapshot that follows
     still makes the counts right); the snapshot slot holds only the newest snapshot, replacing
     an unsent older one. ``order_id`` is set for a customer's single-order stream.
+
+    Who it belongs to (``user_id``, ``session_id``) lets the hub end it when that session
+    ends; ``since`` is the version the client already has (``Last-Event-ID``, ``None`` for
+    a fresh page, ``RESET`` for an id that is no version), read by the hub when it sends the
+    stream's first frame.
     """
+
+    RESET = "reset"
 
     __slots__ = (
         "_events",
@@ -53,15 +60,24 @@ class Subscription:
         "deadline",
         "order_id",
         "last",
-        "sock",
         "_raw",
         "_backlog",
         "dead",
         "user_id",
+        "session_id",
+        "since",
         "released",
     )
 
-    def __init__(self, queue_size: int, deadline: float, order_id: int | None = None):
+    def __init__(
+        self,
+        queue_size: int,
+        deadline: float,
+        order_id: int | None = None,
+        user_id: int | None = None,
+        session_id: str | None = None,
+        since=None,
+    ):
         # Memory per stream matters at 10,000 streams: the queue exists only once used.
         self._events: deque[bytes] | None = None
         self._queue_size = queue_size
@@ -72,11 +88,12 @@ class Subscription:
         self.deadline = deadline
         self.order_id = order_id
         self.last = None  # last state sent on a single-order stream, to skip repeats
-        self.sock = None  # set in direct mode (a gevent socket)
-        self._raw = None  # its underlying socket, for the hub's non-blocking send
+        self._raw = None  # in direct mode, the client's socket for the hub's non-blocking send
         self._backlog: bytes | None = None  # unsent tail of a direct chunk
         self.dead = False  # the client went away (a direct write failed)
-        self.user_id: int | None = None  # for the per-user stream cap
+        self.user_id = user_id  # for the per-user stream cap and for ending sessions
+        self.session_id = session_id
+        self.since = since
         self.released = False  # the per-user count was given back
 
     def offer(
@@ -94,7 +111,7 @@ class Subscription:
                 sent = 0
             except OSError:
                 self.dead = True
-                self.sock = self._raw = None
+                self._raw = None
                 self._wake.set()
                 return
             if sent == len(chunk):
@@ -149,7 +166,6 @@ class Subscription:
         for ``write_timeout`` seconds, or whose socket errors, is dropped (``dead``)."""
         import gevent
 
-        self.sock = sock
         self._raw = getattr(sock, "_sock", None)  # None: offer() queues for this greenlet
         # EventSource never sends after its request, so the socket turning readable means
         # the client went away: notice it now, not at the next heartbeat.
@@ -162,7 +178,7 @@ class Subscription:
             DIRECT_STREAMS.dec()
             watcher.stop()
             watcher.close()
-            self.sock = self._raw = None
+            self._raw = None
 
     def _readable(self, raw) -> None:
         # Runs in gevent's hub: it must never block, hence MSG_DONTWAIT on the real socket.

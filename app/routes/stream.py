@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app.extensions import release_session
 from app.realtime import get_hub, sse
+from app.realtime.subscription import Subscription
 from app.routes.account import own_order_or_404
 from app.security import admin_required, customer_required
 
@@ -39,6 +40,23 @@ def _cap_send_buffer(sock) -> None:
     if sock is not None and size > 0:
         with contextlib.suppress(OSError):  # not a TCP socket (tests): nothing to cap
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
+
+
+def last_event_id():
+    """The version the client already has: the ``Last-Event-ID`` header EventSource sends
+    when it reconnects by itself (HTML Living Standard, "Server-sent events"), else the
+    ``?last_event_id=`` a page passes when it opens a new EventSource (after its own
+    backoff, or when another tab hands the stream over). ``None`` when neither is given;
+    ``Subscription.RESET`` for a value that is no version (the client gets a reset)."""
+    raw = request.headers.get("Last-Event-ID")
+    if raw is None:
+        raw = request.args.get("last_event_id")
+    if raw is None or raw.strip() == "":
+        return None
+    raw = raw.strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
+        return int(raw)
+    return Subscription.RESET
 
 
 def _respond(hub, sub) -> Response:
@@ -71,7 +89,7 @@ class _Body:
 
     def close(self) -> None:
         self._frames.close()
-        self.hub.unsubscribe(self.sub)
+        self.hub.close(self.sub)
 
 
 def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
@@ -90,7 +108,7 @@ def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
                     yield chunk
         yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
     finally:
-        hub.unsubscribe(sub)
+        hub.close(sub)
 
 
 @bp.get("/admin/orders/stream")
@@ -98,22 +116,30 @@ def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
 def admin_stream():
     """``text/event-stream`` for the dashboard (DESIGN.md §4).
 
-    Frames: ``retry:``; the snapshot (``id:`` version, ``data: {type: "initial", stats...,
-    recent_updates, timestamp, version}``); then ``type: "update"`` snapshots and
-    ``event: order`` ``{kind, order}`` frames as commits happen; ``: heartbeat`` every
-    ``SSE_HEARTBEAT_SECONDS``; ends after ``SSE_LIFETIME_SECONDS`` ± jitter.
-    401 JSON logged out, 403 JSON for customers, 429 JSON past ``SSE_MAX_STREAMS_PER_USER``.
+    Frames: ``retry:``; the first snapshot (``id:`` version, ``data: {type: "initial",
+    stats..., version, recent_updates, activity, revenue, resumed_from, timestamp}``); then
+    ``type: "update"`` snapshots (``recent_updates`` and ``revenue`` buckets changed since
+    the previous one) and ``event: order`` ``{kind, order, actor, activity}`` frames as
+    commits happen; ``: heartbeat`` every ``SSE_HEARTBEAT_SECONDS``; ends after
+    ``SSE_LIFETIME_SECONDS`` ± jitter. With ``Last-Event-ID`` (or ``?last_event_id=``) V
+    within the resume window, the first snapshot carries the orders and activity changed
+    since V (``resumed_from: V``); beyond it, or for an unknown or future id, the first
+    frame is ``{type: "reset", stats...}``. 401 JSON logged out, 403 JSON for customers,
+    429 JSON past ``SSE_MAX_STREAMS_PER_USER``, 503 JSON while the worker restarts.
     """
     hub = get_hub()
-    return _respond(hub, hub.subscribe_admin(current_user.id))
+    return _respond(hub, hub.open_admin(current_user.id, since=last_event_id()))
 
 
 @bp.get("/orders/<order_number>/stream")
 @customer_required
 def order_stream(order_number: str):
     """The owner's live tracking: ``data: {type: "initial"|"update", order_number, status,
-    cancelled, cancellation_reason, estimated_delivery, actual_delivery, updated_at}``.
-    401 JSON logged out, 404 JSON for an unknown or someone else's order."""
+    cancelled, cancellation_reason, estimated_delivery, actual_delivery, updated_at,
+    balance}`` (``balance``: the customer's credits; updates also carry the ``activity``
+    entry of the change), and ``{type: "balance", balance}`` when another order of the
+    customer charges or refunds credits. 401 JSON logged out, 404 JSON for an unknown or
+    someone else's order."""
     order = own_order_or_404(order_number)
     hub = get_hub()
-    return _respond(hub, hub.subscribe_order(order, current_user.id))
+    return _respond(hub, hub.open_order(order.id, current_user.id))

@@ -1,29 +1,9 @@
-"""Business rules. Services never commit: the view or CLI command owns the transaction."""
+"""Business rules. Services never commit: the view or CLI command owns the transaction.
 
+They never import the real-time engine either: what a transaction changed is recorded in
+``outbox`` and announced after commit as a signal that ``app.realtime`` subscribes to.
+"""
 
-class ServiceError(Exception):
-    """A rule refused the request; ``status_code`` is the HTTP status a view returns.
+from app.services.errors import Conflict, Invalid, NotFound, ServiceError
 
-    400 malformed input, 404 unknown resource, 409 conflict with the current state,
-    422 well-formed input that breaks a rule.
-    """
-
-    status_code = 422
-
-    def __init__(self, message: str, status_code: int | None = None):
-        super().__init__(message)
-        self.message = message
-        if status_code is not None:
-            self.status_code = status_code
-
-
-class NotFound(ServiceError):
-    status_code = 404
-
-
-class Conflict(ServiceError):
-    status_code = 409
-
-
-class Invalid(ServiceError):
-    status_code = 422
+__all__ = ["Conflict", "Invalid", "NotFound", "ServiceError"]

@@ -18,11 +18,13 @@ def record_activity(
     actor: User | None = None,
     from_status: str | None = None,
     note: str | None = None,
+    version: int | None = None,
 ) -> OrderActivity:
     """Add an ``OrderActivity`` row for ``order`` (flushed, not committed) and return it.
 
     ``kind`` is ``created``, ``status`` or ``cancelled``; ``to_status`` is the order's
-    status now; ``actor`` ``None`` means the system (CLI, simulator).
+    status now; ``actor`` ``None`` means the system (CLI, simulator); ``version`` the
+    ``order_counts`` version the change commits as (``counts.apply_delta``'s answer).
     """
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}")
@@ -34,9 +36,10 @@ def record_activity(
         to_status=order.status,
         note=note,
         at=order.updated_at or utcnow(),
+        version=version,
     )
     db.session.add(entry)
-    db.session.flush()  # the id goes out in the live event
+    db.session.flush()
     return entry
 
 
@@ -60,16 +63,12 @@ def recent_activity(limit: int = 50) -> list[dict]:
         .limit(limit)
         .options(so.noload("*"))
     ).all()
-    return [_entry(a, number, username) for a, number, username in rows]
+    return [activity_entry(a, number, username) for a, number, username in rows]
 
 
-def activity_entry(entry: OrderActivity, order: Order, actor: User | None) -> dict:
+def activity_entry(entry: OrderActivity, order_number: str, actor: str | None) -> dict:
     """``{id, order_id, order_number, kind, from_status, to_status, note, actor, at}``;
     ``actor`` is a username or ``None`` (the system), ``at`` ISO 8601 UTC."""
-    return _entry(entry, order.order_number, actor.username if actor is not None else None)
-
-
-def _entry(entry: OrderActivity, order_number: str, username: str | None) -> dict:
     return {
         "id": entry.id,
         "order_id": entry.order_id,
@@ -78,6 +77,6 @@ def _entry(entry: OrderActivity, order_number: str, username: str | None) -> dic
         "from_status": entry.from_status,
         "to_status": entry.to_status,
         "note": entry.note,
-        "actor": username,
+        "actor": actor,
         "at": isoformat(entry.at),
     }

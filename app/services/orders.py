@@ -13,10 +13,8 @@ from app.extensions import db
 from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models._time import utcnow
 from app.models.counts import TOTAL
-from app.realtime.events import queue_order_event
 from app.services import Invalid, NotFound, write_gate
-from app.services.activity import activity_entry, record_activity
-from app.services.counts import apply_delta
+from app.services.changes import record_change
 
 MAX_ADDRESS = 300
 MAX_ID = 2**31 - 1  # beyond any stored id, and beyond what every driver binds as an integer
@@ -98,8 +96,8 @@ def find_by_idempotency_key(user: User, key: str) -> Order | None:
 def place_order(
     user: User, request: CheckoutRequest, idempotency_key: str | None = None, now=None
 ) -> Order:
-    """Create a Pending order, charge credits and bump ``order_counts``, all in the caller's
-    transaction; the "created" event goes out after commit.
+    """Create a Pending order, charge credits and bump ``order_counts`` and the revenue
+    bucket, all in the caller's transaction; dashboards hear of it after commit (outbox).
 
     Raises ``NotFound`` (404) for an unknown or withdrawn product and ``Invalid`` (422) when
     the balance is short. Nothing is written when it raises (the caller rolls back).
@@ -144,11 +142,10 @@ def place_order(
     db.session.add(order)
     db.session.flush()
     order.order_number = format_order_number(now, order.id)
-    entry = record_activity(order, "created", user)  # flushes the number too
+    db.session.flush()
     # No refresh of user.credits: the ORM-enabled UPDATE above already applied the same
     # change to the loaded user (synchronize_session="auto").
-    apply_delta({TOTAL: 1, "Pending": 1})  # the one contended lock: last, held until commit
-    queue_order_event("created", order, user, activity_entry(entry, order, user))
+    record_change(order, "created", user, {TOTAL: 1, "Pending": 1}, credits=total, placed=1)
     return order
 
 

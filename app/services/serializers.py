@@ -5,18 +5,26 @@ from app.models._time import isoformat
 
 
 def order_summary(order: Order) -> dict:
-    """Feed row: ``{id, order_number, status, username, total_credits, delivery_method,
-    date_ordered, updated_at, cancelled, next_status}`` (dates ISO 8601 UTC strings)."""
+    """Feed row (admins only): ``{id, order_number, status, username, email, total_credits,
+    delivery_method, date_ordered, updated_at, cancelled, cancellation_reason,
+    estimated_delivery, actual_delivery, next_status}`` (dates ISO 8601 UTC strings or
+    ``null``). Enough for a page to redraw a row or an open details dialog, and to tell
+    whether a search still matches, without asking the server."""
+    customer = order.customer
     return {
         "id": order.id,
         "order_number": order.order_number,
         "status": order.status,
-        "username": order.customer.username if order.customer else None,
+        "username": customer.username if customer else None,
+        "email": customer.email if customer else None,
         "total_credits": order.total_credits,
         "delivery_method": order.delivery_method,
         "date_ordered": isoformat(order.date_ordered),
         "updated_at": isoformat(order.updated_at),
         "cancelled": order.cancelled,
+        "cancellation_reason": order.cancellation_reason,
+        "estimated_delivery": isoformat(order.estimated_delivery_date),
+        "actual_delivery": isoformat(order.actual_delivery_date),
         "next_status": order.next_status,
     }
 

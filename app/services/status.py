@@ -6,10 +6,8 @@ from app.extensions import db
 from app.models import ORDER_STATUSES, Order, User
 from app.models._time import utcnow
 from app.models.counts import CANCELLED
-from app.realtime.events import queue_order_event
 from app.services import Conflict, Invalid
-from app.services.activity import activity_entry, record_activity
-from app.services.counts import apply_delta
+from app.services.changes import record_change
 
 MAX_REASON = 300
 
@@ -38,9 +36,8 @@ def change_status(order: Order, new_status: str, actor: User | None = None) -> O
     order.updated_at = now
     if new_status == "Delivered":
         order.actual_delivery_date = now
-    apply_delta({old_status: -1, new_status: 1})
-    entry = record_activity(order, "status", actor, from_status=old_status)
-    queue_order_event("status", order, actor, activity_entry(entry, order, actor))
+    db.session.flush()
+    record_change(order, "status", actor, {old_status: -1, new_status: 1}, from_status=old_status)
     return order
 
 
@@ -69,9 +66,17 @@ def cancel_order(order: Order, reason, actor: User | None = None) -> Order:
         .where(User.id == order.user_id)
         .values(credits=User.credits + order.total_credits)
     )
-    apply_delta({order.status: -1, CANCELLED: 1})
-    entry = record_activity(order, "cancelled", actor, from_status=order.status, note=reason)
-    queue_order_event("cancelled", order, actor, activity_entry(entry, order, actor))
+    db.session.flush()
+    deltas = {order.status: -1, CANCELLED: 1}
+    record_change(
+        order,
+        "cancelled",
+        actor,
+        deltas,
+        credits=-order.total_credits,
+        from_status=order.status,
+        note=reason,
+    )
     return order
 
 

@@ -1,0 +1,26 @@
+"""Revenue per 15-minute UTC bucket, kept in the same transaction as every order write, so
+the dashboard's "today vs yesterday" needs no ``GROUP BY`` over orders (DESIGN.md §1)."""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+
+# Every time zone in use is a whole number of quarter hours from UTC (+5:30, +5:45, -9:30…),
+# so a 15-minute UTC bucket always falls inside one local hour, whatever zone a page shows.
+BUCKET_SECONDS = 15 * 60
+
+
+class RevenueBucket(db.Model):
+    """Orders placed in one 15-minute UTC bucket.
+
+    ``bucket_start`` is the bucket's start in Unix seconds (a multiple of ``BUCKET_SECONDS``);
+    ``revenue`` the credits of those orders that are not cancelled (a cancellation refunds
+    them); ``orders`` how many were placed, cancelled or not.
+    """
+
+    __tablename__ = "revenue_buckets"
+
+    bucket_start: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True)
+    revenue: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    orders: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)

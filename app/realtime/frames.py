@@ -1,0 +1,198 @@
+"""What the dashboard streams carry, read from the database once per version and encoded
+once for every stream (DESIGN.md §1, §4).
+
+``DashboardState`` keeps what the hub last broadcast: the stats (with their version) and
+the revenue buckets of the last 48 hours. ``refresh`` reads them again (one query for the
+counters; when the version moved, one for the change log and one for the buckets) and
+returns what changed, as frames. First frames for new streams are built from the same
+state: a fresh page's ``initial``, a resume's ``initial`` with what changed since the
+client's ``Last-Event-ID``, or a ``reset`` beyond the resume window, each cached for the
+version so that a reconnect storm costs no query per stream.
+"""
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from app.models import BUCKET_SECONDS
+from app.models._time import isoformat, utcnow
+from app.realtime import sse
+from app.services import revenue
+from app.services.activity import activity_entry, recent_activity
+from app.services.changes import changes_since
+from app.services.counts import read_stats
+from app.services.feed import recent_orders
+from app.services.serializers import order_summary, order_tracking
+
+RECENT_ACTIVITY = 20  # entries in a fresh page's first frame
+RESUME_CACHE = 32  # resume frames kept per version (one per distinct Last-Event-ID)
+
+
+@dataclass
+class Tick:
+    """What one refresh found: frames for the admin streams (``events``: one ``event:
+    order`` frame per change; ``snapshot``: the ``update`` frame or ``None`` when the version
+    did not move) and, per changed order, the tracking frame for its watchers and its
+    customer's balance."""
+
+    events: list[bytes] = field(default_factory=list)
+    snapshot: bytes | None = None
+    tracking: dict[int, tuple[dict, bytes]] = field(default_factory=dict)
+    balances: dict[int, int] = field(default_factory=dict)
+    changes: int = 0
+
+
+class DashboardState:
+    """The last broadcast state of one worker, and the frames built from it.
+
+    Config keys: ``RECENT_UPDATES_SECONDS`` (a fresh page's recent orders),
+    ``SSE_RESUME_MAX_VERSIONS`` and ``SSE_RESUME_MAX_SECONDS`` (the resume window: a client
+    further behind gets a ``reset``).
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self.version = -1  # nothing read yet
+        self.stats: dict = {}
+        self.buckets: dict[int, tuple[int, int]] = {}
+        self._fresh: bytes | None = None
+        self._reset: bytes | None = None
+        self._resumes: OrderedDict[int, bytes] = OrderedDict()
+
+    # -- reading ---------------------------------------------------------------------------
+    def refresh(self) -> Tick:
+        """Read the counters; if their version moved, read what changed since the last
+        refresh (the change log, so commits of other processes are included) and the
+        revenue buckets. Must run in an app context."""
+        stats = read_stats()
+        tick = Tick()
+        if stats["version"] == self.version:
+            return tick
+        first = self.version < 0
+        changes = [] if first else changes_since(self.version, stats["version"], limit=100_000)
+        buckets = _window()
+        changed_buckets = [
+            [start, *value] for start, value in buckets.items() if self.buckets.get(start) != value
+        ]
+        self._set(stats, buckets)
+        if first:
+            return tick
+        summaries: dict[int, dict] = {}
+        for change in changes or ():
+            order_event, summary = _order_event(change)
+            summaries[summary["id"]] = summary
+            tick.events.append(sse.encode(order_event, event="order"))
+            state = {
+                **order_tracking(change.order),
+                "balance": change.customer.credits,
+                "activity": order_event["activity"],
+            }
+            tick.tracking[change.order.id] = (state, change.customer.id)
+            tick.balances[change.customer.id] = change.customer.credits
+        tick.changes = len(changes or ())
+        body = {
+            "type": "update",
+            **stats,
+            "recent_updates": list(summaries.values()),
+            "revenue": _revenue(changed_buckets),
+            "timestamp": isoformat(utcnow()),
+        }
+        tick.snapshot = sse.encode(body, id=stats["version"])
+        return tick
+
+    def _set(self, stats: dict, buckets: dict) -> None:
+        self.version = stats["version"]
+        self.stats = stats
+        self.buckets = buckets
+        self._fresh = self._reset = None
+        self._resumes.clear()
+
+    # -- first frames ------------------------------------------------------------------------
+    def needs_refresh_for(self, since) -> bool:
+        """A client claims a version newer than ours: another worker or host may already
+        have broadcast it, so read the database before calling it a future id."""
+        return self.version < 0 or (isinstance(since, int) and since > self.version)
+
+    def first_frame(self, since) -> bytes:
+        """The first frame for a stream whose client has version ``since`` (``None``: a
+        fresh page; ``Subscription.RESET``: an id that is no version). Built at most once
+        per version and ``since``; may query (the change log) on a cache miss."""
+        if since is None:
+            if self._fresh is None:
+                recent = recent_orders(self.config["RECENT_UPDATES_SECONDS"])
+                self._fresh = self._initial(
+                    [order_summary(o) for o in recent],
+                    list(reversed(recent_activity(RECENT_ACTIVITY))),
+                    resumed_from=None,
+                )
+            return self._fresh
+        if not isinstance(since, int) or since > self.version:
+            return self.reset_frame()
+        frame = self._resumes.get(since)
+        if frame is None:
+            frame = self._resume(since)
+            self._resumes[since] = frame
+            while len(self._resumes) > RESUME_CACHE:
+                self._resumes.popitem(last=False)
+        return frame
+
+    def reset_frame(self) -> bytes:
+        """``type: "reset"``: the client is beyond the resume window (or sent an unknown or
+        future id) and must reload its data with one request."""
+        if self._reset is None:
+            body = {"type": "reset", **self.stats, "timestamp": isoformat(utcnow())}
+            self._reset = sse.encode(body, id=self.version)
+        return self._reset
+
+    def _resume(self, since: int) -> bytes:
+        if since == self.version:
+            return self._initial([], [], resumed_from=since)
+        if self.version - since > self.config["SSE_RESUME_MAX_VERSIONS"]:
+            return self.reset_frame()
+        changes = changes_since(since, self.version, self.config["SSE_RESUME_MAX_VERSIONS"])
+        oldest = time.time() - self.config["SSE_RESUME_MAX_SECONDS"]
+        if changes is None or (changes and _epoch(changes[0].activity.at) < oldest):
+            return self.reset_frame()
+        summaries: dict[int, dict] = {}
+        activity = []
+        for change in changes:
+            event, summary = _order_event(change)
+            summaries[summary["id"]] = summary
+            activity.append(event["activity"])
+        return self._initial(list(summaries.values()), activity, resumed_from=since)
+
+    def _initial(self, orders: list[dict], activity: list[dict], resumed_from) -> bytes:
+        body = {
+            "type": "initial",
+            **self.stats,
+            "recent_updates": orders,
+            "activity": activity,
+            "revenue": _revenue([[s, *v] for s, v in sorted(self.buckets.items())]),
+            "resumed_from": resumed_from,
+            "timestamp": isoformat(utcnow()),
+        }
+        return sse.encode(body, id=self.version)
+
+
+def _window() -> dict[int, tuple[int, int]]:
+    return {start: (rev, n) for start, rev, n in revenue.window()}
+
+
+def _revenue(buckets: list[list[int]]) -> dict:
+    """``{bucket_seconds: 900, buckets: [[start (Unix s), revenue (credits), orders]]}``:
+    zone-agnostic, so each page sums them into the hours of whatever zone it shows."""
+    return {"bucket_seconds": BUCKET_SECONDS, "buckets": buckets}
+
+
+def _order_event(change) -> tuple[dict, dict]:
+    """The contract's ``event: order`` body ``{kind, order, actor, activity}`` for one
+    change, and the order summary inside it."""
+    summary = order_summary(change.order)
+    entry = activity_entry(change.activity, change.order.order_number, change.actor)
+    body = {"kind": change.activity.kind, "order": summary, "actor": change.actor}
+    return {**body, "activity": entry}, summary
+
+
+def _epoch(moment) -> float:
+    return moment.replace(tzinfo=UTC).timestamp()

@@ -1,0 +1,80 @@
+"""The change log: every order write is stamped with the ``order_counts`` version it commits
+as (on its ``order_activity`` row), so "what changed since version V" is one index range.
+
+Dashboards resume from it after a reconnect (``Last-Event-ID``), and each worker's hub reads
+it to turn any commit, from this process or another (a CLI job, another host), into the same
+``event: order`` frames.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models import Order, OrderActivity, User
+from app.services import outbox, revenue
+from app.services.activity import record_activity
+from app.services.counts import apply_delta
+
+
+def record_change(
+    order: Order,
+    kind: str,
+    actor: User | None,
+    deltas: dict[str, int],
+    credits: int = 0,
+    placed: int = 0,
+    from_status: str | None = None,
+    note: str | None = None,
+) -> int:
+    """The tail every order write shares, inside the caller's transaction: add ``credits``
+    (revenue; negative for a refund) and ``placed`` orders to the order's revenue bucket,
+    apply the counter ``deltas`` (which hands out the new version), and record the activity
+    entry stamped with that version; the outbox announces it after commit. Returns the
+    version.
+
+    The bucket row and the counters' ``total`` row are the contended locks: they are taken
+    last, in that order by every writer (so no deadlock), and held only for these
+    statements and the commit. The order's own changes must be flushed before.
+    """
+    if credits or placed:
+        revenue.add(order.date_ordered, credits, placed)
+    version = apply_delta(deltas)
+    record_activity(order, kind, actor, from_status=from_status, note=note, version=version)
+    outbox.order_written(version)
+    return version
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed change: the activity row, the order's current state, its customer and
+    the actor's username (``None`` for the system)."""
+
+    activity: OrderActivity
+    order: Order
+    customer: User
+    actor: str | None
+
+
+def changes_since(after: int, upto: int | None = None, limit: int = 1000):
+    """Changes with ``after < version <= upto`` (no upper bound when ``None``), oldest
+    first, as ``Change`` objects; ``None`` when there are more than ``limit`` of them (the
+    caller then resets instead of replaying). One query, an index range on the version;
+    ``order.customer`` is then served from the identity map, with no query of its own."""
+    actor = so.aliased(User)
+    query = (
+        sa.select(OrderActivity, Order, User, actor.username)
+        .join(Order, Order.id == OrderActivity.order_id)
+        .join(User, User.id == Order.user_id)
+        .outerjoin(actor, actor.id == OrderActivity.actor_id)
+        .where(OrderActivity.version > after)
+        .order_by(OrderActivity.version, OrderActivity.id)
+        .limit(limit + 1)
+    )
+    if upto is not None:
+        query = query.where(OrderActivity.version <= upto)
+    rows = db.session.execute(query).all()
+    if len(rows) > limit:
+        return None
+    return [Change(a, o, c, name) for a, o, c, name in rows]

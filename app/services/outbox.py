@@ -1,0 +1,93 @@
+"""What a transaction changed, announced only once it commits (the transactional outbox).
+
+Services call ``record`` inside their transaction. Two blinker signals (Flask's signalling
+library) then tell whoever listens, without the services knowing who that is:
+
+- ``committing(session, changes=[...])`` just before COMMIT, inside the transaction: a
+  listener may add to it (PostgreSQL's ``pg_notify`` is delivered exactly when the
+  transaction commits, and never if it rolls back);
+- ``committed(app, changes=[...])`` after COMMIT.
+
+A rollback drops what was recorded, so no listener ever hears of a change that was not
+written. ``app.realtime`` subscribes in its ``init_app``.
+
+A change is a dict with a ``type``: ``{"type": "orders", "version": int}`` after an order
+write (``version`` is the ``order_counts`` version it committed as), ``{"type": "revoke",
+"user_id": int, "session_id": str | None, "reason": str}`` when sessions end.
+"""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from blinker import Namespace
+from flask import current_app, has_app_context
+
+from app.extensions import db
+
+KEY = "outbox"
+_signals = Namespace()
+committing = _signals.signal("outbox-committing")
+committed = _signals.signal("outbox-committed")
+
+
+def record(change: dict) -> None:
+    """Add ``change`` to the current transaction's outbox."""
+    db.session.info.setdefault(KEY, []).append(change)
+
+
+def order_written(version: int) -> None:
+    """Record that an order write committed as ``version`` (one per transaction is kept:
+    the newest, since listeners read everything up to it from the database)."""
+    changes = db.session.info.setdefault(KEY, [])
+    for change in changes:
+        if change["type"] == "orders":
+            change["version"] = max(change["version"], version)
+            return
+    changes.append({"type": "orders", "version": version})
+
+
+MARKS = "outbox_savepoints"
+
+
+def _outermost(session: so.Session) -> bool:
+    # Savepoints (``begin_nested``) fire the commit events too; only the real COMMIT counts.
+    return session.get_nested_transaction() is None
+
+
+@sa.event.listens_for(so.Session, "before_commit")
+def _before_commit(session: so.Session) -> None:
+    changes = session.info.get(KEY)
+    if changes and _outermost(session):
+        committing.send(session, changes=changes)
+
+
+@sa.event.listens_for(so.Session, "after_commit")
+def _after_commit(session: so.Session) -> None:
+    if not _outermost(session):
+        return
+    changes = session.info.pop(KEY, None)
+    if changes and has_app_context():
+        committed.send(current_app._get_current_object(), changes=changes)
+
+
+@sa.event.listens_for(so.Session, "after_transaction_create")
+def _mark_savepoint(session: so.Session, transaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(MARKS, {})[transaction] = len(session.info.get(KEY, ()))
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _drop_rolled_back(session: so.Session, previous_transaction) -> None:
+    """A rolled-back savepoint drops what was recorded inside it; a rolled-back
+    transaction drops everything."""
+    if previous_transaction.nested:
+        mark = session.info.get(MARKS, {}).get(previous_transaction)
+        if mark is not None and KEY in session.info:
+            del session.info[KEY][mark:]
+    elif previous_transaction.parent is None:
+        session.info.pop(KEY, None)
+
+
+@sa.event.listens_for(so.Session, "after_transaction_end")
+def _forget_savepoint(session: so.Session, transaction) -> None:
+    if transaction.nested:
+        session.info.get(MARKS, {}).pop(transaction, None)
