@@ -66,12 +66,14 @@ class Config:
     SSE_RESUME_MAX_VERSIONS = _int("SSE_RESUME_MAX_VERSIONS", 1000)
     SSE_RESUME_MAX_SECONDS = _float("SSE_RESUME_MAX_SECONDS", 600)
 
-    # Dashboard client (app/static/js/live-orders.js), passed through data- attributes.
+    # Dashboard client (app/static/js/dashboard/), passed through data- attributes.
     FALLBACK_POLL_MS = _int("FALLBACK_POLL_MS", 10000)  # JSON polling while the stream is down
     LIVE_OFFLINE_GRACE_MS = _int("LIVE_OFFLINE_GRACE_MS", 3000)  # amber before red + polling
     LIVE_BACKOFF_MAX_MS = _int("LIVE_BACKOFF_MAX_MS", 30000)  # cap of the reconnect backoff
-    # A hidden tab gives up its stream after this long and catches up when shown again.
-    LIVE_HIDDEN_GRACE_MS = _int("LIVE_HIDDEN_GRACE_MS", 60000)
+    # 0: a hidden tab keeps listening (title count, notices). Shops that want the old
+    # behaviour set a delay after which a hidden tab gives up its stream; it resumes from
+    # its version when shown again.
+    LIVE_HIDDEN_GRACE_MS = _int("LIVE_HIDDEN_GRACE_MS", 0)
 
     # Rate limits (Flask-Limiter; limit strings like "10 per minute"). Counters live in Redis
     # when REDIS_URL is set, so every worker and host shares them; in memory otherwise.

@@ -54,7 +54,7 @@ def test_parse_offset(raw, expected):
     assert parse_offset(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["abc", "841", "-900", "1.5", "--1"])
+@pytest.mark.parametrize("raw", ["abc", "841", "-900", "1.5", "--1", "7", "-50"])
 def test_parse_offset_rejects(raw):
     with pytest.raises(Invalid):
         parse_offset(raw)

@@ -10,17 +10,15 @@ client's ``Last-Event-ID``, or a ``reset`` beyond the resume window, each cached
 version so that a reconnect storm costs no query per stream.
 """
 
-import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import UTC
 
 from app.models import BUCKET_SECONDS
 from app.models._time import isoformat, utcnow
 from app.realtime import sse
 from app.services import revenue
-from app.services.activity import activity_entry, recent_activity
-from app.services.changes import changes_since
+from app.services.activity import recent_activity
+from app.services.changes import changes_since, event_body, missed
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
 from app.services.serializers import order_summary, order_tracking
@@ -80,8 +78,8 @@ class DashboardState:
             return tick
         summaries: dict[int, dict] = {}
         for change in changes or ():
-            order_event, summary = _order_event(change)
-            summaries[summary["id"]] = summary
+            order_event = event_body(change)
+            summaries[change.order.id] = order_event["order"]
             tick.events.append(sse.encode(order_event, event="order"))
             state = {
                 **order_tracking(change.order),
@@ -146,21 +144,14 @@ class DashboardState:
         return self._reset
 
     def _resume(self, since: int) -> bytes:
-        if since == self.version:
+        if since == self.version:  # the usual reconnect: nothing missed, nothing to read
             return self._initial([], [], resumed_from=since)
-        if self.version - since > self.config["SSE_RESUME_MAX_VERSIONS"]:
+        window = self.config["SSE_RESUME_MAX_VERSIONS"], self.config["SSE_RESUME_MAX_SECONDS"]
+        found = missed(since, self.version, *window)
+        if found is None:
             return self.reset_frame()
-        changes = changes_since(since, self.version, self.config["SSE_RESUME_MAX_VERSIONS"])
-        oldest = time.time() - self.config["SSE_RESUME_MAX_SECONDS"]
-        if changes is None or (changes and _epoch(changes[0].activity.at) < oldest):
-            return self.reset_frame()
-        summaries: dict[int, dict] = {}
-        activity = []
-        for change in changes:
-            event, summary = _order_event(change)
-            summaries[summary["id"]] = summary
-            activity.append(event["activity"])
-        return self._initial(list(summaries.values()), activity, resumed_from=since)
+        orders, activity = found
+        return self._initial(orders, activity, resumed_from=since)
 
     def _initial(self, orders: list[dict], activity: list[dict], resumed_from) -> bytes:
         body = {
@@ -183,16 +174,3 @@ def _revenue(buckets: list[list[int]]) -> dict:
     """``{bucket_seconds: 900, buckets: [[start (Unix s), revenue (credits), orders]]}``:
     zone-agnostic, so each page sums them into the hours of whatever zone it shows."""
     return {"bucket_seconds": BUCKET_SECONDS, "buckets": buckets}
-
-
-def _order_event(change) -> tuple[dict, dict]:
-    """The contract's ``event: order`` body ``{kind, order, actor, activity}`` for one
-    change, and the order summary inside it."""
-    summary = order_summary(change.order)
-    entry = activity_entry(change.activity, change.order.order_number, change.actor)
-    body = {"kind": change.activity.kind, "order": summary, "actor": change.actor}
-    return {**body, "activity": entry}, summary
-
-
-def _epoch(moment) -> float:
-    return moment.replace(tzinfo=UTC).timestamp()

@@ -8,7 +8,9 @@ from app.extensions import db
 from app.metrics import FALLBACK_POLLS
 from app.models import Order
 from app.models._time import isoformat, utcnow
+from app.routes.admin import view_args
 from app.security import admin_required
+from app.services import dashboard
 from app.services.activity import parse_limit, recent_activity
 from app.services.analytics import hourly_revenue, parse_offset
 from app.services.counts import read_stats
@@ -24,24 +26,53 @@ MAX_MINUTES = 24 * 60
 @bp.get("/order-updates")
 @admin_required
 def order_updates():
-    """Polling fallback. ``?minutes=`` (1..1440, default 5) bounds ``recent_orders``.
+    """Polling fallback (DESIGN.md §4), for pages whose stream cannot open.
 
-    Returns ``{success, stats: {total_orders, pending_count, shipped_count,
-    out_for_delivery, delivered_count, cancelled_count, version}, recent_orders: [summary],
-    timestamp}`` (at most 100 orders, newest change first). 400 for a bad ``minutes``.
+    ``?since=V`` (the version the page has): ``{success, reset: false, stats: {..., version},
+    recent_orders: [summary], activity: [entry], revenue, timestamp, poll_interval_ms}`` with
+    what changed after V, the same resume window as the stream; beyond it ``{success,
+    reset: true, stats, ...}`` (reload with ``GET /admin/api/dashboard``). Without
+    ``since``: ``?minutes=`` (1..1440, default 5) bounds ``recent_orders`` (at most 100,
+    newest change first), the seed contract's shape. 400 for a bad ``since`` or ``minutes``.
     """
+    FALLBACK_POLLS.inc()
+    extra = {"timestamp": isoformat(utcnow()), "poll_interval_ms": _poll_ms()}
+    if "since" in request.args:
+        raw = request.args["since"].strip()
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+            return json_error("since must be a version number (a non-negative integer)", 400)
+        return jsonify(success=True, **dashboard.since(int(raw)), **extra)
     raw = request.args.get("minutes", "5").strip()
-    minutes = int(raw) if raw.isdigit() else None
+    minutes = int(raw) if raw.isascii() and raw.isdigit() else None
     if minutes is None or not 1 <= minutes <= MAX_MINUTES:
         return json_error(f"minutes must be an integer from 1 to {MAX_MINUTES}", 400)
-    FALLBACK_POLLS.inc()
     orders = recent_orders(minutes * 60, limit=100)
+    summaries = [order_summary(o) for o in orders]
+    return jsonify(success=True, stats=read_stats(), recent_orders=summaries, **extra)
+
+
+def _poll_ms() -> int:
+    return int(current_app.config.get("FALLBACK_POLL_MS", 10000))
+
+
+@bp.get("/dashboard")
+@admin_required
+def dashboard_view():
+    """One request that reloads everything the dashboard shows for a view (after a
+    ``type: "reset"`` frame): ``?status=&q=&page=`` as on the page. Returns ``{success,
+    version, stats, rows: [summary], total, page, pages, per_page, activity: [entry]
+    (oldest first), revenue: {bucket_seconds, buckets: [[start, revenue, orders]]},
+    timestamp}``; unknown filter values fall back to the defaults."""
+    status, q, page = view_args()
+    data = dashboard.view(status, q, page)
+    pagination = data.pop("page")
     return jsonify(
         success=True,
-        stats=read_stats(),
-        recent_orders=[order_summary(o) for o in orders],
-        timestamp=isoformat(utcnow()),
-        poll_interval_ms=int(current_app.config.get("FALLBACK_POLL_MS", 10000)),
+        total=pagination.total,
+        page=pagination.page,
+        pages=pagination.pages,
+        per_page=pagination.per_page,
+        **data,
     )
 
 

@@ -6,7 +6,9 @@ it to turn any commit, from this process or another (a CLI job, another host), i
 ``event: order`` frames.
 """
 
+import time
 from dataclasses import dataclass
+from datetime import UTC
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -14,8 +16,9 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models import Order, OrderActivity, User
 from app.services import outbox, revenue
-from app.services.activity import record_activity
+from app.services.activity import activity_entry, record_activity
 from app.services.counts import apply_delta
+from app.services.serializers import order_summary
 
 
 def record_change(
@@ -78,3 +81,40 @@ def changes_since(after: int, upto: int | None = None, limit: int = 1000):
     if len(rows) > limit:
         return None
     return [Change(a, o, c, name) for a, o, c, name in rows]
+
+
+def event_body(change: Change) -> dict:
+    """The contract's ``event: order`` body for one change (DESIGN.md §4): ``{kind:
+    "created"|"status"|"cancelled", order: order_summary, actor: username|null, activity:
+    activity_entry}``."""
+    entry = activity_entry(change.activity, change.order.order_number, change.actor)
+    return {
+        "kind": change.activity.kind,
+        "order": order_summary(change.order),
+        "actor": change.actor,
+        "activity": entry,
+    }
+
+
+def missed(since: int, upto: int, max_versions: int, max_seconds: float):
+    """What a client at version ``since`` missed up to ``upto``: ``(orders, activity)``,
+    the newest summary of each changed order and every activity entry, oldest first; or
+    ``None`` when it is beyond the resume window, more than ``max_versions`` versions
+    behind or its first missed change older than ``max_seconds`` seconds (then it must
+    reload with one request instead)."""
+    if upto - since > max_versions:
+        return None
+    changes = changes_since(since, upto, max_versions)
+    if changes is None:
+        return None
+    if changes and changes[0].activity.at.replace(tzinfo=UTC).timestamp() < (
+        time.time() - max_seconds
+    ):
+        return None
+    orders: dict[int, dict] = {}
+    activity = []
+    for change in changes:
+        body = event_body(change)
+        orders[change.order.id] = body["order"]
+        activity.append(body["activity"])
+    return list(orders.values()), activity

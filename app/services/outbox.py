@@ -16,6 +16,8 @@ write (``version`` is the ``order_counts`` version it committed as), ``{"type": 
 "user_id": int, "session_id": str | None, "reason": str}`` when sessions end.
 """
 
+import weakref
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from blinker import Namespace
@@ -72,7 +74,10 @@ def _after_commit(session: so.Session) -> None:
 @sa.event.listens_for(so.Session, "after_transaction_create")
 def _mark_savepoint(session: so.Session, transaction) -> None:
     if transaction.nested:
-        session.info.setdefault(MARKS, {})[transaction] = len(session.info.get(KEY, ()))
+        # Weak keys: a savepoint's mark goes when the savepoint does (the rollback event
+        # comes after the savepoint is closed, so it cannot be dropped at its end).
+        marks = session.info.setdefault(MARKS, weakref.WeakKeyDictionary())
+        marks[transaction] = len(session.info.get(KEY, ()))
 
 
 @sa.event.listens_for(so.Session, "after_soft_rollback")
@@ -85,9 +90,3 @@ def _drop_rolled_back(session: so.Session, previous_transaction) -> None:
             del session.info[KEY][mark:]
     elif previous_transaction.parent is None:
         session.info.pop(KEY, None)
-
-
-@sa.event.listens_for(so.Session, "after_transaction_end")
-def _forget_savepoint(session: so.Session, transaction) -> None:
-    if transaction.nested:
-        session.info.get(MARKS, {}).pop(transaction, None)

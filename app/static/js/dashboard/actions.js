@@ -1,5 +1,6 @@
 /* The row and dialog buttons: Details, Advance status, and Cancel (with its reason dialog).
- * `live` is {fetchUpdates(), isLive()} from the stream. */
+ * An answer (or a 409 that carries the order's current state) redraws the row at once; the
+ * counters follow from the stream, or from the next poll while it is down. */
 import { closeDialog, openDialog } from "./dialogs.js";
 import { urlFor } from "./dom.js";
 
@@ -13,11 +14,15 @@ function summaryFromDetails(o) {
     order_number: o.order_number,
     status: o.status,
     username: o.customer ? o.customer.username : o.username,
+    email: o.customer ? o.customer.email : o.email,
     total_credits: o.total_credits,
     delivery_method: o.delivery_method,
     date_ordered: o.date_ordered,
     updated_at: o.updated_at,
     cancelled: o.cancelled,
+    cancellation_reason: o.cancellation_reason,
+    estimated_delivery: o.estimated_delivery,
+    actual_delivery: o.actual_delivery,
     next_status: o.next_status,
   };
 }
@@ -42,7 +47,7 @@ function setBusy(button, busy, label) {
   }
 }
 
-export function bindActions(cfg, feed, details, live) {
+export function bindActions(cfg, feed, details) {
   const cancelDialog = document.getElementById("cancel-dialog");
   const cancelForm = document.getElementById("cancel-form");
   const reasonInput = document.getElementById("cancel-reason");
@@ -54,8 +59,11 @@ export function bindActions(cfg, feed, details, live) {
   function applyResult(order) {
     feed.upsert(summaryFromDetails(order), null);
     details.showIfOpen(order);
-    // Without the stream nothing else would move the counters until the next poll.
-    if (!live.isLive()) live.fetchUpdates();
+  }
+
+  /** A refusal that says what the order looks like now (409): show that state. */
+  function applyRefusal(err) {
+    if (err.status === 409 && err.data && err.data.order) applyResult(err.data.order);
   }
 
   function orderNumberOf(id) {
@@ -77,8 +85,7 @@ export function bindActions(cfg, feed, details, live) {
     }).catch((err) => {
       if (button.isConnected) setBusy(button, false);
       OP.toast(err.message, { type: "error", title: "Could not update " + number });
-      // The order may have moved meanwhile: show its real state.
-      if (err.status === 409) live.fetchUpdates();
+      applyRefusal(err);
     });
   }
 
@@ -127,7 +134,7 @@ export function bindActions(cfg, feed, details, live) {
       setBusy(cancelSubmit, false);
       setCancelError(err.message);
       OP.toast(err.message, { type: "error", title: "Could not cancel " + number });
-      if (err.status === 409) live.fetchUpdates();
+      applyRefusal(err);
     });
   }
 

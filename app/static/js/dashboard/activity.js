@@ -1,5 +1,5 @@
-/* The activity list: who did what, newest first. Entries come from `event: order` frames and
- * from the activity endpoint after a gap, so the same entry may arrive twice. */
+/* The activity list: who did what, newest first. Entries come from the page's bootstrap
+ * data, `event: order` frames and resume frames, so the same entry may arrive twice. */
 import { el, isoTime, newerThan, slug } from "./dom.js";
 
 const OP = window.OrderPulse;
@@ -31,7 +31,7 @@ function activityItem(a) {
   return li;
 }
 
-export function createActivity(url) {
+export function createActivity() {
   const list = document.querySelector("[data-activity-list]");
   const empty = document.querySelector("[data-activity-empty]");
 
@@ -54,11 +54,12 @@ export function createActivity(url) {
     if (empty) empty.hidden = list.children.length > 0;
   }
 
-  function refresh() {
-    if (!url || !list) return;
-    OP.getJSON(url).then((data) => add(data.activity))
-      .catch(() => { /* the next gap fill tries again */ });
+  /** Replace everything (a reload after a reset). */
+  function replace(entries) {
+    if (list) while (list.firstChild) list.removeChild(list.firstChild);
+    add(entries);
+    if (empty && list) empty.hidden = list.children.length > 0;
   }
 
-  return { add, refresh };
+  return { add, replace };
 }

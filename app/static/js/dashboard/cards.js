@@ -7,12 +7,13 @@ const STAT_KEYS = ["total_orders", "pending_count", "shipped_count", "out_for_de
 export function createCards(initialVersion) {
   let version = initialVersion;
 
-  function apply(stats) {
+  /** Show `stats`; an older version is ignored (a slow answer must not roll the numbers
+   *  back past a newer frame) unless `force` (a reset: the server says so). */
+  function apply(stats, force) {
     if (!stats) return;
     const next = parseInt(stats.version, 10);
     if (!isNaN(next)) {
-      // A slow poll answer must not roll the numbers back past a newer stream frame.
-      if (next < version) return;
+      if (next < version && !force) return;
       version = next;
     }
     for (const key of STAT_KEYS) {

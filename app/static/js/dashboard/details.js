@@ -1,9 +1,13 @@
-/* The order details dialog. It re-fetches while open when the order changes elsewhere. */
+/* The order details dialog: loaded once when opened (its items), then kept current from the
+ * pushed order summaries while open (status, dates, cancellation), with no request. */
 import { openDialog } from "./dialogs.js";
 import { capitalize, clear, el, formatCount, urlFor } from "./dom.js";
 import { actionButtons, badge } from "./order-markup.js";
 
 const OP = window.OrderPulse;
+// What a pushed order summary can change in an open dialog (its items never change).
+const LIVE_KEYS = ["status", "cancelled", "cancellation_reason", "actual_delivery",
+  "estimated_delivery", "next_status", "updated_at"];
 
 function detailRow(list, label, value, className) {
   const wrap = el("div");
@@ -142,13 +146,16 @@ export function createDetails(cfg) {
     load(id);
   }
 
-  /** A newer summary of the order in the dialog: reload if its status moved. */
+  /** A newer summary of the order in the dialog (pushed): redraw with its fields. */
   function refreshIfShowing(summary) {
     if (detailsId == null || String(summary.id) !== String(detailsId)) return;
     if (!shown || !dialog || !dialog.open) return;
-    if (shown.status !== summary.status || shown.cancelled !== summary.cancelled) {
-      load(summary.id);
-    }
+    if (summary.updated_at && shown.updated_at && summary.updated_at < shown.updated_at) return;
+    const moved = LIVE_KEYS.filter((key) => key in summary && summary[key] !== shown[key]);
+    if (!moved.length) return;
+    const merged = Object.assign({}, shown);
+    for (const key of moved) merged[key] = summary[key];
+    render(merged);
   }
 
   /** An action's answer: redraw at once if the dialog is showing that order. */

@@ -165,5 +165,17 @@ export function createFeed(root, cfg) {
     }
   }
 
-  return { upsert, merge, findRow, isNewOrder, setBaseline };
+  /** Replace every row (a reload after a reset): the view's current page. */
+  function replace(rows) {
+    if (!tbody || !Array.isArray(rows)) return;
+    clear(tbody);
+    for (const o of rows) {
+      const tr = document.createElement("tr");
+      fillRow(tr, o);
+      tbody.appendChild(tr);
+    }
+    updateEmptyState();
+  }
+
+  return { upsert, merge, replace, findRow, isNewOrder, setBaseline };
 }

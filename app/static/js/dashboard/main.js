@@ -1,9 +1,15 @@
 /* Order Pulse live dashboard client (DESIGN.md §5): wires the panels to the shared stream.
  *
- * `message` frames carry the stats snapshot plus `recent_updates`; `event: order` frames
- * carry {kind, order, actor, activity}; polls of the JSON endpoint carry {stats,
- * recent_orders}. Every source feeds the same panels, so a gap filled by polling looks the
- * same as a live frame. Data is only ever written with textContent / createElement.
+ * Everything on the page moves from pushed data, never from a request per change
+ * (requests.json lists the few requests the page makes, and when):
+ * - data-bootstrap: what the page was rendered with (version, stats, activity, revenue);
+ * - `message` frames: `initial` (the first frame: since the page's version when it
+ *   resumes, `resumed_from`), `update` (stats, orders and revenue buckets changed since
+ *   the previous frame) and `reset` (too far behind: reload the view with one request);
+ * - `event: order` frames {kind, order, actor, activity}: the feed, activity and notices;
+ * - polls of the JSON endpoint while the stream is down, in the resume's shape;
+ * - `event: revoked`: the session ended on the server; go to the login page.
+ * Data is only ever written with textContent / createElement.
  *
  * common.js (window.OrderPulse) and the vendored Chart.js are classic deferred scripts placed
  * before this module, so both have run by the time it does.
@@ -20,6 +26,8 @@ import { createNotices } from "./notices.js";
 import { createRevenue } from "./revenue.js";
 import { createStream } from "./stream-leader.js";
 
+const OP = window.OrderPulse;
+
 function init(root) {
   const cfg = readConfig(root);
   clearHighlightsWhenDone();
@@ -27,50 +35,82 @@ function init(root) {
   const feed = createFeed(root, cfg);
   // Only a click or a new order uses this, and both come after `stream` exists.
   const notices = createNotices(() => stream.broadcast({ type: "seen" }));
-  const activity = createActivity(cfg.activityUrl);
-  const revenue = createRevenue(cfg.revenueUrl);
+  const activity = createActivity();
+  const revenue = createRevenue(root.dataset.timeZone || undefined);
   const details = createDetails(cfg);
+  let reloading = null;
 
-  // Snapshots and polls repeat recent orders: announce the new ones, refresh an open dialog.
-  function afterMerge(order) {
-    // Orders committed by another process (a CLI job, another host without Redis) arrive
-    // only in snapshots, never as `event: order` frames: announce those too.
-    if (feed.isNewOrder(order, null)) notices.announce(order);
-    details.refreshIfShowing(order);
+  /** Orders and activity entries from any source: rows, an open dialog, and a notice for
+   *  each order placed after the page's data (announced once). */
+  function merge(orders, entries) {
+    feed.merge(orders, (order) => details.refreshIfShowing(order));
+    activity.add(entries);
+    const byId = new Map((orders || []).map((o) => [String(o.id), o]));
+    for (const entry of entries || []) {
+      if (entry.kind !== "created") continue;
+      const order = byId.get(String(entry.order_id));
+      if (order && feed.isNewOrder(order, "created")) notices.announce(order);
+    }
+  }
+
+  /** `reset`: one request reloads everything this view shows. */
+  function reload() {
+    if (reloading) return reloading;
+    const url = cfg.dashboardUrl + (cfg.viewQuery ? "?" + cfg.viewQuery : "");
+    reloading = OP.getJSON(url).then((data) => {
+      stream.setVersion(data.version);
+      cards.apply(data.stats, true);
+      feed.replace(data.rows, data.total);
+      activity.replace(data.activity);
+      revenue.apply(data.revenue, true);
+    }).catch((err) => {
+      OP.toast(err.message, { type: "error", title: "Could not reload the dashboard" });
+    }).then(() => { reloading = null; });
+    return reloading;
   }
 
   const stream = createStream(cfg, {
     snapshot(data) {
-      feed.setBaseline(data.timestamp);
-      const before = cards.version();
+      if (data.type === "reset") {
+        cards.apply(data, true);
+        reload();
+        return;
+      }
       cards.apply(data);
-      feed.merge(data.recent_updates, afterMerge);
-      if (data.type === "update" || cards.version() !== before) revenue.scheduleRefresh();
+      merge(data.recent_updates, data.activity);
+      revenue.apply(data.revenue, data.type === "initial");
     },
     order(data) {
       feed.upsert(data.order, data.kind);
       if (data.kind === "created") notices.announce(data.order);
       if (data.activity) activity.add([data.activity]);
       details.refreshIfShowing(data.order);
-      revenue.scheduleRefresh();
     },
     poll(data) {
-      feed.setBaseline(data.timestamp);
+      if (data.reset) {
+        cards.apply(data.stats, true);
+        reload();
+        return;
+      }
       cards.apply(data.stats);
-      feed.merge(data.recent_orders, afterMerge);
+      merge(data.recent_orders, data.activity);
+      if (data.revenue) revenue.apply(data.revenue, true);
+    },
+    revoked() {
+      window.location.assign(cfg.loginUrl + "?next=" +
+        encodeURIComponent(window.location.pathname + window.location.search));
     },
     seen: () => notices.setUnread(0, true),
-    refreshActivity: activity.refresh,
-    refreshRevenue: revenue.refresh,
-    scheduleSideRefresh: revenue.scheduleRefresh,
   });
 
   bindDialogClosers([details.dialog, document.getElementById("cancel-dialog")]);
-  bindActions(cfg, feed, details, stream);
+  bindActions(cfg, feed, details);
 
+  const boot = cfg.bootstrap;
+  feed.setBaseline(boot.timestamp);
+  activity.add(boot.activity);
+  revenue.apply(boot.revenue, true);
   stream.setIndicator("connecting");
-  activity.refresh();
-  revenue.refresh();
   stream.start();
 }
 

@@ -1,11 +1,17 @@
-/* The revenue chart (today's bars against yesterday's line) and its text summary. Chart.js
- * is the vendored classic script, loaded before the modules; without it only the summary
- * shows. */
+/* The revenue chart (today's bars against yesterday's line) and its text summary, summed
+ * here from the 15-minute UTC buckets the stream pushes ({bucket_seconds, buckets:
+ * [[start (Unix s), revenue, orders]]}): no request of its own. Every zone in use is a
+ * whole number of quarter hours from UTC, so each bucket falls in one local hour of
+ * whatever zone the page shows (the browser's, or data-time-zone); Intl knows each zone's
+ * offset on each date, so summer time and midnight need nothing special. The page redraws
+ * once a minute, so "today" moves on at midnight without any order.
+ *
+ * Chart.js is the vendored classic script, loaded before the modules; without it only the
+ * summary shows. */
 import { formatCount } from "./dom.js";
 
-const OP = window.OrderPulse;
-const MIN_GAP_MS = 2000;
-const REDRAW_MS = 5 * 60 * 1000;
+const REDRAW_MS = 60 * 1000;
+const KEEP_SECONDS = 50 * 3600; // yesterday and today in any zone, and a margin
 const HOURS = Array.from({ length: 24 }, (_, h) => (h < 10 ? "0" : "") + h + ":00");
 
 function sumTo(list, hour) {
@@ -14,22 +20,59 @@ function sumTo(list, hour) {
   return total;
 }
 
+/** A function that gives the local [date "YYYY-MM-DD", hour] of a Date in `timeZone`
+ *  (undefined: the browser's zone). */
+export function localClock(timeZone) {
+  const format = new Intl.DateTimeFormat("en-CA", {
+    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
+    hourCycle: "h23",
+  });
+  return (date) => {
+    const parts = {};
+    for (const p of format.formatToParts(date)) parts[p.type] = p.value;
+    return [parts.year + "-" + parts.month + "-" + parts.day, parseInt(parts.hour, 10) % 24];
+  };
+}
+
+/** Sum buckets into the hours of today and yesterday in `timeZone` at `now`:
+ *  {today, yesterday, orders_today, orders_yesterday} (24 ints each), plus `hour` (now's
+ *  local hour). `buckets` is a Map start (Unix s) → [revenue, orders]. */
+export function hourly(buckets, now, timeZone) {
+  const clock = localClock(timeZone);
+  const [today, hour] = clock(now);
+  // Local yesterday: the date of a moment before today's first hour.
+  const [yesterday] = clock(new Date(now.getTime() - (hour + 1) * 3600 * 1000));
+  const out = { today: new Array(24).fill(0), yesterday: new Array(24).fill(0),
+    orders_today: new Array(24).fill(0), orders_yesterday: new Array(24).fill(0), hour };
+  for (const [start, [revenue, orders]] of buckets) {
+    const [day, h] = clock(new Date(start * 1000));
+    const key = day === today ? "today" : day === yesterday ? "yesterday" : null;
+    if (!key) continue;
+    out[key][h] += revenue;
+    out["orders_" + key][h] += orders;
+  }
+  return out;
+}
+
 function chartOptions() {
+  const style = getComputedStyle(document.documentElement);
+  const ink = style.getPropertyValue("--chart-ink").trim() || "#334155";
+  const muted = style.getPropertyValue("--chart-muted").trim() || "#475569";
   return {
     animation: false,
     maintainAspectRatio: false,
     interaction: { mode: "index", intersect: false },
     plugins: {
-      legend: { position: "bottom", labels: { color: "#334155", boxWidth: 14 } },
+      legend: { position: "bottom", labels: { color: ink, boxWidth: 14 } },
       tooltip: { callbacks: {
         label: (c) => c.dataset.label + ": " + formatCount(c.parsed.y) + " credits",
       } },
     },
     scales: {
-      x: { ticks: { color: "#475569", maxRotation: 0, autoSkipPadding: 8 },
+      x: { ticks: { color: muted, maxRotation: 0, autoSkipPadding: 8 },
         grid: { display: false } },
-      y: { beginAtZero: true, ticks: { color: "#475569", precision: 0 },
-        title: { display: true, text: "credits", color: "#475569" } },
+      y: { beginAtZero: true, ticks: { color: muted, precision: 0 },
+        title: { display: true, text: "credits", color: muted } },
     },
   };
 }
@@ -52,21 +95,21 @@ function createChart(canvas, data) {
   });
 }
 
-export function createRevenue(url) {
+export function createRevenue(timeZone) {
   const canvas = document.getElementById("revenue-chart");
   const summary = document.querySelector("[data-revenue-summary]");
+  const buckets = new Map();
   let chart = null;
-  let last = 0;
-  let timer = null;
-  let inFlight = false;
+  let scheduled = false;
 
-  function render(data) {
-    const hour = new Date().getHours();
+  function render() {
+    scheduled = false;
+    const data = hourly(buckets, new Date(), timeZone);
     if (summary) {
       summary.textContent = "Today so far: " + formatCount(sumTo(data.today, 23)) +
         " credits in " + formatCount(sumTo(data.orders_today, 23)) + " orders. Yesterday by " +
-        "this hour: " + formatCount(sumTo(data.yesterday, hour)) + " credits in " +
-        formatCount(sumTo(data.orders_yesterday, hour)) + " orders.";
+        "this hour: " + formatCount(sumTo(data.yesterday, data.hour)) + " credits in " +
+        formatCount(sumTo(data.orders_yesterday, data.hour)) + " orders.";
     }
     if (!canvas || !window.Chart) return;
     if (!chart) {
@@ -78,32 +121,32 @@ export function createRevenue(url) {
     chart.update("none");
   }
 
-  function refresh() {
-    if (!url) return;
-    if (inFlight) { scheduleRefresh(); return; }
-    inFlight = true;
-    last = Date.now();
-    const target = new URL(url, window.location.href);
-    // The server buckets by the browser's hours, not its own.
-    target.searchParams.set("offset", String(-new Date().getTimezoneOffset()));
-    OP.getJSON(target.pathname + target.search).then(render).catch(() => {
-      /* keep the last chart; the next change retries */
-    }).then(() => { inFlight = false; });
+  /** Redraw once per frame at most, and not while the tab is hidden (it redraws when
+   *  shown): a burst of orders costs one redraw. */
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    if (document.hidden) return;
+    window.requestAnimationFrame(render);
   }
 
-  /** Refresh the chart after a change: at once if the last refresh is old enough, otherwise
-   *  once at the end of the gap, so a burst of orders costs one request per tab. */
-  function scheduleRefresh() {
-    if (timer) return;
-    const wait = Math.max(0, last + MIN_GAP_MS - Date.now());
-    timer = setTimeout(() => {
-      timer = null;
-      refresh();
-    }, wait);
+  /** Apply pushed buckets: `replace` (a first frame, a reload) drops what we had. */
+  function apply(revenue, replace) {
+    if (!revenue || !Array.isArray(revenue.buckets)) return;
+    if (replace) buckets.clear();
+    for (const [start, amount, orders] of revenue.buckets) {
+      buckets.set(Number(start), [Number(amount) || 0, Number(orders) || 0]);
+    }
+    const oldest = Date.now() / 1000 - KEEP_SECONDS;
+    for (const start of buckets.keys()) if (start < oldest) buckets.delete(start);
+    schedule();
   }
 
-  // The hour changes without any order: redraw every five minutes anyway.
-  setInterval(() => { if (!document.hidden) refresh(); }, REDRAW_MS);
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && scheduled) window.requestAnimationFrame(render);
+  });
+  // The hour and the day change without any order.
+  setInterval(() => { if (!document.hidden) render(); }, REDRAW_MS);
 
-  return { refresh, scheduleRefresh };
+  return { apply };
 }

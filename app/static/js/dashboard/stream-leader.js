@@ -1,12 +1,12 @@
 /* One stream per browser. The tab holding the Web Lock "orderpulse-stream" (the leader) owns
  * the connection (stream-source.js) and rebroadcasts every frame on the BroadcastChannel of
- * the same name; the other tabs only listen. Closing the leader releases the lock and the
- * next tab takes over. A tab hidden for data-hidden-grace-ms gives up the stream (or its
- * place in the queue) and catches up at once when shown again. Without Web Locks or
- * BroadcastChannel every tab is its own leader.
+ * the same name; the other tabs only listen, hidden or not. Closing the leader releases the
+ * lock and the next tab takes over, opening its stream from the newest version it has seen
+ * (the server then sends only what it missed). With data-hidden-grace-ms > 0 (shops that
+ * want the old behaviour) a tab hidden that long gives up the stream and resumes the same
+ * way when shown. Without Web Locks or BroadcastChannel every tab is its own leader.
  *
- * hooks: {snapshot(data), order(data), poll(data), seen(), refreshActivity(),
- *         refreshRevenue(), scheduleSideRefresh()}
+ * hooks: {snapshot(data), order(data), poll(data), revoked(data), seen()}
  */
 import { LOCK_NAME } from "./config.js";
 import { createIndicator } from "./indicator.js";
@@ -30,8 +30,14 @@ export function createStream(cfg, hooks) {
   let releaseLock = null;
   let lockAbort = null;
   let hiddenTimer = null;
-  const source = createSource(cfg, { isLeader: () => role === "leader", setIndicator,
-    broadcast, relay }, hooks);
+  let version = cfg.version; // the newest version this tab has applied
+  const source = createSource(cfg, {
+    isLeader: () => role === "leader",
+    setIndicator,
+    broadcast,
+    relay,
+    version: () => version,
+  }, { poll: (data) => deliver("poll", data) });
 
   function broadcast(msg) {
     if (channel && canShare) {
@@ -44,20 +50,32 @@ export function createStream(cfg, hooks) {
     indicator.set(kind);
   }
 
+  function seeVersion(v) {
+    const n = parseInt(v, 10);
+    if (!isNaN(n) && n > version) version = n;
+  }
+
   function deliver(type, data) {
-    if (type === "snapshot" && data) {
-      source.markSynced();
+    if (!data) return;
+    if (type === "snapshot") {
+      // A reset may go back (a restored database): it replaces what the page has.
+      if (data.type === "reset") version = parseInt(data.version, 10) || 0;
+      else seeVersion(data.version);
       hooks.snapshot(data);
-    } else if (type === "order" && data && data.order) {
-      source.markSynced();
+    } else if (type === "order" && data.order) {
       hooks.order(data);
+    } else if (type === "poll") {
+      if (data.stats) seeVersion(data.stats.version);
+      hooks.poll(data);
+    } else if (type === "revoked") {
+      hooks.revoked(data);
     }
   }
 
   /** A frame from our own EventSource: pass it to the followers, then show it here. */
-  function relay(type, ev) {
+  function relay(type, raw) {
     let data;
-    try { data = JSON.parse(ev.data); } catch (e) { return; }
+    try { data = JSON.parse(raw); } catch (e) { return; }
     broadcast({ type, data });
     deliver(type, data);
   }
@@ -72,20 +90,12 @@ export function createStream(cfg, hooks) {
     }
     if (msg.type === "seen") { hooks.seen(); return; }
     if (role === "leader") return; // a stale leader's echo; we own the stream now
-    if (msg.type === "snapshot" || msg.type === "order") deliver(msg.type, msg.data);
-    else if (msg.type === "poll") { source.markSynced(); hooks.poll(msg.data); }
-    else if (msg.type === "state") {
-      const was = leaderState;
+    if (msg.type === "state") {
       leaderState = msg.state;
-      if (role === "follower") {
-        setIndicator(msg.state);
-        // The leader fills its own gaps; a follower fills what it missed itself.
-        if (msg.state === "live" && was && was !== "live") {
-          source.fetchUpdates();
-          hooks.refreshActivity();
-        }
-      }
+      if (role === "follower") setIndicator(msg.state);
+      return;
     }
+    deliver(msg.type, msg.data);
   }
   if (channel && canShare) channel.onmessage = onChannelMessage;
 
@@ -99,7 +109,7 @@ export function createStream(cfg, hooks) {
       return new Promise((resolve) => {
         releaseLock = resolve;
         role = "leader";
-        source.open(true); // frames between the old leader leaving and us are missing
+        source.open();
       });
     }).catch(() => { /* aborted: the tab was hidden while waiting */ });
   }
@@ -107,7 +117,7 @@ export function createStream(cfg, hooks) {
   function start() {
     if (!canShare) {
       role = "leader";
-      source.open(false);
+      source.open();
       return;
     }
     role = "follower";
@@ -115,7 +125,8 @@ export function createStream(cfg, hooks) {
     broadcast({ type: "hello" });
   }
 
-  /** Give up the stream (hidden tab): close it, stop polling, leave the lock queue. */
+  /** Give up the stream (hidden tab, when the shop asked for it): close it, stop polling,
+   *  leave the lock queue. */
   function pause() {
     if (role === "paused") return;
     source.stop();
@@ -125,12 +136,9 @@ export function createStream(cfg, hooks) {
     setIndicator("paused");
   }
 
+  /** Back from a pause: the stream (ours or the next leader's) resumes from our version. */
   function resume() {
     if (role !== "paused") return;
-    source.setGapFill(false);
-    source.fetchUpdates();
-    hooks.refreshActivity();
-    hooks.refreshRevenue();
     if (canShare) {
       role = "follower";
       setIndicator(leaderState || "connecting");
@@ -138,7 +146,7 @@ export function createStream(cfg, hooks) {
       broadcast({ type: "hello" });
     } else {
       role = "leader";
-      source.open(false);
+      source.open();
     }
   }
 
@@ -150,20 +158,13 @@ export function createStream(cfg, hooks) {
     clearTimeout(hiddenTimer);
     hiddenTimer = null;
     if (document.hidden) {
-      hiddenTimer = setTimeout(pause, cfg.hiddenGraceMs);
+      if (cfg.hiddenGraceMs > 0) hiddenTimer = setTimeout(pause, cfg.hiddenGraceMs);
       return;
     }
-    if (role === "paused") {
-      resume();
-      return;
-    }
-    source.fetchUpdates();
-    source.reconnectNow();
+    if (role === "paused") resume();
+    else source.reconnectNow();
   });
-  window.addEventListener("online", () => {
-    source.reconnectNow();
-    source.fetchUpdates();
-  });
+  window.addEventListener("online", () => source.reconnectNow());
   window.addEventListener("pagehide", () => {
     source.closeStream();
     // Hand the stream over at once rather than when the page is finally discarded.
@@ -172,7 +173,6 @@ export function createStream(cfg, hooks) {
   });
   window.addEventListener("pageshow", (ev) => {
     if (!ev.persisted) return;
-    source.setGapFill(true);
     source.markDisconnected();
     if (canShare) { role = "paused"; resume(); } else { source.reconnectNow(); }
   });
@@ -182,6 +182,7 @@ export function createStream(cfg, hooks) {
     setIndicator,
     isLive,
     broadcast,
-    fetchUpdates: () => source.fetchUpdates(),
+    version: () => version,
+    setVersion: (v) => { version = v; },
   };
 }

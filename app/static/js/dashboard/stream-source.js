@@ -1,11 +1,14 @@
-/* The leader's connection to the server: the EventSource, reconnected with exponential
- * backoff plus jitter for ever; after a grace the indicator turns red and the JSON endpoint
- * is polled (never overlapping) until the stream is back. Every gap is filled from that
- * endpoint.
+/* The leader's connection to the server: an EventSource opened with the version the page
+ * already has (?last_event_id=), so the server's first frame carries only what the page
+ * missed; reconnected with exponential backoff plus jitter for ever. After a grace the
+ * indicator turns red and the JSON endpoint is polled (never overlapping, ?since= the same
+ * version) until the stream is back; a poll that answers means the server is back, so the
+ * stream is retried at once. The requests this makes are listed in requests.json.
  *
- * leader: {isLeader(), setIndicator(kind), broadcast(msg), relay(type, ev)} from
- *   stream-leader.js (relay passes a frame to the other tabs and to this one)
- * hooks: {poll(data), refreshActivity(), scheduleSideRefresh()}
+ * leader: {isLeader(), setIndicator(kind), broadcast(msg), relay(type, data),
+ *          version()} from stream-leader.js (relay passes a frame to the other tabs and to
+ *          this one; version() is the newest version this tab has seen)
+ * hooks: {poll(data), revoked(data)}
  */
 import { BACKOFF_MIN_MS } from "./config.js";
 
@@ -15,36 +18,32 @@ export function createSource(cfg, leader, hooks) {
   const s = {
     es: null,
     connected: false,
-    needGapFill: false,
     backoff: BACKOFF_MIN_MS,
     retryTimer: null,
     graceTimer: null,
     polling: false,
     pollTimer: null,
     fetchInFlight: null,
-    lastSyncAt: Date.now(),
   };
   let authWarned = false;
 
-  function updatesUrl() {
-    // Ask for enough history to cover the gap since the last data (1..1440 minutes).
-    const url = new URL(cfg.updatesUrl, window.location.href);
-    const gapMinutes = Math.ceil((Date.now() - s.lastSyncAt) / 60000) + 1;
-    const minutes = Math.max(parseInt(url.searchParams.get("minutes") || "5", 10) || 5,
-      gapMinutes);
-    url.searchParams.set("minutes", String(Math.min(minutes, 1440)));
+  function withVersion(base, name) {
+    const url = new URL(base, window.location.href);
+    url.searchParams.set(name, String(leader.version()));
     return url.pathname + url.search;
   }
 
-  /** One GET of the JSON endpoint; concurrent callers share the request in flight. */
-  function fetchUpdates() {
+  /** One poll of the JSON endpoint (what changed since our version); concurrent callers
+   *  share the request in flight. */
+  function poll() {
     if (s.fetchInFlight) return s.fetchInFlight;
-    const started = Date.now();
-    s.fetchInFlight = OP.getJSON(updatesUrl()).then((data) => {
-      s.lastSyncAt = started;
-      if (leader.isLeader() && s.polling) leader.broadcast({ type: "poll", data });
-      hooks.poll(data);
+    s.fetchInFlight = OP.getJSON(withVersion(cfg.updatesUrl, "since")).then((data) => {
       authWarned = false;
+      if (leader.isLeader()) leader.broadcast({ type: "poll", data });
+      hooks.poll(data);
+      // The server answers again: try the stream now rather than at the end of a long
+      // backoff (the indicator goes green as soon as it opens).
+      if (!s.connected) reconnectNow();
     }).catch((err) => {
       // A lost session fails every poll: say so once, not every few seconds.
       if ((err.status === 401 || err.status === 403) && !authWarned) {
@@ -59,8 +58,7 @@ export function createSource(cfg, leader, hooks) {
 
   function pollLoop() {
     if (!s.polling) return;
-    hooks.scheduleSideRefresh();
-    fetchUpdates().then(() => {
+    poll().then(() => {
       // The next poll is timed from the end of this one, so requests never overlap.
       if (s.polling) s.pollTimer = setTimeout(pollLoop, cfg.pollMs);
     });
@@ -85,22 +83,12 @@ export function createSource(cfg, leader, hooks) {
     s.graceTimer = null;
     leader.setIndicator("live");
     stopPolling();
-    if (s.needGapFill) {
-      s.needGapFill = false;
-      fetchUpdates();
-      hooks.refreshActivity();
-      hooks.scheduleSideRefresh();
-    }
   }
 
   function onError() {
     if (!leader.isLeader()) return;
-    if (s.es) {
-      s.es.close();
-      s.es = null;
-    }
+    closeStream();
     s.connected = false;
-    s.needGapFill = true;
     if (!s.polling) {
       leader.setIndicator("reconnecting");
       if (!s.graceTimer) {
@@ -128,15 +116,22 @@ export function createSource(cfg, leader, hooks) {
     }
     let es;
     try {
-      es = new EventSource(cfg.streamUrl, { withCredentials: true });
+      // A new EventSource sends no Last-Event-ID header: the version goes in the URL.
+      es = new EventSource(withVersion(cfg.streamUrl, "last_event_id"),
+        { withCredentials: true });
     } catch (e) {
       onError();
       return;
     }
     s.es = es;
     es.addEventListener("open", onOpen);
-    es.addEventListener("message", (ev) => leader.relay("snapshot", ev));
-    es.addEventListener("order", (ev) => leader.relay("order", ev));
+    es.addEventListener("message", (ev) => leader.relay("snapshot", ev.data));
+    es.addEventListener("order", (ev) => leader.relay("order", ev.data));
+    es.addEventListener("revoked", (ev) => {
+      // The session ended on the server (logout, password change, role): no reconnect.
+      stop();
+      leader.relay("revoked", ev.data);
+    });
     es.addEventListener("error", () => {
       // A replaced EventSource may still report; only the current one counts.
       if (s.es === es) onError();
@@ -160,9 +155,8 @@ export function createSource(cfg, leader, hooks) {
     connect();
   }
 
-  /** Start streaming as the (new) leader; `gapFill` when frames may have been missed. */
-  function open(gapFill) {
-    s.needGapFill = gapFill;
+  /** Start streaming as the (new) leader, from the version this tab has. */
+  function open() {
     s.backoff = BACKOFF_MIN_MS;
     connect();
   }
@@ -185,10 +179,7 @@ export function createSource(cfg, leader, hooks) {
     reconnectNow,
     stop,
     closeStream,
-    fetchUpdates,
     isConnected: () => s.connected,
-    setGapFill: (flag) => { s.needGapFill = flag; },
     markDisconnected: () => { s.connected = false; },
-    markSynced: () => { s.lastSyncAt = Date.now(); },
   };
 }
