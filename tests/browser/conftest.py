@@ -124,6 +124,22 @@ class LiveServer:
                 time.sleep(0.1)
         raise RuntimeError(f"gunicorn did not answer: {self.read_log()[-2000:]}")
 
+    def restart_with(self, while_down):
+        """Stop the server (SIGTERM, as a deploy does), call ``while_down()``, start it again
+        on the same port; returns what ``while_down`` returned."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=15)
+        try:
+            return while_down()
+        finally:
+            self.start()
+
+    def app(self):
+        """An app on the server's database, in this process (a CLI job, say)."""
+        from app import create_app
+
+        return create_app("development", SQLALCHEMY_DATABASE_URI=self.env["DATABASE_URL"])
+
     def recycle_workers(self) -> None:
         """SIGHUP: gunicorn starts a new worker and the old one ends every open stream
         (with a ``retry:`` hint), the way a deploy or ``max_requests`` recycle does."""
@@ -254,6 +270,29 @@ def card_values(page) -> dict:
         """() => Object.fromEntries([...document.querySelectorAll('.stat-card [data-stat]')]
              .map(n => [n.dataset.stat, parseInt(n.textContent.replace(/,/g, ''), 10)]))"""
     )
+
+
+def wait_cards(page, expected: dict, timeout: float = 3.0) -> None:
+    """Wait until the six stat cards show ``expected`` (fails after ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        shown = card_values(page)
+        if shown == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"cards show {shown}, expected {expected}")
+        time.sleep(0.05)
+
+
+def customer_page(new_context, username="alice", password=CUSTOMER_PASSWORD):
+    """A logged-in customer's page on the shop (to place orders from)."""
+    page = new_context(username, password).new_page()
+    page.goto("/")
+    return page
+
+
+def row(page, order_id):
+    return page.locator(f'tr[data-order-id="{order_id}"]')
 
 
 def place_order(page, delivery="pickup", address=None, quantity=1) -> dict:

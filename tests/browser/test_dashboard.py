@@ -6,31 +6,17 @@ import time
 
 import pytest
 
-from tests.browser.conftest import CUSTOMER_PASSWORD, card_values, place_order, wait_live
+from tests.browser.conftest import (
+    card_values,
+    customer_page,
+    place_order,
+    row,
+    wait_cards,
+    wait_live,
+)
 from tests.browser.seed import XSS_PASSWORD, XSS_USERNAME
 
 pytestmark = pytest.mark.browser
-
-
-def wait_cards(page, expected: dict, timeout: float = 3.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = card_values(page)
-        if shown == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"cards show {shown}, expected {expected}")
-        time.sleep(0.05)
-
-
-def customer_page(new_context, username="alice", password=CUSTOMER_PASSWORD):
-    page = new_context(username, password).new_page()
-    page.goto("/")
-    return page
-
-
-def row(page, order_id):
-    return page.locator(f'tr[data-order-id="{order_id}"]')
 
 
 def test_admin_sees_database_numbers(dashboard, live_server, artifacts):
