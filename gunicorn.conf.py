@@ -26,7 +26,15 @@ def post_worker_init(worker):
 
     def watch():
         while worker.alive:
-            gevent.sleep(0.5)
+            gevent.sleep(0.1)
+        # The worker's loop stops accepting within a second of this (it closes its
+        # listeners); end the streams only then, so that their reconnects land on the
+        # workers that replace this one rather than on this one (which would refuse them).
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and any(
+            getattr(listener, "sock", None) is not None for listener in worker.sockets
+        ):
+            gevent.sleep(0.05)
         from app.realtime import close_all_streams
 
         closed = close_all_streams()

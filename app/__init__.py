@@ -6,7 +6,15 @@ import os
 import sqlalchemy as sa
 from flask import Flask
 
-from app.extensions import csrf, db, limiter, login_manager, migrate, release_session
+from app.extensions import (
+    SessionInterface,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    release_session,
+)
 from config import CONFIGS
 
 
@@ -20,6 +28,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config)
     app.config.update(overrides)
+    app.session_interface = SessionInterface()
     if os.environ.get("PROXY_FIX") == "1":
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -8,6 +8,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
+from flask.sessions import SecureCookieSessionInterface
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -49,6 +50,8 @@ def release_session() -> None:
     500 (and killed the hub's loop). Here the connection is invalidated instead, and the
     pool replaces it on the next checkout (``pool_pre_ping``).
     """
+    if not db.session.registry.has():  # nothing was opened in this context: nothing to do
+        return
     session = db.session()
     try:
         session.close()
@@ -64,3 +67,24 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # Settings come from config.RATELIMIT_* (storage: Redis when REDIS_URL is set, else memory).
 limiter = Limiter(key_func=get_remote_address)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key.
+
+    Flask builds a new ``URLSafeTimedSerializer`` for every request, and itsdangerous then
+    JSON-encodes a probe to learn what kind of serializer it got: a tenth of a stream
+    reconnect's cost, in a reconnect storm of thousands a second. The keys are read each
+    time, so a changed ``SECRET_KEY`` or fallback list still takes effect at once.
+    """
+
+    _cache: tuple | None = None
+
+    def get_signing_serializer(self, app):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cache
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        serializer = super().get_signing_serializer(app)
+        self._cache = (keys, serializer)
+        return serializer

@@ -20,7 +20,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ORDER_STATUSES, Order, Product, User  # noqa: E402
 from app.models._time import utcnow  # noqa: E402
-from app.services import accounts  # noqa: E402
+from app.services import accounts, revenue  # noqa: E402
 from app.services.counts import reconcile  # noqa: E402
 
 ADMIN = ("benchadmin", "bench-admin-pass")
@@ -29,7 +29,7 @@ CUSTOMER = ("benchbuyer", "bench-buyer-pass")
 
 def bulk_orders(count: int, user_id: int, batch: int = 20_000) -> None:
     """Insert ``count`` past orders with plain multi-row INSERTs (no items: they only feed
-    the counters), then reconcile ``order_counts`` once."""
+    the counters); the caller then reconciles ``order_counts`` and the revenue buckets."""
     rng = random.Random(7)
     now = utcnow()
     table = Order.__table__
@@ -80,6 +80,7 @@ def main() -> None:
             started = time.perf_counter()
             bulk_orders(args.orders, buyer.id)
             reconcile()
+            revenue.reconcile()
             db.session.commit()
             print(f"inserted {args.orders} orders in {time.perf_counter() - started:.1f}s")
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Order))

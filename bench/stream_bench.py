@@ -67,8 +67,9 @@ class Stream(asyncio.Protocol):
     does not dominate the latency it measures.
     """
 
-    def __init__(self, request: bytes):
+    def __init__(self, request: bytes, on_frames=None):
         self.request = request
+        self.on_frames = on_frames  # called with each run of complete frames (bytes)
         self.pending = b""
         self.headers_done = False
         self.seen: list[tuple[int, float]] = []
@@ -100,6 +101,8 @@ class Stream(asyncio.Protocol):
             return
         for match in ID_RE.finditer(buf, 0, cut + 2):
             self.seen.append((int(match.group(1)), now))
+        if self.on_frames is not None:
+            self.on_frames(buf[: cut + 2])
         self.pending = buf[cut + 2 :]
         if self.seen and not self.first.done():
             self.first.set_result(now)
@@ -249,22 +252,32 @@ class Server:
                 self.proc.kill()
 
 
-async def open_streams(server: Server, cookie: str, n: int, concurrency: int):
-    loop = asyncio.get_running_loop()
-    request = (
-        f"GET /admin/orders/stream HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+def stream_request(port: int, cookie: str, path: str = "/admin/orders/stream") -> bytes:
+    """The raw HTTP/1.1 request an EventSource sends for ``path``."""
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
         f"Cookie: {cookie}\r\nUser-Agent: {USER_AGENT}\r\nAccept: text/event-stream\r\n\r\n"
     ).encode()
+
+
+async def open_streams(
+    server: Server, cookie: str, n: int, concurrency: int, path=None, on_frames=None
+):
+    """Open ``n`` streams (``concurrency`` connects at a time); ``on_frames(i)`` gives the
+    i-th stream's frame callback. Returns ``(streams, connect times, errors, seconds)``."""
+    loop = asyncio.get_running_loop()
+    request = stream_request(server.port, cookie, path or "/admin/orders/stream")
     gate = asyncio.Semaphore(concurrency)
     streams: list[Stream] = []
     connect_times: list[float] = []
 
-    async def one():
+    async def one(i):
+        callback = on_frames(i) if on_frames else None
         async with gate:
             started = time.perf_counter()
             try:
                 _, proto = await loop.create_connection(
-                    lambda: Stream(request), "127.0.0.1", server.port
+                    lambda: Stream(request, callback), "127.0.0.1", server.port
                 )
                 streams.append(proto)
                 first = await asyncio.wait_for(proto.first, 60)
@@ -274,7 +287,7 @@ async def open_streams(server: Server, cookie: str, n: int, concurrency: int):
 
     connect_errors: list[str] = []
     started = time.perf_counter()
-    await asyncio.gather(*(one() for _ in range(n)))
+    await asyncio.gather(*(one(i) for i in range(n)))
     return streams, connect_times, connect_errors, time.perf_counter() - started
 
 
@@ -395,6 +408,18 @@ def main() -> None:
     parser.add_argument(
         "--gevent-monitor", action="store_true", help="also run gevent's monitor thread"
     )
+    parser.add_argument(
+        "--client",
+        choices=("stream", "dashboard"),
+        default="stream",
+        help="dashboard: each stream behaves like the page script (bench/dashboard_bench.py)",
+    )
+    args, rest = parser.parse_known_args()
+    if args.client == "dashboard":
+        import dashboard_bench
+
+        dashboard_bench.main([a for a in sys.argv[1:] if a not in ("--client", "dashboard")])
+        return
     args = parser.parse_args()
     try:  # uvloop keeps the harness's own per-frame cost low, so it measures the server
         import uvloop

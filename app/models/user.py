@@ -46,10 +46,15 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} ({self.role})>"
 
 
+# Built once: each request's load then skips building and hashing the statement (a reconnect
+# storm is thousands of these a second).
+_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """Flask-Login callback: the ``User`` for a session's id, or ``None``."""
     try:
-        return db.session.get(User, int(user_id))
+        return db.session.scalars(_BY_ID, {"user_id": int(user_id)}).one_or_none()
     except ValueError:
         return None

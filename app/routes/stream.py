@@ -67,8 +67,11 @@ def _respond(hub, sub) -> Response:
     headers = dict(sse.HEADERS)
     if config["EXPOSE_WORKER_PID"]:  # cross-process tests need to know who served them
         headers["X-Worker-Pid"] = str(os.getpid())
+    client = request.environ.get("gunicorn.socket")
     return Response(
-        _Body(hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"]),
+        _Body(
+            hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"], client
+        ),
         mimetype="text/event-stream",
         headers=headers,
         direct_passthrough=True,
@@ -92,7 +95,7 @@ class _Body:
         self.hub.close(self.sub)
 
 
-def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
+def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float, client_sock=None):
     """``retry:`` and the snapshot first, then whatever the hub queues, until the lifetime
     ends (the hub closes the subscription) or the client goes away."""
     try:
@@ -107,8 +110,21 @@ def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float):
                 if chunk:
                     yield chunk
         yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
+        if hub.registry.draining:
+            _end_keepalive(client_sock)
     finally:
         hub.close(sub)
+
+
+def _end_keepalive(sock) -> None:
+    """A worker shutting down: let the browser's reconnect open a new connection (which
+    reaches a live worker) instead of reusing this one (which this worker would refuse).
+    Runs after the last frame went out; gunicorn then ends the chunked body, reads EOF
+    where it would wait for the next request, and closes the connection."""
+    if sock is None or hasattr(sock, "getpeercert"):  # TLS: a shutdown would break it
+        return
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RD)
 
 
 @bp.get("/admin/orders/stream")
