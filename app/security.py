@@ -1,6 +1,7 @@
 """Access rules: who may see what (DESIGN.md §4: 401 JSON for API/stream, 403 wrong role),
 session renewal at login, and the keys and limits of the rate limiter."""
 
+import hashlib
 import re
 from functools import wraps
 
@@ -53,6 +54,17 @@ def customer_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def session_identifier() -> str:
+    """Flask-Login's "strong" session protection: the hash a session is bound to at login,
+    from the client address and user agent. Flask-Login's own version reads the address
+    from ``X-Forwarded-For`` first, which the client writes, so a stolen cookie replayed
+    with the victim's address in that header passed (issue 11, finding 6). Here it is
+    ``request.remote_addr``: the socket's peer, or what ``ProxyFix`` took from the one
+    trusted proxy when ``PROXY_FIX`` is on."""
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
 
 
 def start_session(user) -> None:
