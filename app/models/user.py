@@ -7,6 +7,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import offload
 from app.extensions import db, login_manager
 from app.models._time import utcnow
 
@@ -31,12 +32,13 @@ class User(UserMixin, db.Model):
     orders = so.relationship("Order", back_populates="customer", lazy="dynamic")
 
     def set_password(self, password: str) -> None:
-        """Store a Werkzeug (scrypt) hash, never the password."""
-        self.password_hash = generate_password_hash(password)
+        """Store a Werkzeug (scrypt) hash, never the password; hashed off the gevent loop
+        (``app/offload.py``)."""
+        self.password_hash = offload.run(generate_password_hash, password)
 
     def check_password(self, password: str) -> bool:
-        """``True`` when ``password`` matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """``True`` when ``password`` matches the stored hash (verified off the loop)."""
+        return offload.run(check_password_hash, self.password_hash, password)
 
     @property
     def is_admin(self) -> bool:
