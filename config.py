@@ -77,8 +77,16 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "orderpulse"
-    # Login attempts per client address and username; checkouts (HTML and JSON) per user.
+    # Failed logins (app/login_guard.py): per client address and username, per address over
+    # all usernames (password spraying), per username from any address (a browser with the
+    # user's device cookie is exempt: strangers cannot lock the owner out), per device cookie.
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "60 per hour")
+    RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "30 per hour")
+    RATELIMIT_LOGIN_DEVICE = os.environ.get("RATELIMIT_LOGIN_DEVICE", "10 per minute")
+    # Registrations (every POST: each valid one costs a password hash) per client address.
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    # Checkouts (HTML and JSON) per user.
     RATELIMIT_CHECKOUT = os.environ.get("RATELIMIT_CHECKOUT", "30 per minute")
 
     # /metrics: these client addresses, or "Authorization: Bearer <METRICS_TOKEN>".

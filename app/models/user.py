@@ -23,6 +23,9 @@ class User(UserMixin, db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, index=True)
+    # NFKC + case-folded username (app/services/usernames.py): the unique key and what
+    # logins look up, so "Alice" cannot register beside "alice".
+    username_canonical: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, index=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True, index=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default="customer")
