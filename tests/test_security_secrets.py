@@ -21,7 +21,7 @@ from tests.servers import ROOT
 
 USER_AGENT = "forger/1.0"
 # `SECRET_KEY = "..."`, `SECRET_KEY="..."`, `"SECRET_KEY": "..."`, `SECRET_KEY=...` (env files).
-KEY_PATTERN = re.compile(r"""SECRET_KEY["']?\s*[:=]\s*["']?([^"'\s,)]+)""")
+KEY_PATTERN = re.compile(r"""SECRET_KEY["']?[ \t]*[:=][ \t]*["']?([^"'\s,)]+)""")
 
 
 def repository_keys() -> set[str]:
