@@ -114,15 +114,37 @@ class GunicornServer:
                 self.proc.wait()
 
 
-class Session:
-    """A logged-in browser-like session (cookies, CSRF token, one user agent)."""
+class _SourceHandler(urllib.request.HTTPHandler):
+    """Connects from a chosen local address (127.0.0.2, ...: Linux routes all of 127/8 to
+    the loopback interface), so one test can be many clients to a proxy."""
 
-    def __init__(self, base: str, username: str, password: str):
-        self.base = base
+    def __init__(self, source: str):
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req):
+        def connect(host, **kwargs):
+            return http.client.HTTPConnection(host, source_address=(self.source, 0), **kwargs)
+
+        return self.do_open(connect, req)
+
+
+class Session:
+    """A browser-like session (cookies, CSRF token, one user agent), logged in when given a
+    username; ``source`` is the local address it connects from (default: the kernel's)."""
+
+    def __init__(self, base: str, username=None, password=None, source: str | None = None):
+        self.base, self.source = base, source
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
+        if source is not None:
+            handlers.append(_SourceHandler(source))
+        self.opener = urllib.request.build_opener(*handlers)
         self.opener.addheaders = [("User-Agent", USER_AGENT)]
         token = self._token("/auth/login")
+        if username is None:
+            self.csrf = token
+            return
         form = {"csrf_token": token, "username": username, "password": password}
         self.request("POST", "/auth/login", form=form)
         self.csrf = self._token("/orders")
@@ -167,7 +189,8 @@ class StreamReader:
 
     def __init__(self, session: Session, path: str = "/admin/orders/stream", last_id=None):
         host, port = session.base.removeprefix("http://").split(":")
-        self.conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        source = (session.source, 0) if session.source else None
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=5, source_address=source)
         headers = {"Cookie": session.cookie_header(), "User-Agent": USER_AGENT}
         if last_id is not None:
             headers["Last-Event-ID"] = str(last_id)
