@@ -32,14 +32,16 @@ def create_user(
         raise Invalid("A username is required")
     usernames.check_scripts(username)
     key = usernames.canonical(username)
+    # Hash first, before this request holds a pooled connection: under a burst the hash
+    # waits for the bounded hash threads, and connections held meanwhile starve checkouts.
+    user = User(username=username, username_canonical=key, email=email, role=role, credits=credits)
+    user.set_password(password)
     taken = db.session.scalar(
         sa.select(User).where(sa.or_(User.username_canonical == key, User.email == email))
     )
     if taken is not None:
         field = "username" if taken.username_canonical == key else "email"
         raise Conflict(f"That {field} is already registered")
-    user = User(username=username, username_canonical=key, email=email, role=role, credits=credits)
-    user.set_password(password)
     db.session.add(user)
     try:
         db.session.flush()
@@ -58,13 +60,18 @@ def authenticate(username: str, password: str) -> User | None:
     """The user when ``password`` is theirs, else ``None``.
 
     An unknown username is verified against a dummy hash made the same way as real ones, so
-    both answers cost one hash (issue 11, finding 7: no enumeration by timing)."""
+    both answers cost one hash (issue 11, finding 7: no enumeration by timing). The request's
+    database session is closed before the hash (call this before writing anything): a burst
+    of logins waits for the hash threads without holding pooled connections."""
     dummy = dummy_hash()
-    user = find_by_username(username)
-    if user is None:
-        User(password_hash=dummy).check_password(password)
+    key = usernames.canonical(username)
+    row = db.session.execute(
+        sa.select(User.id, User.password_hash).where(User.username_canonical == key)
+    ).first()
+    db.session.close()
+    if not User(password_hash=row.password_hash if row else dummy).check_password(password):
         return None
-    return user if user.check_password(password) else None
+    return db.session.get(User, row.id) if row else None
 
 
 def dummy_hash() -> str:
