@@ -5,9 +5,11 @@ with any key written down in this repository is anonymous."""
 
 import hashlib
 import multiprocessing
+import os
 import re
 import secrets
 import stat
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -28,14 +30,21 @@ def repository_keys() -> set[str]:
     """Every literal key assigned to SECRET_KEY anywhere in the repository, plus the known
     placeholders."""
     found = set(PLACEHOLDERS)
-    for path in ROOT.rglob("*"):
-        if ".venv" in path.parts or ".git" in path.parts or not path.is_file():
-            continue
-        if path.suffix not in {".py", ".sh", ".md", ".example", ".conf", ".toml", ".env"}:
-            continue
-        for value in KEY_PATTERN.findall(path.read_text(errors="replace")):
-            if not value.startswith(("$", "{", "...", "<")) and value not in {"None", "key"}:
-                found.add(value)
+    for folder, subfolders, files in os.walk(ROOT):
+        # Hidden folders (.venv, .git), caches and run artefacts are not the repository.
+        subfolders[:] = [d for d in subfolders if d[0] not in "._" and d != "artifacts"]
+        for name in files:
+            path = Path(folder) / name
+            if path.suffix in {".py", ".sh", ".md", ".example", ".conf", ".toml", ".env"}:
+                found |= literal_keys(path)
+    return found
+
+
+def literal_keys(path: Path) -> set[str]:
+    found = set()
+    for value in KEY_PATTERN.findall(path.read_text(errors="replace")):
+        if not value.startswith(("$", "{", "...", "<")) and value not in {"None", "key"}:
+            found.add(value)
     return found
 
 

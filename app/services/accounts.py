@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import User
 from app.services import Conflict, Invalid, usernames
 
-__all__ = ["Conflict", "User", "authenticate", "create_user", "find_by_username"]
+__all__ = ["Conflict", "User", "authenticate", "create_user"]
 
 _dummy_hash: str | None = None
 
@@ -48,12 +48,6 @@ def create_user(
     except IntegrityError as exc:  # a concurrent registration of the same name won
         raise Conflict("That username or email is already registered") from exc
     return user
-
-
-def find_by_username(username: str) -> User | None:
-    """The user whose name matches ``username`` in any case or Unicode width, or ``None``."""
-    key = usernames.canonical(username)
-    return db.session.scalar(sa.select(User).where(User.username_canonical == key))
 
 
 def authenticate(username: str, password: str) -> User | None:
