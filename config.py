@@ -21,7 +21,9 @@ def _int(name: str, default: int) -> int:
 class Config:
     """Defaults shared by every environment."""
 
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    # None: app/secret_key.py reads SECRET_KEY when the app is built, and in development
+    # makes a random key once under instance/ (never a constant: issue 11, finding 1).
+    SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'orderpulse.db'}"
     )
@@ -85,8 +87,16 @@ class Config:
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_KEY_PREFIX = "orderpulse"
-    # Login attempts per client address and username; checkouts (HTML and JSON) per user.
+    # Failed logins (app/login_guard.py): per client address and username, per address over
+    # all usernames (password spraying), per username from any address (a browser with the
+    # user's device cookie is exempt: strangers cannot lock the owner out), per device cookie.
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "60 per hour")
+    RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "30 per hour")
+    RATELIMIT_LOGIN_DEVICE = os.environ.get("RATELIMIT_LOGIN_DEVICE", "10 per minute")
+    # Registrations (every POST: each valid one costs a password hash) per client address.
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    # Checkouts (HTML and JSON) per user.
     RATELIMIT_CHECKOUT = os.environ.get("RATELIMIT_CHECKOUT", "30 per minute")
 
     # /metrics: these client addresses, or "Authorization: Bearer <METRICS_TOKEN>".
@@ -95,7 +105,12 @@ class Config:
     )
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
+    # Behind one reverse proxy (deploy/nginx.conf) that sets X-Forwarded-For/-Proto itself:
+    # the client address and scheme come from those headers. Off, they are never read.
+    PROXY_FIX = os.environ.get("PROXY_FIX") == "1"
+
     EXPOSE_WORKER_PID = os.environ.get("EXPOSE_WORKER_PID") == "1"  # tests only
+    HSTS_SECONDS = 0  # production only (ProductionConfig)
 
     # Order-writing transactions at once per worker (app/services/write_gate.py).
     ORDER_WRITE_CONCURRENCY = _int("ORDER_WRITE_CONCURRENCY", 4)
@@ -110,17 +125,20 @@ class DevelopmentConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Refuses to start without ``SECRET_KEY`` and ``DATABASE_URL`` (DESIGN.md §6)."""
+    """Refuses to start without ``DATABASE_URL`` and without a strong ``SECRET_KEY``
+    (DESIGN.md §6; the key is checked in app/secret_key.py)."""
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    # Strict-Transport-Security max-age in seconds (0: no header). Browsers then refuse plain
+    # HTTP to this host, so a network attacker cannot strip TLS from a returning admin.
+    HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)
 
     @classmethod
     def validate(cls) -> None:
-        """Raise ``RuntimeError`` naming each missing variable."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
-        if missing:
-            raise RuntimeError(f"ProductionConfig needs environment variables: {missing}")
+        """Raise ``RuntimeError`` when ``DATABASE_URL`` is missing."""
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("ProductionConfig needs the environment variable DATABASE_URL")
 
 
 class TestConfig(Config):

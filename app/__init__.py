@@ -6,6 +6,7 @@ import os
 import sqlalchemy as sa
 from flask import Flask
 
+from app import secret_key
 from app.extensions import (
     SessionInterface,
     csrf,
@@ -29,11 +30,15 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     app.session_interface = SessionInterface()
-    if os.environ.get("PROXY_FIX") == "1":
+    secret_key.configure(app, production=name == "production")
+    if app.config["PROXY_FIX"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # Behind nginx: trust one proxy hop for the client address, scheme and host.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+        # Behind nginx (deploy/nginx.conf): trust one hop for the client address and the
+        # scheme, which nginx sets from its own view. Not X-Forwarded-Host: nginx passes
+        # the client's Host as is ($http_host), and a client-sent X-Forwarded-Host would
+        # otherwise reach the app unchecked.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
@@ -59,7 +64,7 @@ def register_extensions(app: Flask) -> None:
         models,  # noqa: F401  (models must be imported before migrate sees them)
         realtime,
     )
-    from app.security import register_input_guards
+    from app.security import register_input_guards, session_identifier
     from app.services import write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
@@ -74,6 +79,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
+    # The real client address, never a client-written X-Forwarded-For (app/security.py).
+    login_manager._session_identifier_generator = session_identifier
     csrf.init_app(app)
     # Rate-limit counters are shared by every worker and host through Redis when there is one.
     if not app.config.get("RATELIMIT_STORAGE_URI"):

@@ -1,6 +1,7 @@
-"""Security headers on every response (CSP without inline scripts)."""
+"""Security headers on every response (CSP without inline scripts), HSTS in production and
+``Cache-Control: no-store`` on everything but static files."""
 
-from flask import Flask
+from flask import Flask, request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -9,7 +10,16 @@ CSP = (
 
 
 def register_headers(app: Flask) -> None:
-    """Add CSP, ``X-Content-Type-Options``, ``Referrer-Policy`` and frame denial."""
+    """Add CSP, ``X-Content-Type-Options``, ``Referrer-Policy``, frame denial,
+    ``Strict-Transport-Security`` when ``HSTS_SECONDS`` > 0 (production), and
+    ``Cache-Control: no-store`` on every dynamic response.
+
+    no-store (issue 11, finding 9): pages, JSON and streams carry orders, names and the
+    session's CSRF token; neither a shared proxy nor the browser's disk cache (back button
+    after logout on a shared computer) may keep them. Every page embeds its session's CSRF
+    token, so even the anonymous storefront is per-session. Static files keep their caching;
+    streams' ``no-cache`` becomes ``no-store`` too."""
+    hsts_seconds = int(app.config.get("HSTS_SECONDS") or 0)
 
     @app.after_request
     def security_headers(response):
@@ -17,4 +27,9 @@ def register_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if hsts_seconds > 0:
+            # Browsers ignore it over plain HTTP (RFC 6797 §8.1), so sending it always is safe.
+            response.headers["Strict-Transport-Security"] = f"max-age={hsts_seconds}"
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
         return response

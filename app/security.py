@@ -1,6 +1,7 @@
 """Access rules: who may see what (DESIGN.md §4: 401 JSON for API/stream, 403 wrong role),
 session renewal at login, and the keys and limits of the rate limiter."""
 
+import hashlib
 import re
 from functools import wraps
 
@@ -55,6 +56,17 @@ def customer_required(view):
     return wrapped
 
 
+def session_identifier() -> str:
+    """Flask-Login's "strong" session protection: the hash a session is bound to at login,
+    from the client address and user agent. Flask-Login's own version reads the address
+    from ``X-Forwarded-For`` first, which the client writes, so a stolen cookie replayed
+    with the victim's address in that header passed (issue 11, finding 6). Here it is
+    ``request.remote_addr``: the socket's peer, or what ``ProxyFix`` took from the one
+    trusted proxy when ``PROXY_FIX`` is on."""
+    agent = request.headers.get("User-Agent", "")
+    return hashlib.sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
+
+
 def start_session(user) -> None:
     """Log ``user`` in on a fresh session: everything the anonymous session held (a planted
     value, its CSRF secret, Flask-Login's old identifiers) is dropped, so a session fixed
@@ -70,11 +82,6 @@ def start_session(user) -> None:
 # -- rate limits (Flask-Limiter; see config.RATELIMIT_*) ------------------------------------
 
 
-def login_limit() -> str:
-    """The login limit string from ``RATELIMIT_LOGIN`` (e.g. ``"10 per minute"``)."""
-    return current_app.config["RATELIMIT_LOGIN"]
-
-
 def checkout_limit() -> str:
     """The checkout limit string from ``RATELIMIT_CHECKOUT`` (HTML and JSON share it)."""
     return current_app.config["RATELIMIT_CHECKOUT"]
@@ -82,24 +89,9 @@ def checkout_limit() -> str:
 
 def limits_off() -> bool:
     """``exempt_when`` for every limit: an app with ``RATELIMIT_ENABLED`` off is never
-    limited, even if another app in the same process (tests) turned the shared limiter on."""
+    limited, even if another app in the same process (tests) turned the shared limiter on.
+    The login and registration limits are in ``app/login_guard.py``."""
     return not current_app.config.get("RATELIMIT_ENABLED", True)
-
-
-def login_limit_key() -> str:
-    """``"<client address>|<username>"``: guessing one account's password from one address
-    is slowed without letting anyone lock a user out from elsewhere."""
-    try:
-        username = (request.form.get("username") or "").strip().lower()[:64]
-    except Exception:  # an oversized or broken body: the view answers 400/413 itself
-        username = ""
-    return f"{get_remote_address()}|{username}"
-
-
-def failed_login(response) -> bool:
-    """``deduct_when`` for the login limit: only failures count (a success redirects), so
-    people who type their password right are never held up, however often they log in."""
-    return response.status_code != 302
 
 
 def user_limit_key() -> str:

@@ -14,8 +14,9 @@ from tests.factories import seed_shop
 from tests.helpers import SSEStream, logged_in_client
 from tests.services_required import create_postgres_database, drop_postgres_database
 
-# Fixtures for tests against real gunicorn servers (shared_db, servers, private_redis).
-pytest_plugins = ["tests.server_fixtures"]
+# Fixtures for tests against real gunicorn servers (shared_db, servers, private_redis) and
+# the shipped nginx configuration in front of them (nginx).
+pytest_plugins = ["tests.server_fixtures", "tests.nginx_fixtures"]
 
 
 @pytest.fixture(autouse=True)

@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -36,11 +37,15 @@ def free_port() -> int:
 
 
 class GunicornServer:
-    """``gunicorn -c gunicorn.conf.py wsgi:app`` on a free loopback port."""
+    """``gunicorn -c gunicorn.conf.py wsgi:app`` on a free loopback port; with ``tls`` =
+    ``(certfile, keyfile, cafile)`` gunicorn serves HTTPS itself (``--certfile``)."""
 
-    def __init__(self, tmp_path: Path, database_url: str, workers: int = 1, **env):
+    def __init__(self, tmp_path: Path, database_url: str, workers: int = 1, tls=None, **env):
         self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
+        self.ssl_context = ssl.create_default_context(cafile=str(tls[2])) if tls else None
+        if tls:
+            env.setdefault("GUNICORN_CMD_ARGS", f"--certfile={tls[0]} --keyfile={tls[1]}")
         self.log_path = tmp_path / f"gunicorn-{self.port}.log"
         metrics_dir = tmp_path / f"metrics-{self.port}"
         metrics_dir.mkdir()
@@ -86,7 +91,9 @@ class GunicornServer:
 
     def _healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(f"{self.base}/healthz", timeout=1) as response:
+            with urllib.request.urlopen(
+                f"{self.base}/healthz", timeout=1, context=self.ssl_context
+            ) as response:
                 return response.status == 200
         except (urllib.error.URLError, OSError):
             return False
@@ -114,15 +121,41 @@ class GunicornServer:
                 self.proc.wait()
 
 
-class Session:
-    """A logged-in browser-like session (cookies, CSRF token, one user agent)."""
+class _SourceHandler(urllib.request.HTTPHandler):
+    """Connects from a chosen local address (127.0.0.2, ...: Linux routes all of 127/8 to
+    the loopback interface), so one test can be many clients to a proxy."""
 
-    def __init__(self, base: str, username: str, password: str):
-        self.base = base
+    def __init__(self, source: str):
+        super().__init__()
+        self.source = source
+
+    def http_open(self, req):
+        def connect(host, **kwargs):
+            return http.client.HTTPConnection(host, source_address=(self.source, 0), **kwargs)
+
+        return self.do_open(connect, req)
+
+
+class Session:
+    """A browser-like session (cookies, CSRF token, one user agent), logged in when given a
+    username; ``source`` is the local address it connects from (default: the kernel's)."""
+
+    def __init__(
+        self, base: str, username=None, password=None, source: str | None = None, ssl_context=None
+    ):
+        self.base, self.source, self.ssl_context = base, source, ssl_context
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
+        if source is not None:
+            handlers.append(_SourceHandler(source))
+        if ssl_context is not None:
+            handlers.append(urllib.request.HTTPSHandler(context=ssl_context))
+        self.opener = urllib.request.build_opener(*handlers)
         self.opener.addheaders = [("User-Agent", USER_AGENT)]
         token = self._token("/auth/login")
+        if username is None:
+            self.csrf = token
+            return
         form = {"csrf_token": token, "username": username, "password": password}
         self.request("POST", "/auth/login", form=form)
         self.csrf = self._token("/orders")
@@ -134,6 +167,8 @@ class Session:
     def request(self, method: str, path: str, json_body=None, form=None, headers=None):
         """``(status, text)``; never raises for HTTP errors."""
         data, extra = None, dict(headers or {})
+        if self.base.startswith("https:"):  # as browsers do: Flask-WTF's HTTPS check needs it
+            extra.setdefault("Referer", f"{self.base}/")
         if json_body is not None:
             data = json.dumps(json_body).encode()
             extra.update({"Content-Type": "application/json", "X-CSRFToken": self.csrf})
@@ -166,8 +201,17 @@ class StreamReader:
     chunked transfer encoding)."""
 
     def __init__(self, session: Session, path: str = "/admin/orders/stream", last_id=None):
-        host, port = session.base.removeprefix("http://").split(":")
-        self.conn = http.client.HTTPConnection(host, int(port), timeout=5)
+        scheme, _, address = session.base.partition("://")
+        host, port = address.split(":")
+        source = (session.source, 0) if session.source else None
+        if scheme == "https":
+            self.conn = http.client.HTTPSConnection(
+                host, int(port), timeout=5, source_address=source, context=session.ssl_context
+            )
+        else:
+            self.conn = http.client.HTTPConnection(
+                host, int(port), timeout=5, source_address=source
+            )
         headers = {"Cookie": session.cookie_header(), "User-Agent": USER_AGENT}
         if last_id is not None:
             headers["Last-Event-ID"] = str(last_id)

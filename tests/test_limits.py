@@ -40,7 +40,10 @@ def test_limits_come_from_config_and_are_off_in_tests(app, client, shop):
 @pytest.fixture
 def limited_app(make_app):
     app = make_app(
-        RATELIMIT_ENABLED=True, RATELIMIT_LOGIN="3 per minute", RATELIMIT_CHECKOUT="2 per minute"
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_LOGIN="3 per minute",
+        RATELIMIT_LOGIN_DEVICE="3 per minute",
+        RATELIMIT_CHECKOUT="2 per minute",
     )
     app.shop = seed_shop(app)
     return app
@@ -71,6 +74,7 @@ def test_successful_logins_do_not_count(limited_app):
     for _ in range(5):  # past the limit of 3: only failures use it up
         assert attempt(client, "alice", limited_app.shop.password).status_code == 302
         client.post("/auth/logout")
+    # This browser now holds alice's device cookie: its failures count on its own budget.
     for _ in range(3):
         assert attempt(client, "alice").status_code == 200
     assert attempt(client, "alice", limited_app.shop.password).status_code == 303

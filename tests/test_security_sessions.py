@@ -2,6 +2,8 @@
 new session at login (only the cart survives), and CSP / nosniff / Referrer-Policy on pages,
 JSON answers, errors and streams."""
 
+import secrets
+
 import pytest
 
 from app import create_app
@@ -44,7 +46,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, shop):
 
 @pytest.fixture
 def production_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "production-test-secret")
+    monkeypatch.setenv("SECRET_KEY", secrets.token_hex(32))
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
     app = create_app("production", SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.db'}")
     with app.app_context():

@@ -2,21 +2,14 @@
 stream sees every order, whichever worker or host committed it, and a graceful reload of
 the master loses no update."""
 
-import os
-import re
-import shutil
-import socket
-import subprocess
 import threading
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from tests.server_fixtures import redis_env
-from tests.servers import ROOT, GunicornServer, Session, StreamReader, free_port, has_version
-from tests.services_required import require
+from tests.servers import GunicornServer, Session, StreamReader, has_version
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
 
@@ -124,72 +117,6 @@ def test_a_graceful_reload_loses_no_update(shared_db, servers, tmp_path):
     finally:
         stop.set()
         reader.join(timeout=5)
-
-
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def nginx_config(tmp_path, listen_port: int, upstream_port: int) -> Path:
-    """deploy/nginx.conf, as shipped, made local: loopback ports, no TLS, temp paths."""
-    site = (ROOT / "deploy" / "nginx.conf").read_text()
-    site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
-    site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{listen_port};")
-    site = re.sub(r"^\s*ssl_certificate\S*[^;]*;\n", "", site, flags=re.M)
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/nginx-error.log;\n"
-        "daemon off;\nevents {}\nhttp {\n"
-        f"  access_log off;\n  client_body_temp_path {tmp_path}/body;\n"
-        f"  proxy_temp_path {tmp_path}/proxy;\n{site}\n}}\n"
-    )
-    return conf
-
-
-@pytest.fixture
-def nginx(tmp_path):
-    """``start(upstream_port)`` → the port Debian's nginx listens on, in front of it."""
-    if not os.path.exists(NGINX):
-        require("nginx", False, "install Debian's nginx-light (.ci/run does)")
-    procs = []
-
-    def start(upstream_port: int) -> int:
-        port = free_port()
-        conf = nginx_config(tmp_path, port, upstream_port)
-        check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
-        assert check.returncode == 0, check.stderr
-        procs.append(subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    return port
-            time.sleep(0.05)
-        pytest.fail("nginx did not start")
-
-    yield start
-    for proc in procs:
-        proc.terminate()
-        proc.wait(timeout=10)
-
-
-def test_a_live_update_arrives_through_nginx(shared_db, servers, nginx):
-    url, shop = shared_db
-    server = servers(url)
-    port = nginx(server.port)
-    admin = Session(f"http://127.0.0.1:{port}", shop.admin.username, shop.password)
-    stream = StreamReader(admin)
-    try:
-        assert stream.response.getheader("Content-Type").startswith("text/event-stream")
-        stream.wait_for(lambda f: f.get("id") is not None)
-        started = time.monotonic()
-        Session(server.base, shop.alice.username, shop.password).place_order()
-        version = admin.stats()["version"]
-        stream.wait_for(has_version(version), timeout=2)
-        # Unbuffered: the frame came at once, not when a proxy buffer filled up.
-        assert time.monotonic() - started < 2
-        stream.wait_for(lambda f: f.get("comment") == "heartbeat")
-    finally:
-        stream.close()
 
 
 def open_streams_metric(server: GunicornServer) -> float:

@@ -7,6 +7,7 @@ import sqlalchemy.orm as so
 from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app import offload
 from app.extensions import db, login_manager
 from app.models._time import utcnow
 
@@ -22,6 +23,9 @@ class User(UserMixin, db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     username: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, index=True)
+    # NFKC + case-folded username (app/services/usernames.py): the unique key and what
+    # logins look up, so "Alice" cannot register beside "alice".
+    username_canonical: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True, index=True)
     email: so.Mapped[str] = so.mapped_column(sa.String(120), unique=True, index=True)
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default="customer")
@@ -31,12 +35,13 @@ class User(UserMixin, db.Model):
     orders = so.relationship("Order", back_populates="customer", lazy="dynamic")
 
     def set_password(self, password: str) -> None:
-        """Store a Werkzeug (scrypt) hash, never the password."""
-        self.password_hash = generate_password_hash(password)
+        """Store a Werkzeug (scrypt) hash, never the password; hashed off the gevent loop
+        (``app/offload.py``)."""
+        self.password_hash = offload.run(generate_password_hash, password)
 
     def check_password(self, password: str) -> bool:
-        """``True`` when ``password`` matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """``True`` when ``password`` matches the stored hash (verified off the loop)."""
+        return offload.run(check_password_hash, self.password_hash, password)
 
     @property
     def is_admin(self) -> bool:

@@ -96,6 +96,11 @@ class Subscription:
         self.since = since
         self.released = False  # the per-user count was given back
 
+    @property
+    def direct(self) -> bool:
+        """The hub writes to this stream's socket itself (see the module docstring)."""
+        return self._raw is not None
+
     def offer(
         self, events: list[bytes] = (), snapshot: bytes | None = None, chunk: bytes | None = None
     ) -> None:

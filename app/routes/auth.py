@@ -2,20 +2,14 @@
 
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, logout_user
 
-from app.extensions import db, limiter
+from app import login_guard
+from app.extensions import db
 from app.forms import EmptyForm, LoginForm, RegisterForm
-from app.security import (
-    failed_login,
-    limits_off,
-    login_limit,
-    login_limit_key,
-    start_session,
-)
-from app.services import accounts
+from app.security import start_session
+from app.services import ServiceError, accounts, usernames
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -33,40 +27,40 @@ def _safe_next(default: str) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    login_limit,
-    key_func=login_limit_key,
-    methods=["POST"],
-    deduct_when=failed_login,
-    exempt_when=limits_off,
-    error_message="Too many login attempts: wait a minute and try again.",
-)
+@login_guard.login_limits
 def login():
-    """Log in with ``username`` and ``password``; a wrong pair flashes an error (200).
+    """Log in with ``username`` (any case or Unicode width) and ``password``; a wrong pair
+    flashes an error (200), taking as long for an unknown username as for a known one.
 
-    Success renews the session (only the cart is kept) and redirects (302). After
-    ``RATELIMIT_LOGIN`` failed attempts per client address and username every attempt is
-    refused for the window: a flash and a 303 back to the form (429 JSON for clients that
-    ask for JSON)."""
+    Success renews the session (only the cart is kept), sets the device cookie that exempts
+    this browser from the limits others can fill, and redirects (302). Failed attempts are
+    limited per address and username, per address, and per username (``app/login_guard.py``);
+    past a limit every attempt is refused for the window: a flash and a 303 back to the form
+    (429 JSON for clients that ask for JSON)."""
     if current_user.is_authenticated:
         return redirect(url_for("shop.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(
-            sa.select(accounts.User).where(accounts.User.username == form.username.data.strip())
-        )
-        if user is None or not user.check_password(form.password.data):
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is None:
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html", form=form), 200
         start_session(user)
         default = url_for("admin.manage_orders") if user.is_admin else url_for("shop.index")
-        return redirect(_safe_next(default))
+        response = redirect(_safe_next(default))
+        login_guard.remember_device(response, usernames.canonical(user.username))
+        return response
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@login_guard.register_limit
 def register():
-    """Create a customer account with ``SIGNUP_CREDITS`` credits and log it in."""
+    """Create a customer account with ``SIGNUP_CREDITS`` credits and log it in (302).
+
+    A taken username (in any case or width) or email answers 409, a name mixing alphabets
+    422, both with a flash; ``RATELIMIT_REGISTER`` POSTs per client address (429: a flash
+    and a 303 back)."""
     form = RegisterForm()
     if form.validate_on_submit():
         try:
@@ -77,10 +71,10 @@ def register():
                 credits=current_app.config["SIGNUP_CREDITS"],
             )
             db.session.commit()
-        except accounts.Conflict as exc:
+        except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("auth/register.html", form=form), 409
+            return render_template("auth/register.html", form=form), exc.status_code
         start_session(user)
         flash(f"Welcome, {user.username}! You have {user.credits} credits to spend.", "success")
         return redirect(url_for("shop.index"))

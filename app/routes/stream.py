@@ -5,6 +5,7 @@ never wrapped in ``stream_with_context``, which would keep the request's session
 import contextlib
 import os
 import socket
+import ssl
 
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
@@ -20,7 +21,8 @@ bp = Blueprint("stream", __name__)
 
 def _direct_socket():
     """The client socket when the hub may write to it directly: gunicorn's gevent worker,
-    an HTTP/1.1 GET (so gunicorn uses chunked encoding), and the feature on."""
+    an HTTP/1.1 GET (so gunicorn uses chunked encoding), a plain TCP socket, and the
+    feature on. ``None`` means the generator path (gunicorn writes every frame)."""
     sock = request.environ.get("gunicorn.socket")
     if (
         sock is None
@@ -28,9 +30,20 @@ def _direct_socket():
         or request.environ.get("SERVER_PROTOCOL") != "HTTP/1.1"
         or request.method != "GET"
         or not type(sock).__module__.startswith("gevent")
+        or is_tls(sock)
     ):
         return None
     return sock
+
+
+def is_tls(sock) -> bool:
+    """True for a TLS socket (gunicorn ``--certfile``). gevent's ``SSLSocket`` keeps the
+    plain TCP socket in ``_sock``, and the hub's direct write goes there: bytes written to it
+    would be cleartext inside the TLS session (issue 11, finding 8). gevent's class is not a
+    subclass of ``ssl.SSLSocket``, so its TLS-only methods are checked as well."""
+    return isinstance(sock, ssl.SSLSocket) or any(
+        hasattr(sock, name) for name in ("_sslobj", "cipher", "getpeercert")
+    )
 
 
 def _cap_send_buffer(sock) -> None:

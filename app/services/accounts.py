@@ -1,32 +1,78 @@
-"""Creating accounts."""
+"""Creating accounts and checking passwords."""
+
+import secrets
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User
-from app.services import Conflict, Invalid
+from app.services import Conflict, Invalid, usernames
 
-__all__ = ["Conflict", "User", "create_user"]
+__all__ = ["Conflict", "User", "authenticate", "create_user"]
+
+_dummy_hash: str | None = None
 
 
 def create_user(
     username: str, email: str, password: str, role: str = "customer", credits: int = 0
 ) -> User:
-    """Add a user (not committed). Raises ``Conflict`` (409) when the username or email is
-    taken and ``Invalid`` (422) for an unknown role or a password under 8 characters."""
-    username, email = username.strip(), email.strip().lower()
+    """Add a user (not committed). The username is stored NFKC-normalised and must be unique
+    case-insensitively (``app/services/usernames.py``).
+
+    Raises ``Conflict`` (409) when the username (in any case or width) or the email is
+    taken, and ``Invalid`` (422) for an unknown role, a password under 8 characters, an
+    empty username or one that mixes alphabets."""
+    username, email = usernames.normalize(username), email.strip().lower()
     if role not in ("customer", "admin"):
         raise Invalid(f"Unknown role {role!r}")
     if len(password) < 8:
         raise Invalid("Passwords need at least 8 characters")
+    if not username:
+        raise Invalid("A username is required")
+    usernames.check_scripts(username)
+    key = usernames.canonical(username)
+    # Hash first, before this request holds a pooled connection: under a burst the hash
+    # waits for the bounded hash threads, and connections held meanwhile starve checkouts.
+    user = User(username=username, username_canonical=key, email=email, role=role, credits=credits)
+    user.set_password(password)
     taken = db.session.scalar(
-        sa.select(User).where(sa.or_(User.username == username, User.email == email))
+        sa.select(User).where(sa.or_(User.username_canonical == key, User.email == email))
     )
     if taken is not None:
-        field = "username" if taken.username == username else "email"
+        field = "username" if taken.username_canonical == key else "email"
         raise Conflict(f"That {field} is already registered")
-    user = User(username=username, email=email, role=role, credits=credits)
-    user.set_password(password)
     db.session.add(user)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError as exc:  # a concurrent registration of the same name won
+        raise Conflict("That username or email is already registered") from exc
     return user
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """The user when ``password`` is theirs, else ``None``.
+
+    An unknown username is verified against a dummy hash made the same way as real ones, so
+    both answers cost one hash (issue 11, finding 7: no enumeration by timing). The request's
+    database session is closed before the hash (call this before writing anything): a burst
+    of logins waits for the hash threads without holding pooled connections."""
+    dummy = dummy_hash()
+    key = usernames.canonical(username)
+    row = db.session.execute(
+        sa.select(User.id, User.password_hash).where(User.username_canonical == key)
+    ).first()
+    db.session.close()
+    if not User(password_hash=row.password_hash if row else dummy).check_password(password):
+        return None
+    return db.session.get(User, row.id) if row else None
+
+
+def dummy_hash() -> str:
+    """A hash of a random password with the current method and cost (made once)."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        probe = User()
+        probe.set_password(secrets.token_urlsafe(24))
+        _dummy_hash = probe.password_hash
+    return _dummy_hash

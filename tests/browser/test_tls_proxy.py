@@ -1,0 +1,66 @@
+"""A login and a live dashboard over TLS and HTTP/2 through the shipped nginx configuration,
+on a port other than 443 (issue 11, finding 11): with ``Host $host`` nginx dropped the port,
+Flask-WTF's strict HTTPS referrer check refused every form POST, and nobody could log in.
+The certificate is made for the test by ``trustme``; Chromium is told to accept it."""
+
+import pytest
+
+from tests.browser.conftest import (
+    ADMIN,
+    CUSTOMER_PASSWORD,
+    LiveServer,
+    card_values,
+    place_order,
+    wait_live,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
+
+@pytest.fixture
+def proxied(tmp_path, nginx):
+    """A seeded gunicorn server with ``PROXY_FIX=1`` behind nginx on TLS + HTTP/2."""
+    server = LiveServer(tmp_path)
+    server.env["PROXY_FIX"] = "1"
+    server.prepare()
+    server.start()
+    try:
+        yield nginx(server.port, tls=True)
+    finally:
+        server.stop()
+
+
+def log_in(browser, base: str, username: str, password: str):
+    context = browser.new_context(base_url=base, ignore_https_errors=True)
+    context.set_default_timeout(10000)
+    page = context.new_page()
+    page.goto("/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    assert "/auth/login" not in page.url, page.content()[:2000]
+    return context, page
+
+
+def test_login_and_a_live_dashboard_over_tls_and_http2(browser, proxied):
+    assert proxied.port != 443 and proxied.scheme == "https"
+    admin, page = log_in(browser, proxied.base, *ADMIN)
+    try:
+        page.goto("/admin/manage_orders")
+        wait_live(page, timeout=10000)
+        protocol = page.evaluate("performance.getEntriesByType('navigation')[0].nextHopProtocol")
+        assert protocol == "h2"
+        before = card_values(page)["total_orders"]
+
+        customer, shop_page = log_in(browser, proxied.base, "alice", CUSTOMER_PASSWORD)
+        place_order(shop_page)  # a JSON POST with the CSRF header, over the same proxy
+        page.wait_for_function(
+            "n => parseInt(document.querySelector('[data-stat=total_orders]')"
+            ".textContent.replace(/,/g, ''), 10) === n",
+            arg=before + 1,
+            timeout=10000,
+        )
+        customer.close()
+    finally:
+        admin.close()

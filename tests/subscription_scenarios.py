@@ -1,0 +1,138 @@
+"""Direct-mode scenarios for ``Subscription``, run in a gevent-patched interpreter as in
+gunicorn's gevent worker: ``python -m tests.subscription_scenarios NAME`` prints one JSON
+object. tests/test_subscription.py runs each and checks what it printed.
+
+Each scenario puts a real socket pair between the "server" (the subscription in direct
+mode, its greenlet in ``run_direct``) and the "client" (the other end)."""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import json  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
+
+import gevent  # noqa: E402
+
+from app.metrics import DIRECT_STREAMS  # noqa: E402
+from app.realtime import sse  # noqa: E402
+from app.realtime.subscription import Subscription  # noqa: E402
+
+DEADLINE = 10.0  # seconds: generous bound for any wait below, never a measured figure
+
+
+def start(write_timeout: float = DEADLINE, sndbuf: int | None = None):
+    """``(sub, server_sock, client_sock, greenlet)`` with the subscription in direct mode."""
+    server, client = socket.socketpair()
+    if sndbuf is not None:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, sndbuf)
+    sub = Subscription(queue_size=8, deadline=float("inf"))
+    runner = gevent.spawn(sub.run_direct, server, write_timeout)
+    with gevent.Timeout(DEADLINE):
+        while not sub.direct:
+            gevent.sleep(0)
+    return sub, server, client, runner
+
+
+def frame(i: int, size: int = 40) -> bytes:
+    return sse.encode({"n": i, "pad": "x" * size}, id=i)
+
+
+def read_chunks(client, want: int) -> bytes:
+    """Read and de-chunk until ``want`` payload bytes arrived (HTTP/1.1 chunked framing)."""
+    raw, payload = b"", b""
+    with gevent.Timeout(DEADLINE):
+        while len(payload) < want:
+            raw += client.recv(1 << 20)
+            while True:
+                head, sep, rest = raw.partition(b"\r\n")
+                if not sep:
+                    break
+                size = int(head, 16)
+                if len(rest) < size + 2:
+                    break
+                payload += rest[:size]
+                assert rest[size : size + 2] == b"\r\n", "broken chunk framing"
+                raw = rest[size + 2 :]
+    return payload
+
+
+def direct_send() -> dict:
+    """The hub's offer() writes the chunk itself: the client can read it before any other
+    greenlet (the stream's own included) has run."""
+    sub, _, client, runner = start()
+    data = frame(1)
+    sub.offer([data], chunk=sse.chunk(data))
+    arrived = client._sock.recv(65536, socket.MSG_DONTWAIT)  # no switch since offer()
+    gauge = DIRECT_STREAMS._value.get()
+    sub.close()
+    runner.join(DEADLINE)
+    return {
+        "arrived": arrived.decode(),
+        "expected": sse.chunk(data).decode(),
+        "gauge_while_open": gauge,
+        "gauge_after": DIRECT_STREAMS._value.get(),
+        "ended": runner.dead,
+    }
+
+
+def partial_send_keeps_order() -> dict:
+    """A chunk larger than the socket takes leaves a backlog; frames offered meanwhile queue
+    behind it; the client gets everything once, in order, with valid chunk framing."""
+    sub, _, client, runner = start(sndbuf=4096)
+    big = frame(1, size=400_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    backlog = sub._backlog is not None
+    later = [frame(i) for i in range(2, 6)]
+    for item in later:
+        sub.offer([item], snapshot=None, chunk=sse.chunk(item))
+    queued_not_sent = sub._events is not None and len(sub._events) == len(later)
+    expected = big + b"".join(later)
+    received = read_chunks(client, len(expected))
+    sub.close()
+    runner.join(DEADLINE)
+    return {
+        "backlog_after_partial_send": backlog,
+        "later_frames_queued": queued_not_sent,
+        "in_order": received == expected,
+        "received": len(received),
+        "expected": len(expected),
+        "back_to_direct": sub._backlog is None,
+    }
+
+
+def dead_peer() -> dict:
+    """The client closes: writes fail, the stream is marked dead and its greenlet ends."""
+    sub, _, client, runner = start()
+    client.close()
+    data = frame(1)
+    with gevent.Timeout(DEADLINE, False):
+        while not sub.dead:
+            sub.offer([data], chunk=sse.chunk(data))
+            gevent.sleep(0.01)
+    runner.join(DEADLINE)
+    return {"dead": sub.dead, "ended": runner.dead, "gauge_after": DIRECT_STREAMS._value.get()}
+
+
+def client_leaves_quietly() -> dict:
+    """The client closes while nothing is being written: the socket turning readable (EOF)
+    ends the stream at once, without waiting for a write to fail."""
+    sub, _, client, runner = start()
+    client.close()
+    runner.join(DEADLINE)
+    return {"dead": sub.dead, "ended": runner.dead}
+
+
+def stalled_client() -> dict:
+    """A client that never reads: once the backlog waits past the write timeout, dropped."""
+    sub, _, _client, runner = start(write_timeout=0.3, sndbuf=4096)
+    big = frame(1, size=400_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    runner.join(DEADLINE)
+    return {"dead": sub.dead, "ended": runner.dead}
+
+
+if __name__ == "__main__":
+    print(json.dumps(globals()[sys.argv[1]]()))
