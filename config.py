@@ -62,6 +62,9 @@ class Config:
     HUB_COALESCE_SECONDS = _float("HUB_COALESCE_SECONDS", 0.25)
     HUB_VERSION_POLL_SECONDS = _float("HUB_VERSION_POLL_SECONDS", 1.0)
     HUB_HOUSEKEEPING_SECONDS = _float("HUB_HOUSEKEEPING_SECONDS", 1.0)
+    # Open streams' sessions are checked in the database this often (one query per worker):
+    # sessions ended straight in the database close their streams within this bound.
+    SSE_REVALIDATE_SECONDS = _float("SSE_REVALIDATE_SECONDS", 5.0)
     RECENT_UPDATES_SECONDS = _int("RECENT_UPDATES_SECONDS", 30)
     # Resume window: a client back within this many versions and seconds gets what it
     # missed in its first frame; further behind, one "reset" frame (one reload request).
@@ -157,6 +160,7 @@ class TestConfig(Config):
     HUB_COALESCE_SECONDS = 0.01
     HUB_VERSION_POLL_SECONDS = 0.05
     HUB_HOUSEKEEPING_SECONDS = 0.05
+    SSE_REVALIDATE_SECONDS = 0.2
 
 
 CONFIGS = {

@@ -105,7 +105,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.routes import account, admin, admin_api, api, auth, health, shop, stream
+    from app.routes import account, admin, admin_api, api, auth, health, settings, shop, stream
 
-    for module in (auth, shop, account, api, admin, admin_api, stream, health):
+    for module in (auth, shop, account, settings, api, admin, admin_api, stream, health):
         app.register_blueprint(module.bp)

@@ -9,12 +9,15 @@ from flask import Flask
 
 from app.extensions import db
 from app.models import User
+from app.models.user import ROLES
 from app.services import ServiceError, accounts, demo, revenue
 from app.services.counts import reconcile
+from app.services.usernames import canonical
 
 
 def register_cli(app: Flask) -> None:
-    """Attach the commands to ``flask``."""
+    """Attach the commands to ``flask``: create-admin, set-role, deactivate-user, seed-demo,
+    simulate-orders, reconcile-counts."""
 
     @app.cli.command("create-admin")
     @click.argument("username")
@@ -31,6 +34,28 @@ def register_cli(app: Flask) -> None:
             db.session.rollback()
             raise click.ClickException(exc.message) from exc
         click.echo(f"Admin {username} created.")
+
+    @app.cli.command("set-role")
+    @click.argument("username")
+    @click.argument("role", type=click.Choice(ROLES))
+    def set_role(username: str, role: str) -> None:
+        """Make USERNAME a customer or an admin; a change ends all of their sessions and
+        open streams (a demoted admin's dashboards close at once)."""
+        user = _user(username)
+        ended = accounts.set_role(user, role)
+        db.session.commit()
+        click.echo(f"{user.username} is now {role}; {ended} session(s) ended.")
+
+    @app.cli.command("deactivate-user")
+    @click.argument("username")
+    @click.option("--reactivate", is_flag=True, help="Let the account log in again")
+    def deactivate_user(username: str, reactivate: bool) -> None:
+        """Deactivate USERNAME: no more logins, every session and stream ends."""
+        user = _user(username)
+        ended = accounts.set_active(user, reactivate)
+        db.session.commit()
+        state = "active again" if reactivate else f"deactivated; {ended} session(s) ended"
+        click.echo(f"{user.username} is {state}.")
 
     @app.cli.command("seed-demo")
     @click.option("--orders", default=600, show_default=True, help="Past orders to create")
@@ -86,3 +111,11 @@ def register_cli(app: Flask) -> None:
             click.echo(f"drift {name}: stored {stored}, actual {true} (fixed)")
         for start, (stored, true) in sorted(buckets.items()):
             click.echo(f"drift revenue bucket {start}: stored {stored}, actual {true} (fixed)")
+
+
+def _user(username: str) -> User:
+    """The user named ``username`` (in any case or width), or a ``ClickException``."""
+    user = db.session.scalar(sa.select(User).where(User.username_canonical == canonical(username)))
+    if user is None:
+        raise click.ClickException(f"No user named {username!r}")
+    return user

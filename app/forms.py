@@ -60,6 +60,15 @@ class RegisterForm(Form):
     )
 
 
+class ChangePasswordForm(Form):
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=128)])
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=8, max=128)])
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "Passwords differ")],
+    )
+
+
 class AddToCartForm(Form):
     product_id = HiddenField(validators=[DataRequired()])
     quantity = IntegerField("Qty", default=1, validators=[NumberRange(min=1, max=99)])

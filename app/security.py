@@ -12,6 +12,7 @@ from flask_login import current_user, login_user
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import login_manager
+from app.services import sessions
 
 MAX_DB_INT = 2**31 - 1  # the largest id every database here binds as an integer
 # Text no database here can store: NUL (PostgreSQL refuses it) and unpaired surrogates
@@ -68,14 +69,15 @@ def session_identifier() -> str:
 
 
 def start_session(user) -> None:
-    """Log ``user`` in on a fresh session: everything the anonymous session held (a planted
-    value, its CSRF secret, Flask-Login's old identifiers) is dropped, so a session fixed
-    before login is worth nothing after it. Only the cart survives; the session cookie's
-    value changes with its contents."""
+    """Log ``user`` in on a fresh session: a new server-side session record (the caller
+    commits), and everything the anonymous session held (a planted value, its CSRF secret,
+    Flask-Login's old identifiers) dropped, so a session fixed before login is worth nothing
+    after it. Only the cart survives; the session cookie's value changes with its contents."""
     cart = session.get("cart")
     session.clear()
     if cart:
         session["cart"] = cart
+    sessions.start(user, request.headers.get("User-Agent", ""), request.remote_addr or "")
     login_user(user)
 
 

@@ -6,7 +6,7 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Order, OrderCount, OrderItem, User
+from app.models import Order, OrderCount, OrderItem, User, UserSession
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token
 
@@ -18,13 +18,17 @@ _ARGUMENT = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>")
 
 
 def snapshot(app) -> dict:
-    """Everything a refused request must leave alone: users (count, balances, roles),
+    """Everything a refused request must leave alone: users (count, balances, roles,
+    passwords), server-side sessions,
     orders (count, statuses, cancellations), order items and every ``order_counts`` row."""
     with app.app_context():
         state = {
             "users": db.session.execute(
-                sa.select(User.id, User.username, User.role, User.credits).order_by(User.id)
+                sa.select(
+                    User.id, User.username, User.role, User.credits, User.password_hash
+                ).order_by(User.id)
             ).all(),
+            "sessions": db.session.scalar(sa.select(sa.func.count(UserSession.id))),
             "orders": db.session.execute(
                 sa.select(
                     Order.id, Order.status, Order.cancelled, Order.cancellation_reason
@@ -74,7 +78,9 @@ def login_with_token(app, username: str, password: str = PASSWORD):
         "/auth/login",
         data={"username": username, "password": password, "csrf_token": csrf_token(client)},
     )
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert response.status_code == 302, response.get_data(as_text=True).split('flash-text">')[-1][
+        :200
+    ]
     assert "/auth/login" not in response.headers["Location"]
     return client, csrf_token(client)
 

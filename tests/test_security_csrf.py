@@ -58,6 +58,15 @@ CASES = {
         lambda shop: {"product_id": shop.products[0].id, "quantity": 5},
     ),
     "shop.checkout": ("customer", "form", lambda shop: {"delivery_method": "pickup"}),
+    # The same password again: a new hash (new salt) and the other sessions end, while
+    # alice can still log in for the cases after this one.
+    "settings.change_password": (
+        "customer",
+        "form",
+        lambda shop: {"current": PASSWORD, "password": PASSWORD, "confirm": PASSWORD},
+    ),
+    # alice is signed in on a second browser too (setup), so there is a session to end.
+    "settings.end_other_sessions": ("customer", "form", lambda shop: {}),
 }
 
 
@@ -81,6 +90,7 @@ def setup(app, shop, who):
         data={"product_id": shop.products[0].id, "quantity": 2, "csrf_token": alice_token},
     )
     if who == "customer":
+        login_with_token(app, "alice")  # another browser of hers
         return alice, alice_token
     return login_with_token(app, "boss")
 

@@ -16,8 +16,9 @@ from flask import Flask
 
 from app import create_app
 from app.extensions import db
+from app.models import User
 from app.secret_key import PLACEHOLDERS, SecretKeyError, instance_key
-from app.services import counts
+from app.services import counts, sessions
 from tests.factories import seed_shop
 from tests.servers import ROOT
 
@@ -48,13 +49,15 @@ def literal_keys(path: Path) -> set[str]:
     return found
 
 
-def forge_session(key: str, user_id: int) -> str:
-    """A Flask session cookie signed with ``key`` saying "user ``user_id`` is logged in",
-    bound (Flask-Login's strong protection) to 127.0.0.1 and ``USER_AGENT``."""
+def forge_session(key: str, user_id: int, session_id: str | None = None) -> str:
+    """A Flask session cookie signed with ``key`` saying "user ``user_id`` is logged in"
+    (in server-side session ``session_id`` when given), bound (Flask-Login's strong
+    protection) to 127.0.0.1 and ``USER_AGENT``."""
     forger = Flask("forger")
     forger.secret_key = key
     identifier = hashlib.sha512(f"127.0.0.1|{USER_AGENT}".encode()).hexdigest()
-    payload = {"_user_id": str(user_id), "_fresh": True, "_id": identifier}
+    user = f"{user_id}:{session_id}" if session_id else str(user_id)
+    payload = {"_user_id": user, "_fresh": True, "_id": identifier}
     return forger.session_interface.get_signing_serializer(forger).dumps(payload)
 
 
@@ -88,11 +91,18 @@ def test_a_cookie_forged_with_any_key_from_the_repository_is_anonymous(dev_app):
     keys = repository_keys()
     assert {"change-me-to-64-random-bytes", "dev-only-not-secret", "test-secret"} <= keys
     admin_id = dev_app.shop.admin.id
+    # The forger even knows a live session id of the admin's.
+    with dev_app.app_context():
+        session_id = sessions.start(db.session.get(User, admin_id)).id
+        db.session.commit()
     for key in sorted(keys):
-        response = admin_api_as(dev_app, forge_session(key, admin_id))
+        response = admin_api_as(dev_app, forge_session(key, admin_id, session_id))
         assert response.status_code == 401, f"a cookie signed with {key!r} was accepted"
     # The same forgery with the app's real key works: the refusals above are the key's doing.
-    assert admin_api_as(dev_app, forge_session(dev_app.secret_key, admin_id)).status_code == 200
+    forged = forge_session(dev_app.secret_key, admin_id, session_id)
+    assert admin_api_as(dev_app, forged).status_code == 200
+    # Even the real key cannot mint a session the server did not start.
+    assert admin_api_as(dev_app, forge_session(dev_app.secret_key, admin_id)).status_code == 401
 
 
 def test_development_makes_a_random_key_once_and_keeps_it_private(tmp_path, dev_app):

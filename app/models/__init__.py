@@ -10,6 +10,7 @@ from app.models.order import (
 )
 from app.models.product import Product
 from app.models.revenue import BUCKET_SECONDS, RevenueBucket
+from app.models.session import UserSession
 from app.models.user import User
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "Product",
     "RevenueBucket",
     "User",
+    "UserSession",
 ]

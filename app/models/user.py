@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import offload
 from app.extensions import db, login_manager
 from app.models._time import utcnow
+from app.models.session import UserSession
 
 ROLES = ("customer", "admin")
 
@@ -30,9 +31,25 @@ class User(UserMixin, db.Model):
     password_hash: so.Mapped[str] = so.mapped_column(sa.String(256))
     role: so.Mapped[str] = so.mapped_column(sa.String(16), default="customer")
     credits: so.Mapped[int] = so.mapped_column(default=0)
+    # A deactivated account cannot log in, and its sessions end (flask deactivate-user).
+    active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
 
     orders = so.relationship("Order", back_populates="customer", lazy="dynamic")
+
+    # The server-side session this request runs in (``UserSession.id``), set when the
+    # session is started or loaded; a plain attribute, not a column.
+    session_id = None
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login refuses to log in an inactive user."""
+        return bool(self.active)
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative id: ``"<user id>:<session id>"``. The cookie then
+        names a server-side session, which logout and the like can end for good."""
+        return f"{self.id}:{self.session_id}"
 
     def set_password(self, password: str) -> None:
         """Store a Werkzeug (scrypt) hash, never the password; hashed off the gevent loop
@@ -53,13 +70,26 @@ class User(UserMixin, db.Model):
 
 # Built once: each request's load then skips building and hashing the statement (a reconnect
 # storm is thousands of these a second).
-_BY_ID = sa.select(User).where(User.id == sa.bindparam("user_id"))
+_IN_SESSION = (
+    sa.select(User)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.id == sa.bindparam("session_id"),
+        User.id == sa.bindparam("user_id"),
+        User.active.is_(True),
+    )
+)
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """Flask-Login callback: the ``User`` for a session's id, or ``None``."""
-    try:
-        return db.session.scalars(_BY_ID, {"user_id": int(user_id)}).one_or_none()
-    except ValueError:
+def load_user(alternative_id: str) -> User | None:
+    """Flask-Login callback: the active ``User`` whose session ``"<user id>:<session id>"``
+    still exists on the server (one query), else ``None``: anonymous."""
+    user_id, _, session_id = alternative_id.partition(":")
+    if not user_id.isdigit() or not session_id:
         return None
+    params = {"user_id": int(user_id), "session_id": session_id}
+    user = db.session.scalars(_IN_SESSION, params).one_or_none()
+    if user is not None:
+        user.session_id = session_id
+    return user

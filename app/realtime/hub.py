@@ -20,6 +20,7 @@ from app.realtime.frames import DashboardState, Tick
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
 from app.realtime.schedule import ErrorLog, Schedule
 from app.realtime.subscription import Subscription
+from app.services import sessions
 from app.services.counts import read_version
 from app.services.serializers import order_tracking
 
@@ -37,9 +38,11 @@ class Hub:
     The backend (in-process, Redis, or PostgreSQL ``LISTEN``) calls ``on_message`` with
     what other transactions committed; the loop then reads the new state once
     (``DashboardState.refresh``) and offers the same frames to every stream. New streams
-    wait in the registry until the loop sends their first frame. Config keys (seconds):
-    ``HUB_COALESCE_SECONDS``, ``HUB_VERSION_POLL_SECONDS``, ``HUB_HOUSEKEEPING_SECONDS``,
-    ``SSE_HEARTBEAT_SECONDS``; the registry's and the state's keys.
+    wait in the registry until the loop sends their first frame. Streams of sessions that
+    end (``revoke`` messages, or found by the periodic re-validation) close with an
+    ``event: revoked`` frame. Config keys (seconds): ``HUB_COALESCE_SECONDS``,
+    ``HUB_VERSION_POLL_SECONDS``, ``HUB_HOUSEKEEPING_SECONDS``, ``SSE_HEARTBEAT_SECONDS``,
+    ``SSE_REVALIDATE_SECONDS``; the registry's and the state's keys.
     """
 
     def __init__(self, app: Flask, backend_factory):
@@ -141,6 +144,7 @@ class Hub:
             poll=config["HUB_VERSION_POLL_SECONDS"],
             heartbeat=config["SSE_HEARTBEAT_SECONDS"],
             housekeeping=config["HUB_HOUSEKEEPING_SECONDS"],
+            revalidate=config["SSE_REVALIDATE_SECONDS"],
         )
         last_tick = float("-inf")
         with self.app.app_context():
@@ -165,6 +169,8 @@ class Hub:
                         last_tick = time.monotonic()
                     if self.registry.has_pending():
                         self._serve_pending()
+                    if schedule.due("revalidate", now):
+                        self._revalidate()
                     self._errors.recovered()
                 except Exception:  # the loop must outlive a database outage
                     self._errors.report()
@@ -276,18 +282,40 @@ class Hub:
                     sub.offer(events, None, chunk)
 
     def _apply_revocations(self) -> None:
+        """End the streams of sessions that ended (``revoke`` changes from any worker)."""
         with self._lock:
             revocations, self._revocations = self._revocations, []
         for revoke in revocations:
-            frame = sse.encode({"reason": revoke.get("reason", "ended")}, event="revoked")
-            chunk = sse.chunk(frame)
+            ended = revoke.get("session_ids")  # None: every session of the user
             for sub in self.registry.all():
-                if sub.user_id != revoke.get("user_id"):
-                    continue
-                if revoke.get("session_id") not in (None, sub.session_id):
-                    continue
-                sub.offer([frame], None, chunk)
-                sub.close()
+                if sub.user_id == revoke.get("user_id") and (
+                    ended is None or sub.session_id in ended
+                ):
+                    self._end(sub, revoke.get("reason", "ended"))
+
+    def _revalidate(self) -> None:
+        """One query for every open stream's session: a session deleted, a user deactivated
+        or an admin demoted straight in the database ends its streams too (within
+        ``SSE_REVALIDATE_SECONDS``), not only through revoke messages."""
+        subs = [sub for sub in self.registry.all() if sub.session_id and not sub.closed]
+        if not subs:
+            return
+        valid = sessions.still_valid({sub.session_id for sub in subs})
+        for sub in subs:
+            found = valid.get(sub.session_id)
+            if found is None or found[0] != sub.user_id:
+                self._end(sub, "ended")
+            elif sub.order_id is None and found[1] != "admin":
+                self._end(sub, "role")
+
+    def _end(self, sub: Subscription, reason: str) -> None:
+        """Close ``sub`` with an ``event: revoked`` frame: the page goes to the login page
+        instead of reconnecting; its slot is freed once its response closes."""
+        if sub.closed:
+            return
+        frame = sse.encode({"reason": reason}, event="revoked")
+        sub.offer([frame], None, sse.chunk(frame))
+        sub.close()
 
     def _expire(self, now: float) -> None:
         for sub in self.registry.all():

@@ -9,7 +9,7 @@ from app import login_guard
 from app.extensions import db
 from app.forms import EmptyForm, LoginForm, RegisterForm
 from app.security import start_session
-from app.services import ServiceError, accounts, usernames
+from app.services import ServiceError, accounts, sessions, usernames
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -46,6 +46,7 @@ def login():
             flash("Wrong username or password.", "error")
             return render_template("auth/login.html", form=form), 200
         start_session(user)
+        db.session.commit()
         default = url_for("admin.manage_orders") if user.is_admin else url_for("shop.index")
         response = redirect(_safe_next(default))
         login_guard.remember_device(response, usernames.canonical(user.username))
@@ -76,6 +77,7 @@ def register():
             flash(exc.message, "error")
             return render_template("auth/register.html", form=form), exc.status_code
         start_session(user)
+        db.session.commit()
         flash(f"Welcome, {user.username}! You have {user.credits} credits to spend.", "success")
         return redirect(url_for("shop.index"))
     return render_template("auth/register.html", form=form)
@@ -83,8 +85,13 @@ def register():
 
 @bp.post("/logout")
 def logout():
-    """Log out (POST with CSRF, so no link can log someone out)."""
+    """Log out (POST with CSRF, so no link can log someone out): the server-side session
+    ends, so a copy of the cookie is anonymous too, and this session's open streams close
+    on every worker."""
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            sessions.end(current_user.id, current_user.session_id, "logout")
+            db.session.commit()
         logout_user()
         flash("You are logged out.", "info")
     return redirect(url_for("shop.index"))

@@ -150,14 +150,17 @@ def admin_stream():
     ``type: "update"`` snapshots (``recent_updates`` and ``revenue`` buckets changed since
     the previous one) and ``event: order`` ``{kind, order, actor, activity}`` frames as
     commits happen; ``: heartbeat`` every ``SSE_HEARTBEAT_SECONDS``; ends after
-    ``SSE_LIFETIME_SECONDS`` ± jitter. With ``Last-Event-ID`` (or ``?last_event_id=``) V
+    ``SSE_LIFETIME_SECONDS`` ± jitter; ``event: revoked`` ``{reason}`` and the end when
+    this session ends (logout, password change, demotion, deactivation). With
+    ``Last-Event-ID`` (or ``?last_event_id=``) V
     within the resume window, the first snapshot carries the orders and activity changed
     since V (``resumed_from: V``); beyond it, or for an unknown or future id, the first
     frame is ``{type: "reset", stats...}``. 401 JSON logged out, 403 JSON for customers,
     429 JSON past ``SSE_MAX_STREAMS_PER_USER``, 503 JSON while the worker restarts.
     """
     hub = get_hub()
-    return _respond(hub, hub.open_admin(current_user.id, since=last_event_id()))
+    sub = hub.open_admin(current_user.id, current_user.session_id, since=last_event_id())
+    return _respond(hub, sub)
 
 
 @bp.get("/orders/<order_number>/stream")
@@ -171,4 +174,4 @@ def order_stream(order_number: str):
     someone else's order."""
     order = own_order_or_404(order_number)
     hub = get_hub()
-    return _respond(hub, hub.open_order(order.id, current_user.id))
+    return _respond(hub, hub.open_order(order.id, current_user.id, current_user.session_id))

@@ -7,9 +7,18 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User
-from app.services import Conflict, Invalid, usernames
+from app.models.user import ROLES
+from app.services import Conflict, Invalid, sessions, usernames
 
-__all__ = ["Conflict", "User", "authenticate", "create_user"]
+__all__ = [
+    "Conflict",
+    "User",
+    "authenticate",
+    "change_password",
+    "create_user",
+    "set_active",
+    "set_role",
+]
 
 _dummy_hash: str | None = None
 
@@ -24,7 +33,7 @@ def create_user(
     taken, and ``Invalid`` (422) for an unknown role, a password under 8 characters, an
     empty username or one that mixes alphabets."""
     username, email = usernames.normalize(username), email.strip().lower()
-    if role not in ("customer", "admin"):
+    if role not in ROLES:
         raise Invalid(f"Unknown role {role!r}")
     if len(password) < 8:
         raise Invalid("Passwords need at least 8 characters")
@@ -65,7 +74,39 @@ def authenticate(username: str, password: str) -> User | None:
     db.session.close()
     if not User(password_hash=row.password_hash if row else dummy).check_password(password):
         return None
-    return db.session.get(User, row.id) if row else None
+    user = db.session.get(User, row.id) if row else None
+    return user if user is not None and user.active else None
+
+
+def change_password(user: User, current: str, new: str) -> int:
+    """Set ``user``'s password to ``new`` after checking ``current``, and end every other
+    session of theirs (a leaked password or cookie is shut out); this one goes on. Returns
+    how many sessions ended. Raises ``Invalid`` (422) for a wrong current password or a new
+    one under 8 characters. The caller commits."""
+    if len(new or "") < 8:
+        raise Invalid("Passwords need at least 8 characters")
+    if not user.check_password(current or ""):
+        raise Invalid("Your current password is not right")
+    user.set_password(new)
+    return sessions.end_all(user.id, "password", keep=user.session_id)
+
+
+def set_role(user: User, role: str) -> int:
+    """Make ``user`` a ``customer`` or an ``admin``; a change ends all their sessions (a
+    demoted admin's open dashboards close). Returns how many ended. Raises ``Invalid``
+    (422) for an unknown role."""
+    if role not in ROLES:
+        raise Invalid(f"Unknown role {role!r}; expected one of {list(ROLES)}")
+    if user.role == role:
+        return 0
+    user.role = role
+    return sessions.end_all(user.id, "role")
+
+
+def set_active(user: User, active: bool) -> int:
+    """Deactivate (every session ends, no new login) or reactivate ``user``."""
+    user.active = active
+    return 0 if active else sessions.end_all(user.id, "deactivated")
 
 
 def dummy_hash() -> str:

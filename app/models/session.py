@@ -1,0 +1,31 @@
+"""Server-side records of signed-in sessions: the session cookie names one, and a session
+without its record is anonymous. Ending a session deletes its record, so a copied cookie is
+worth nothing after logout, a password change or a demotion."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from app.extensions import db
+from app.models._time import utcnow
+
+
+class UserSession(db.Model):
+    """One signed-in browser. ``id`` is a random token (``secrets.token_urlsafe``) carried
+    in the signed session cookie through Flask-Login's alternative id ``"<user>:<id>"``;
+    ``user_agent`` and ``ip`` are shown on the account page so people recognise their own
+    sessions."""
+
+    __tablename__ = "user_sessions"
+
+    id: so.Mapped[str] = so.mapped_column(sa.String(64), primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    user_agent: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    ip: so.Mapped[str] = so.mapped_column(sa.String(45), default="")
+
+    def __repr__(self) -> str:
+        return f"<UserSession user={self.user_id} {self.id[:6]}…>"
