@@ -1,16 +1,17 @@
 """A customer's own orders: list and live tracking page (others' orders are 404)."""
 
 import sqlalchemy as sa
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.extensions import db
 from app.forms import EmptyForm
 from app.models import Order
+from app.routes.args import page_arg
 from app.security import customer_required
+from app.services import paging
 
 bp = Blueprint("account", __name__)
-MAX_PAGE = 10_000
 
 
 def own_order_or_404(order_number: str) -> Order:
@@ -25,15 +26,13 @@ def own_order_or_404(order_number: str) -> Order:
 @bp.get("/orders")
 @customer_required
 def my_orders():
-    """The current user's orders, newest first (``?page=``)."""
+    """The current user's orders, newest first (``?page=``; past the end: the last page)."""
     query = (
         sa.select(Order)
         .where(Order.user_id == current_user.id)
         .order_by(Order.date_ordered.desc(), Order.id.desc())
     )
-    # Clamped: a huge ?page= would overflow the database's OFFSET (a 500).
-    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
-    page = db.paginate(query, page=number, per_page=20, error_out=False)
+    page = paging.paginate(query, page_arg(), per_page=20)
     return render_template("account/orders.html", orders=page)
 
 

@@ -1,16 +1,23 @@
 """The live dashboard page."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, url_for
 
-from app.models import ORDER_STATUSES
+from app.routes.args import (
+    PER_PAGE_CHOICES,
+    STATUS_FILTERS,
+    choice_arg,
+    order_filter_args,
+    page_arg,
+)
 from app.security import admin_required
+from app.services import shop_time
 from app.services.counts import read_stats
-from app.services.feed import search_orders
+from app.services.order_query import search_orders
 from app.services.serializers import order_summary
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-FILTERS = (*ORDER_STATUSES, "Cancelled")
+FILTERS = STATUS_FILTERS
 
 
 @bp.get("/")
@@ -23,18 +30,54 @@ def index():
 @bp.get("/manage_orders")
 @admin_required
 def manage_orders():
-    """Stat cards, the orders table (``?status=`` one of the statuses or ``Cancelled``,
-    ``?q=`` order number/customer, ``?page=``) and the live client's bootstrap data."""
-    status = request.args.get("status")
-    status = status if status in FILTERS else None
-    q = (request.args.get("q") or "").strip()[:100] or None
-    page = search_orders(status, q, request.args.get("page", 1, type=int))
+    """Stat cards, the orders table and the live client's bootstrap data.
+
+    The table's view is all in the query string (bookmarkable): ``status``, ``q``,
+    ``from``/``to`` or ``range``, ``sort``/``dir`` (see ``app.routes.args
+    .order_filter_args``), ``per_page`` (25, 50, 100) and ``page`` (past the end: the last
+    page). Bad values fall back to the defaults (never an error page).
+    """
+    view = order_filter_args()
+    per_page = choice_arg("per_page", PER_PAGE_CHOICES, PER_PAGE_CHOICES[0])
+    page = search_orders(view, page_arg(), per_page)
+    links = ViewLinks(view, per_page)
     return render_template(
         "admin/manage_orders.html",
         stats=read_stats(),
         orders=page,
         rows=[order_summary(o) for o in page.items],
-        status=status,
-        q=q,
+        view=view,
+        status=view.status,
+        q=view.q,
+        per_page=per_page,
+        per_page_choices=PER_PAGE_CHOICES,
         filters=FILTERS,
+        today=shop_time.today(),
+        zone=shop_time.zone().key,
+        link=links.url,
+        link_args=links.args,
     )
+
+
+class ViewLinks:
+    """Links that change one thing of the table's view and keep every other argument (a
+    new filter, range, sort or page size starts again at page 1)."""
+
+    def __init__(self, view, per_page: int):
+        self.base = view.params()
+        if per_page != PER_PAGE_CHOICES[0]:
+            self.base["per_page"] = per_page
+
+    def args(self, **changes) -> dict:
+        """The current arguments with ``changes`` applied (``None`` removes one); a
+        ``range`` replaces ``from``/``to``."""
+        args = dict(self.base)
+        if "range" in changes:
+            args.pop("from", None)
+            args.pop("to", None)
+        args.update(changes)
+        return {k: v for k, v in args.items() if v is not None}
+
+    def url(self, **changes) -> str:
+        """``/admin/manage_orders?...`` for ``args(**changes)``."""
+        return url_for("admin.manage_orders", **self.args(**changes))

@@ -8,17 +8,20 @@ from app.extensions import db
 from app.metrics import FALLBACK_POLLS
 from app.models import Order
 from app.models._time import isoformat, utcnow
+from app.routes.args import order_filter_args
 from app.security import admin_required
 from app.services.activity import parse_limit, recent_activity
 from app.services.analytics import hourly_revenue, parse_offset
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
+from app.services.order_query import matching_ids
 from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
 MAX_MINUTES = 24 * 60
+MAX_IDS = 500  # what one bulk action takes
 
 
 @bp.get("/order-updates")
@@ -115,3 +118,17 @@ def activity():
     """
     limit = parse_limit(request.args.get("limit"))
     return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))
+
+
+@bp.get("/orders/ids")
+@admin_required
+def order_ids():
+    """Resolve the orders table's current view to ids, for "select all N matching".
+
+    Query arguments as ``/admin/manage_orders`` (``status``, ``q``, ``from``/``to`` or
+    ``range``, ``sort``/``dir``), checked strictly (400 for a bad value). Answers
+    ``200 {success, ids: [int] (at most 500, in the view's order), total: int (all
+    matching), limit: 500, truncated: bool}``: the ids a bulk action takes at most.
+    """
+    ids, total = matching_ids(order_filter_args(strict=True), MAX_IDS)
+    return jsonify(success=True, ids=ids, total=total, limit=MAX_IDS, truncated=total > len(ids))
