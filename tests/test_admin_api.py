@@ -43,6 +43,7 @@ def test_walk_finds_every_admin_route(app):
         "/admin/api/order/1/status",
         "/admin/api/order/1/cancel",
         "/admin/api/orders/ids",
+        "/admin/orders.csv",
     } <= urls
 
 

@@ -161,9 +161,10 @@ def test_bad_values_fall_back_to_defaults_on_the_page(admin_client, dated, query
         {"status": "Lost"},
     ],
 )
-def test_bad_values_are_400_on_the_api(admin_client, dated, query):
+def test_bad_values_are_400_on_the_api_and_the_export(admin_client, dated, query):
     name = next(iter(query))
     assert_json_error(ids_api(admin_client, **query), 400, name)
+    assert_json_error(admin_client.get("/admin/orders.csv", query_string=query), 400, name)
 
 
 def test_links_keep_every_other_argument(admin_client, dated):

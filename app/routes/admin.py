@@ -1,6 +1,6 @@
-"""The live dashboard page."""
+"""The live dashboard page and the CSV export of its current view."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
 
 from app.routes.args import (
     PER_PAGE_CHOICES,
@@ -10,7 +10,7 @@ from app.routes.args import (
     page_arg,
 )
 from app.security import admin_required
-from app.services import shop_time
+from app.services import export, shop_time
 from app.services.counts import read_stats
 from app.services.order_query import search_orders
 from app.services.serializers import order_summary
@@ -57,6 +57,25 @@ def manage_orders():
         link=links.url,
         link_args=links.args,
     )
+
+
+@bp.get("/orders.csv")
+@admin_required
+def export_orders():
+    """The current view of the orders table as CSV (``text/csv``, an attachment named
+    ``orders-<date>[-<from>_<to>].csv``), streamed row by row; columns in
+    ``app.services.export.COLUMNS``. Query arguments as the dashboard's (``status``, ``q``,
+    ``from``/``to`` or ``range``, ``sort``/``dir``), checked strictly: a bad value is a 400.
+    401 JSON logged out, 403 for customers (the path answers errors in JSON).
+    """
+    view = order_filter_args(strict=True)
+    # stream_with_context: unlike the SSE streams, this generator reads the database (through
+    # the request's session) until its last row, so it needs the request's context.
+    body = stream_with_context(export.csv_chunks(view))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(view)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 class ViewLinks:
