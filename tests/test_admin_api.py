@@ -42,6 +42,7 @@ def test_walk_finds_every_admin_route(app):
         "/admin/api/order/1/details",
         "/admin/api/order/1/status",
         "/admin/api/order/1/cancel",
+        "/admin/api/orders/bulk",
         "/admin/api/orders/ids",
         "/admin/orders.csv",
     } <= urls

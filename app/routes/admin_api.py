@@ -10,6 +10,7 @@ from app.models import Order
 from app.models._time import isoformat, utcnow
 from app.routes.args import order_filter_args
 from app.security import admin_required
+from app.services import ServiceError, bulk
 from app.services.activity import parse_limit, recent_activity
 from app.services.analytics import hourly_revenue, parse_offset
 from app.services.counts import read_stats
@@ -21,7 +22,6 @@ from app.services.status import cancel_order, change_status
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
 MAX_MINUTES = 24 * 60
-MAX_IDS = 500  # what one bulk action takes
 
 
 @bp.get("/order-updates")
@@ -120,6 +120,43 @@ def activity():
     return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))
 
 
+@bp.post("/orders/bulk")
+@admin_required
+def orders_bulk():
+    """Advance or cancel many orders: body ``{"ids": [int, ...] (1..500, distinct),
+    "action": "advance" | "cancel", "reason": str (cancel only, 1..300 chars)}``.
+
+    Each order is moved in its own transaction, in the order of ``ids``, through the same
+    services as the single-order routes (activity entry, refund, live events). Answers
+    ``200 {success: true, action, succeeded: int, failed: int, results: [{id, ok: true,
+    order: summary} | {id, ok: false, status: 404|409, error}]}``: one result per id, in
+    the order sent. The whole request is refused, with nothing written, for a malformed
+    body (400: not an object, ids not a list of ints) or a rule broken (422: unknown action,
+    no ids, more than 500, duplicates, missing reason).
+    """
+    request_ = bulk.parse_bulk(_json_body())
+    orders = bulk.load_orders(request_.ids)
+    results = []
+    for order_id in request_.ids:
+        try:
+            order = bulk.apply_one(orders.get(order_id), order_id, request_, current_user)
+            db.session.commit()
+            results.append({"id": order_id, "ok": True, "order": order_summary(order)})
+        except ServiceError as exc:
+            db.session.rollback()
+            results.append(
+                {"id": order_id, "ok": False, "status": exc.status_code, "error": exc.message}
+            )
+    succeeded = sum(1 for r in results if r["ok"])
+    return jsonify(
+        success=True,
+        action=request_.action,
+        succeeded=succeeded,
+        failed=len(results) - succeeded,
+        results=results,
+    )
+
+
 @bp.get("/orders/ids")
 @admin_required
 def order_ids():
@@ -128,7 +165,9 @@ def order_ids():
     Query arguments as ``/admin/manage_orders`` (``status``, ``q``, ``from``/``to`` or
     ``range``, ``sort``/``dir``), checked strictly (400 for a bad value). Answers
     ``200 {success, ids: [int] (at most 500, in the view's order), total: int (all
-    matching), limit: 500, truncated: bool}``: the ids a bulk action takes at most.
+    matching), limit: 500, truncated: bool}``: post the ids to ``/admin/api/orders/bulk``.
     """
-    ids, total = matching_ids(order_filter_args(strict=True), MAX_IDS)
-    return jsonify(success=True, ids=ids, total=total, limit=MAX_IDS, truncated=total > len(ids))
+    ids, total = matching_ids(order_filter_args(strict=True), bulk.MAX_IDS)
+    return jsonify(
+        success=True, ids=ids, total=total, limit=bulk.MAX_IDS, truncated=total > len(ids)
+    )
