@@ -63,6 +63,10 @@ def test_the_walk_covers_every_kind_of_rule(app):
     assert {
         "account.my_orders",
         "account.order_page",
+        "account.cancel_order",
+        "admin.export_orders",
+        "admin_api.orders_bulk",
+        "admin_api.order_ids",
         "stream.order_stream",
         "stream.admin_stream",
         "api.create_order",
