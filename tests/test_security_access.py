@@ -22,6 +22,7 @@ PUBLIC_ENDPOINTS = {
     "shop.view_cart",
     "shop.cart_add",
     "auth.login",
+    "shop.login_alias",
     "auth.register",
     "auth.logout",
     "health.healthz",

@@ -48,6 +48,12 @@ def index():
     )
 
 
+@bp.get("/login")
+def login_alias():
+    """``/login`` → ``/auth/login`` (301), keeping ``next`` (the login form checks it)."""
+    return redirect(url_for("auth.login", next=request.args.get("next") or None), 301)
+
+
 @bp.post("/cart/add")
 def cart_add():
     """Add a product to the session cart; bad input flashes an error and changes nothing."""
