@@ -63,8 +63,8 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         if db.session.scalar(sa.select(User).where(User.username == ADMIN[0])) is None:
-            accounts.create_user(ADMIN[0], "benchadmin@bench.test", ADMIN[1], role="admin")
-            accounts.create_user(CUSTOMER[0], "buyer@bench.test", CUSTOMER[1], credits=10**9)
+            accounts.create_user(ADMIN[0], "benchadmin@example.com", ADMIN[1], role="admin")
+            accounts.create_user(CUSTOMER[0], "buyer@example.com", CUSTOMER[1], credits=10**9)
             db.session.add_all(
                 Product(name=f"Bench product {i}", category="Bench", credit_value=5 + i)
                 for i in range(5)
@@ -73,7 +73,7 @@ def main() -> None:
         for i in range(1, args.customers + 1):
             name = f"buyer{i}"
             if db.session.scalar(sa.select(User).where(User.username == name)) is None:
-                accounts.create_user(name, f"{name}@bench.test", CUSTOMER[1], credits=10**9)
+                accounts.create_user(name, f"{name}@example.com", CUSTOMER[1], credits=10**9)
         db.session.commit()
         buyer = db.session.scalar(sa.select(User).where(User.username == CUSTOMER[0]))
         if args.orders:

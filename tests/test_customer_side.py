@@ -1,14 +1,16 @@
 """The customer's side (issue 13): cancelled and step times on the order page, the short
-balance at checkout."""
+balance at checkout, /login, and one email rule for registration, demo data and factories."""
 
 import re
 from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
+from wtforms.validators import Email
 
 from app.extensions import db
 from app.models import Order, User
+from app.services import Invalid, accounts, demo
 from app.services.status import cancel_order, change_status
 from tests.factories import make_order, make_product
 
@@ -97,3 +99,67 @@ def test_checkout_with_enough_credits_is_enabled(customer_client, shop):
     html = customer_client.get("/checkout").get_data(as_text=True)
     assert 'data-credits-missing="0"' in html
     assert "disabled" not in re.search(r"<button[^>]*data-submit[^>]*>", html).group(0)
+
+
+# -- /login and emails -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, location",
+    [
+        ("", "/auth/login"),
+        ("?next=/orders", "/auth/login?next=/orders"),
+        ("?next=/admin/manage_orders?status%3DPending", "/auth/login?next=/admin/manage_orders"),
+    ],
+)
+def test_login_redirects_to_the_form_keeping_next(client, query, location):
+    response = client.get(f"/login{query}")
+    assert response.status_code == 301
+    assert response.headers["Location"].startswith(location)
+
+
+def test_login_alias_then_login_follows_next(client, shop):
+    target = client.get("/login?next=/orders").headers["Location"]
+    response = client.post(target, data={"username": "alice", "password": shop.password})
+    assert response.headers["Location"] == "/orders"
+
+
+def register(client, email):
+    return client.post(
+        "/auth/register",
+        data={"username": "zoe", "email": email, "password": "longpass1", "confirm": "longpass1"},
+    )
+
+
+@pytest.mark.parametrize("email", ["zoe@example.test", "zoe@shop.local", "zoe@localhost"])
+def test_special_use_domains_are_refused_everywhere(app, client, email):
+    response = register(client, email)
+    assert response.status_code == 200 and "email" in response.get_data(as_text=True).lower()
+    with app.app_context():
+        assert db.session.scalar(sa.select(User).where(User.username == "zoe")) is None
+        with pytest.raises(Invalid, match="email"):
+            accounts.create_user("zoe", email, "longpass1")
+
+
+def test_registration_accepts_the_demo_domain(app, client):
+    assert register(client, "Zoe@Example.com").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(User.email).where(User.username == "zoe")) == (
+            "zoe@example.com"
+        )
+
+
+def test_demo_data_passes_the_registration_rule(ctx):
+    demo.seed_demo(orders=5, days=1)
+    db.session.commit()
+    emails = db.session.scalars(sa.select(User.email)).all()
+    assert len(emails) == 21
+    check = Email()
+
+    class Field:
+        data = None
+
+    for email in emails:
+        Field.data = email
+        check(None, Field)  # raises ValidationError if the form would refuse it
+        assert accounts.normalise_email(email) == email

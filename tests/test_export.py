@@ -74,7 +74,7 @@ def test_columns_values_and_quoting(paris):
 @pytest.mark.parametrize("start", ["=", "+", "-", "@"])
 def test_formula_injection_is_neutralised(app, admin_client, shop, start):
     with app.app_context():
-        user = make_user(username=f"{start}cmd|' /C calc'!A0")
+        user = make_user(username=f"{start}cmd|' /C calc'!A0", email="evil@example.com")
         product = make_product(f'{start}HYPERLINK("http://evil.example")', credit_value=3)
         make_order(user, [(product, 1)], "home delivery", f"{start}1+1")
     [row] = rows_of(admin_client.get("/admin/orders.csv"))[1:]

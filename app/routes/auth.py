@@ -15,7 +15,7 @@ from app.security import (
     login_limit_key,
     start_session,
 )
-from app.services import accounts
+from app.services import ServiceError, accounts
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -77,10 +77,10 @@ def register():
                 credits=current_app.config["SIGNUP_CREDITS"],
             )
             db.session.commit()
-        except accounts.Conflict as exc:
+        except ServiceError as exc:  # 409 name or email taken, 422 (the form checks first)
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("auth/register.html", form=form), 409
+            return render_template("auth/register.html", form=form), exc.status_code
         start_session(user)
         flash(f"Welcome, {user.username}! You have {user.credits} credits to spend.", "success")
         return redirect(url_for("shop.index"))
