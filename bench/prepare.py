@@ -54,10 +54,27 @@ def bulk_orders(count: int, user_id: int, batch: int = 20_000) -> None:
         db.session.commit()
 
 
+def bulk_items(first_product_id: int) -> None:
+    """Give every bulk order one or two items (the CSV export reads them), with two
+    INSERT ... SELECT statements: quantity 1..3 of one of the five bench products, and a
+    second line on every other order."""
+    for offset, where in ((0, ""), (2, " AND id % 2 = 0")):
+        db.session.execute(
+            sa.text(
+                "INSERT INTO order_items (order_id, product_id, quantity, credit_value) "
+                f"SELECT id, :first + (id + {offset}) % 5, 1 + id % 3, 10 FROM orders "
+                f"WHERE order_number LIKE 'ORD-BULK-%'{where}"
+            ),
+            {"first": first_product_id},
+        )
+    db.session.commit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=0, help="bulk past orders to insert")
     parser.add_argument("--customers", type=int, default=0, help="extra customers buyer1..N")
+    parser.add_argument("--items", action="store_true", help="give the bulk orders items")
     args = parser.parse_args()
     app = create_app("development")
     with app.app_context():
@@ -79,6 +96,8 @@ def main() -> None:
         if args.orders:
             started = time.perf_counter()
             bulk_orders(args.orders, buyer.id)
+            if args.items:
+                bulk_items(db.session.scalar(sa.select(sa.func.min(Product.id))))
             reconcile()
             db.session.commit()
             print(f"inserted {args.orders} orders in {time.perf_counter() - started:.1f}s")
