@@ -9,7 +9,7 @@ million orders, on a real gunicorn gevent server with N dashboards streaming.
    order`` frame to every dashboard, so with 1,000 dashboards the fan-out of 500 frames
    (~300 KB per stream) shares the worker with the bulk request.
 2. CSV: ``GET /admin/orders.csv`` of every order (``--orders``, default 1,000,000, each
-   with one or two items), read as fast as the client can. Prints rows/s, the worker's
+   with one or two items), read by a separate process. Prints rows/s, the worker's
    RSS before, at its peak and after (sampled every 0.1 s), and, for orders placed every
    ``--spacing`` s through ``POST /api/orders`` while the export runs, the delivery time
    to every open stream (from sending the checkout to the frame with its version).
@@ -22,11 +22,14 @@ and every phase is bounded in time.
 
 import argparse
 import asyncio
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -37,6 +40,7 @@ from stream_bench import (  # noqa: E402
     CSRF_RE,
     PY,
     ROOT,
+    USER_AGENT,
     Server,
     client_session,
     cookie_header,
@@ -68,6 +72,24 @@ def recount(database_url: str) -> dict:
         stats["cancelled_count" if cancelled else STAT_ROWS[status]] += count
     stats["total_orders"] = sum(stats.values())
     return stats
+
+
+def buckets(metrics_text: str, name: str) -> dict[str, float]:
+    """``{le: cumulative count}`` of histogram ``name`` in a /metrics text."""
+    pattern = rf'^{name}_bucket\{{le="([^"]+)"\}} (\S+)$'
+    return {le: float(n) for le, n in re.findall(pattern, metrics_text, re.M)}
+
+
+def bucket_share(before: dict, after: dict, le: str) -> str:
+    """``"k/n"``: of the samples taken between two readings, how many were within ``le``."""
+    total = after.get("+Inf", 0) - before.get("+Inf", 0)
+    within = after.get(le, 0) - before.get(le, 0)
+    return f"{int(within)}/{int(total)}"
+
+
+async def metrics(server, admin) -> str:
+    async with admin.get(f"{server.base}/metrics") as r:
+        return await r.text()
 
 
 async def stats_of(server, admin) -> dict:
@@ -112,6 +134,7 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
     version = (await stats_of(server, admin))["version"]
     rss = [server.rss()]
     done = asyncio.Event()
+    checkouts: list[float] = []
 
     async def sample():
         while not done.is_set():
@@ -119,14 +142,20 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
             await asyncio.sleep(0.1)
 
     async def export():
-        started, size, lines = time.perf_counter(), 0, 0
-        async with admin.get(f"{server.base}/admin/orders.csv") as r:
-            assert r.status == 200, await r.text()
-            async for chunk in r.content.iter_chunked(1 << 16):
-                size += len(chunk)
-                lines += chunk.count(b"\n")  # bench orders have no multi-line cells
+        # In a process of its own: reading 50 MB/s in this event loop would delay the
+        # streams' frames here and inflate the delivery times measured.
+        reader = await asyncio.create_subprocess_exec(
+            PY,
+            __file__,
+            "download",
+            f"{server.base}/admin/orders.csv",
+            cookie_header(admin),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await reader.communicate()
         done.set()
-        return lines - 1, size, time.perf_counter() - started
+        rows, size, took = json.loads(out)
+        return rows, size, took
 
     async def orders():
         sent, body = [], {"items": [{"product_id": 1, "quantity": 1}], "delivery_method": "pickup"}
@@ -137,15 +166,20 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
             ) as r:
                 if r.status != 201:
                     raise RuntimeError(f"checkout failed: HTTP {r.status}")
+            checkouts.append((time.perf_counter() - started) * 1000)
             sent.append((version + len(sent) + 1, started))
             await asyncio.sleep(spacing)
         return sent
 
+    before = await metrics(server, admin)
     sampler = asyncio.create_task(sample())
     (rows, size, took), sent = await asyncio.gather(export(), orders())
     await sampler
     await asyncio.sleep(2)  # the last order's frame
     rss.append(server.rss())
+    after = await metrics(server, admin)
+    lag = [buckets(t, "orderpulse_event_loop_lag_seconds") for t in (before, after)]
+    fanout = [buckets(t, "orderpulse_publish_delivery_seconds") for t in (before, after)]
     latencies, missed = deliveries(streams, sent)
     return {
         "csv_rows": rows,
@@ -156,10 +190,18 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
         "worker_rss_mb_peak": round(max(rss) / 2**20, 1),
         "worker_rss_mb_after": round(rss[-1] / 2**20, 1),
         "orders_during_export": len(sent),
+        "checkout_p50_ms": round(percentile(checkouts, 50), 1),
+        "checkout_p99_ms": round(percentile(checkouts, 99), 1),
         "delivery_p50_ms": round(percentile(latencies, 50), 1),
         "delivery_p99_ms": round(percentile(latencies, 99), 1),
         "delivery_max_ms": round(max(latencies, default=float("nan")), 1),
         "missed": missed,
+        # Server side, from /metrics: how late the loop's 0.25 s timer fired, and the time
+        # from an order's publish (after commit) to its frame handed to every stream.
+        "loop_lag_within_25ms": bucket_share(*lag, "0.025"),
+        "loop_lag_within_100ms": bucket_share(*lag, "0.1"),
+        "publish_to_fanout_within_50ms": bucket_share(*fanout, "0.05"),
+        "publish_to_fanout_within_250ms": bucket_share(*fanout, "0.25"),
     }
 
 
@@ -190,7 +232,20 @@ async def run(args, server) -> dict:
     return result
 
 
+def download(url: str, cookie: str) -> None:
+    """Read ``url`` to the end; print ``[csv rows, bytes, seconds]`` as JSON."""
+    request = urllib.request.Request(url, headers={"Cookie": cookie, "User-Agent": USER_AGENT})
+    started, size, lines = time.perf_counter(), 0, 0
+    with urllib.request.urlopen(request, timeout=60) as r:
+        while chunk := r.read(1 << 16):
+            size += len(chunk)
+            lines += chunk.count(b"\n")  # bench orders have no multi-line cells
+    print(json.dumps([lines - 1, size, time.perf_counter() - started]))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["download"]:
+        return download(*sys.argv[2:4])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders in the database")
     parser.add_argument("--streams", "-n", type=int, default=1000, help="open dashboards")
