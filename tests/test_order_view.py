@@ -198,3 +198,14 @@ def test_order_filter_dates_use_local_midnight(make_app):
 
         view = order_filter_args()
         assert shop_time.day_start(view.date_from) == datetime(2026, 11, 20, 5)
+
+
+def test_a_huge_page_number_shows_the_last_page(app, admin_client, shop):
+    with app.app_context():
+        alice = db.session.get(User, shop.alice.id)
+        product = make_product()
+        for _ in range(30):
+            make_order(alice, [(product, 1)])
+    response = admin_client.get("/admin/manage_orders", query_string={"page": "9" * 25})
+    assert len(shown(response)) == 5
+    assert "page 2 of 2" in response.get_data(True)

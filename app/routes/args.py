@@ -20,7 +20,7 @@ STATUS_FILTERS = (*ORDER_STATUSES, "Cancelled")
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_Q = 100
 # ASCII digits only: str.isdigit() accepts "²" and "١", which int() then refuses or reads.
-_INT = re.compile(r"-?[0-9]{1,12}")
+_INT = re.compile(r"-?[0-9]{1,30}")  # longer is junk (and int() refuses 4,300+ digits)
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Dates the zone arithmetic can always handle (a day before year 1 or after 9999 overflows).
 MIN_DATE, MAX_DATE = date(1970, 1, 1), date(9998, 12, 31)
