@@ -12,7 +12,9 @@ million orders, on a real gunicorn gevent server with N dashboards streaming.
    with one or two items), read by a separate process. Prints rows/s, the worker's
    RSS before, at its peak and after (sampled every 0.1 s), and, for orders placed every
    ``--spacing`` s through ``POST /api/orders`` while the export runs, the delivery time
-   to every open stream (from sending the checkout to the frame with its version).
+   to every open stream: from sending the checkout to the frame with its version (an upper
+   bound: it includes the checkout's own time in the busy worker) and from the checkout's
+   answer (a lower bound on commit to frame).
 
 Servers, logins, streams and order placement are stream_bench's; the database is made by
 prepare.py (``--orders N --items``) in a fresh PostgreSQL database unless
@@ -135,6 +137,7 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
     rss = [server.rss()]
     done = asyncio.Event()
     checkouts: list[float] = []
+    committed: list[tuple[int, float]] = []  # (version, when its checkout was answered)
 
     async def sample():
         while not done.is_set():
@@ -166,8 +169,10 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
             ) as r:
                 if r.status != 201:
                     raise RuntimeError(f"checkout failed: HTTP {r.status}")
-            checkouts.append((time.perf_counter() - started) * 1000)
+            answered = time.perf_counter()
+            checkouts.append((answered - started) * 1000)
             sent.append((version + len(sent) + 1, started))
+            committed.append((version + len(committed) + 1, answered))
             await asyncio.sleep(spacing)
         return sent
 
@@ -181,6 +186,9 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
     lag = [buckets(t, "orderpulse_event_loop_lag_seconds") for t in (before, after)]
     fanout = [buckets(t, "orderpulse_publish_delivery_seconds") for t in (before, after)]
     latencies, missed = deliveries(streams, sent)
+    # From the checkout's answer instead of its request: a lower bound on commit→frame
+    # (the commit precedes the answer), free of the checkout's own time in the busy worker.
+    after_answer, _ = deliveries(streams, committed)
     return {
         "csv_rows": rows,
         "csv_mb": round(size / 2**20, 1),
@@ -196,6 +204,8 @@ async def csv_phase(server, admin, buyer, token, streams, spacing: float) -> dic
         "delivery_p99_ms": round(percentile(latencies, 99), 1),
         "delivery_max_ms": round(max(latencies, default=float("nan")), 1),
         "missed": missed,
+        "delivery_after_answer_p50_ms": round(percentile(after_answer, 50), 1),
+        "delivery_after_answer_p99_ms": round(percentile(after_answer, 99), 1),
         # Server side, from /metrics: how late the loop's 0.25 s timer fired, and the time
         # from an order's publish (after commit) to its frame handed to every stream.
         "loop_lag_within_25ms": bucket_share(*lag, "0.025"),
