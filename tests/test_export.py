@@ -152,3 +152,13 @@ def test_customers_get_403_and_anonymous_401_json(client, customer_client, shop)
 
 def test_an_empty_view_is_just_the_header(admin_client, shop):
     assert rows_of(admin_client.get("/admin/orders.csv")) == [list(export.COLUMNS)]
+
+
+def test_pace_limits_rows_per_second_without_a_clock(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(export.time, "monotonic", lambda: now[0])
+    pace = export.Pace(1000)
+    assert pace.wait(500) == 0.5  # 500 rows at once: half a second ahead of 1,000 rows/s
+    now[0] += 2.0
+    assert pace.wait(1000) == 0  # behind the pace: no wait
+    assert export.Pace(0).wait(10**9) == 0  # 0: no limit

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.extensions import db
 from app.models import Order, OrderItem, Product, User
@@ -71,6 +72,7 @@ def csv_chunks(view: OrderFilter) -> Iterator[str]:
     writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180 line ends
     writer.writerow(COLUMNS)
     zone = shop_time.zone()
+    pace = Pace(current_app.config.get("EXPORT_MAX_ROWS_PER_SECOND") or 0)
     for count, (order, items) in enumerate(_orders_with_items(view), 1):
         number, ordered, username, status, cancelled, total, method, address = order
         ordered = ordered.replace(tzinfo=UTC, microsecond=0).astimezone(zone)
@@ -92,8 +94,22 @@ def csv_chunks(view: OrderFilter) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
         if count % YIELD_EVERY == 0:
-            time.sleep(0)
+            time.sleep(pace.wait(count))
     yield buffer.getvalue()
+
+
+class Pace:
+    """At most ``rows_per_second`` (0: no limit): ``wait(count)`` is how long to sleep so
+    that ``count`` rows have not come sooner than that rate allows (0 when behind)."""
+
+    def __init__(self, rows_per_second: float):
+        self.rate = rows_per_second
+        self.started = time.monotonic()
+
+    def wait(self, count: int) -> float:
+        if not self.rate:
+            return 0
+        return max(0.0, count / self.rate - (time.monotonic() - self.started))
 
 
 def _orders_with_items(view: OrderFilter) -> Iterator[tuple[tuple, list[str]]]:
