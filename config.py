@@ -118,6 +118,13 @@ class Config:
     # Order-writing transactions at once per worker (app/services/write_gate.py).
     ORDER_WRITE_CONCURRENCY = _int("ORDER_WRITE_CONCURRENCY", 4)
 
+    # The shop's time zone (IANA name): date filters, presets and the CSV's ordered_at use
+    # its local days. Checked at startup (app/services/shop_time.py); stored times stay UTC.
+    SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "UTC")
+    # CSV export pace (rows/s per export; 0: as fast as the worker can). An export shares its
+    # gevent worker with checkouts and the dashboards' fan-out: see docs/admin-tools.md.
+    EXPORT_MAX_ROWS_PER_SECOND = _int("EXPORT_MAX_ROWS_PER_SECOND", 30000)
+
     CHECKOUT_MAX_LINES = 50
     CHECKOUT_MAX_QUANTITY = 99
     SIGNUP_CREDITS = _int("SIGNUP_CREDITS", 1000)

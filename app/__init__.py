@@ -65,10 +65,11 @@ def register_extensions(app: Flask) -> None:
         realtime,
     )
     from app.security import register_input_guards, session_identifier
-    from app.services import write_gate
+    from app.services import shop_time, write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
+    shop_time.init_app(app)  # first: a bad SHOP_TIMEZONE stops the app before anything else
 
     db.init_app(app)
     # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order), which

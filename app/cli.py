@@ -21,13 +21,13 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("create-admin")
     @click.argument("username")
-    @click.option("--email", default=None, help="Defaults to USERNAME@orderpulse.local")
+    @click.option("--email", default=None, help="Defaults to USERNAME@example.com")
     @click.password_option(help="Prompted (twice) when not given")
     def create_admin(username: str, email: str | None, password: str) -> None:
         """Create an admin account (exit 1 with the reason if it cannot)."""
         try:
             accounts.create_user(
-                username, email or f"{username}@orderpulse.local", password, role="admin"
+                username, email or f"{username}@example.com", password, role="admin"
             )
             db.session.commit()
         except ServiceError as exc:

@@ -5,6 +5,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import ImmutableMultiDict
 from wtforms import (
+    BooleanField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -88,6 +89,16 @@ class CheckoutForm(Form):
     )
     delivery_address = TextAreaField("Delivery address", validators=[Optional(), Length(max=300)])
     idempotency_key = HiddenField()
+
+
+class CancelOrderForm(Form):
+    """A customer cancelling their own Pending order: the box is the confirm step."""
+
+    confirm = BooleanField(
+        "Yes, cancel this order and refund my credits",
+        validators=[DataRequired("Tick the box to confirm the cancellation.")],
+    )
+    note = TextAreaField("Why? (optional)", validators=[Optional(), Length(max=200)])
 
 
 class EmptyForm(Form):

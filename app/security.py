@@ -21,12 +21,14 @@ UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def wants_json() -> bool:
-    """API and stream paths answer in JSON, never with a redirect or an HTML page."""
+    """API, stream and data-export (``.csv``) paths answer in JSON, never with a redirect
+    or an HTML page."""
     path = request.path
     return (
         path.startswith("/api/")
         or path.startswith("/admin/api/")
         or path.endswith("/stream")
+        or path.endswith(".csv")
         or request.accept_mimetypes.best == "application/json"
     )
 

@@ -54,17 +54,34 @@ def bulk_orders(count: int, user_id: int, batch: int = 20_000) -> None:
         db.session.commit()
 
 
+def bulk_items(first_product_id: int) -> None:
+    """Give every bulk order one or two items (the CSV export reads them), with two
+    INSERT ... SELECT statements: quantity 1..3 of one of the five bench products, and a
+    second line on every other order."""
+    for offset, where in ((0, ""), (2, " AND id % 2 = 0")):
+        db.session.execute(
+            sa.text(
+                "INSERT INTO order_items (order_id, product_id, quantity, credit_value) "
+                f"SELECT id, :first + (id + {offset}) % 5, 1 + id % 3, 10 FROM orders "
+                f"WHERE order_number LIKE 'ORD-BULK-%'{where}"
+            ),
+            {"first": first_product_id},
+        )
+    db.session.commit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=0, help="bulk past orders to insert")
     parser.add_argument("--customers", type=int, default=0, help="extra customers buyer1..N")
+    parser.add_argument("--items", action="store_true", help="give the bulk orders items")
     args = parser.parse_args()
     app = create_app("development")
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         if db.session.scalar(sa.select(User).where(User.username == ADMIN[0])) is None:
-            accounts.create_user(ADMIN[0], "benchadmin@bench.test", ADMIN[1], role="admin")
-            accounts.create_user(CUSTOMER[0], "buyer@bench.test", CUSTOMER[1], credits=10**9)
+            accounts.create_user(ADMIN[0], "benchadmin@example.com", ADMIN[1], role="admin")
+            accounts.create_user(CUSTOMER[0], "buyer@example.com", CUSTOMER[1], credits=10**9)
             db.session.add_all(
                 Product(name=f"Bench product {i}", category="Bench", credit_value=5 + i)
                 for i in range(5)
@@ -73,15 +90,23 @@ def main() -> None:
         for i in range(1, args.customers + 1):
             name = f"buyer{i}"
             if db.session.scalar(sa.select(User).where(User.username == name)) is None:
-                accounts.create_user(name, f"{name}@bench.test", CUSTOMER[1], credits=10**9)
+                accounts.create_user(name, f"{name}@example.com", CUSTOMER[1], credits=10**9)
         db.session.commit()
         buyer = db.session.scalar(sa.select(User).where(User.username == CUSTOMER[0]))
         if args.orders:
             started = time.perf_counter()
             bulk_orders(args.orders, buyer.id)
+            if args.items:
+                bulk_items(db.session.scalar(sa.select(sa.func.min(Product.id))))
             reconcile()
             revenue.reconcile()
             db.session.commit()
+            if db.engine.dialect.name == "postgresql":
+                # Planner statistics for the new rows, as autovacuum would gather in time.
+                with db.engine.connect() as conn:
+                    conn.execution_options(isolation_level="AUTOCOMMIT").execute(
+                        sa.text("VACUUM ANALYZE")
+                    )
             print(f"inserted {args.orders} orders in {time.perf_counter() - started:.1f}s")
         total = db.session.scalar(sa.select(sa.func.count()).select_from(Order))
         print(f"database ready: {total} orders")

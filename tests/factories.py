@@ -22,7 +22,7 @@ def make_user(
     """A committed user made by ``accounts.create_user``."""
     username = username or f"user{next(_seq)}"
     user = accounts.create_user(
-        username, email or f"{username}@example.test", password, role=role, credits=credits
+        username, email or f"{username}@example.com", password, role=role, credits=credits
     )
     db.session.commit()
     return user

@@ -31,7 +31,7 @@ def make_customers(url: str, prefix: str, credits: list[int]) -> dict[str, int]:
         starts = {}
         for i, amount in enumerate(credits):
             name = f"{prefix}{i}"
-            accounts.create_user(name, f"{name}@example.test", PASSWORD, credits=amount)
+            accounts.create_user(name, f"{name}@example.com", PASSWORD, credits=amount)
             starts[name] = amount
         db.session.commit()
         db.session.remove()

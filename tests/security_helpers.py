@@ -54,7 +54,7 @@ def concrete_url(rule, **values) -> str:
 
 def is_json_path(url: str) -> bool:
     """The paths whose errors are JSON (``app.security.wants_json`` without Accept)."""
-    return url.startswith(("/api/", "/admin/api/")) or url.endswith("/stream")
+    return url.startswith(("/api/", "/admin/api/")) or url.endswith(("/stream", ".csv"))
 
 
 def rules(app, prefix: str = "/", methods=None):

@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Order, Product, User
 from tests.factories import make_order
 from tests.helpers import ORDER_EVENT_KEYS, STAT_KEYS, assert_json_error, db_state
+from tests.security_helpers import is_json_path
 from tests.test_api import DETAIL_KEYS, ITEM_KEYS
 
 CONTRACT_KEYS = DETAIL_KEYS - {"updated_at", "next_status"}  # the seed contract's keys
@@ -29,7 +30,7 @@ def admin_rules(app):
         if not rule.rule.startswith("/admin"):
             continue
         url = re.sub(r"<(?:int:)?order_id>", "1", rule.rule)
-        is_json = url.startswith("/admin/api/") or url.endswith("/stream")
+        is_json = is_json_path(url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((url, method, is_json))
     return found
@@ -49,6 +50,9 @@ def test_walk_finds_every_admin_route(app):
         "/admin/api/order/1/details",
         "/admin/api/order/1/status",
         "/admin/api/order/1/cancel",
+        "/admin/api/orders/bulk",
+        "/admin/api/orders/ids",
+        "/admin/orders.csv",
     } <= urls
 
 

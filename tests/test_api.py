@@ -63,7 +63,7 @@ def test_create_order_returns_201_with_details(app, customer_client, shop):
     assert order["customer"] == {
         "id": shop.alice.id,
         "username": "alice",
-        "email": "alice@example.test",
+        "email": "alice@example.com",
     }
     assert (order["status"], order["next_status"], order["total_credits"]) == (
         "Pending",

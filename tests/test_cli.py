@@ -119,7 +119,7 @@ def test_create_admin(app, runner):
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.username == "chief"))
-        assert (user.role, user.email) == ("admin", "chief@orderpulse.local")
+        assert (user.role, user.email) == ("admin", "chief@example.com")
         assert user.check_password("longpassword1")
 
 

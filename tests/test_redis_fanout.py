@@ -42,8 +42,8 @@ def pair(tmp_path):
     with writer.app_context():
         db.create_all()
         ensure_rows()
-        accounts.create_user("boss", "boss@x.test", "password1", role="admin")
-        accounts.create_user("buyer", "buyer@x.test", "password1", credits=10_000)
+        accounts.create_user("boss", "boss@example.com", "password1", role="admin")
+        accounts.create_user("buyer", "buyer@example.com", "password1", credits=10_000)
         db.session.add(Product(name="Tea", category="Drinks", credit_value=5))
         db.session.commit()
     yield writer, reader

@@ -35,6 +35,12 @@ CASES = {
     "api.create_order": ("customer", "json", order_body),
     "admin_api.order_status": ("admin", "json", lambda shop: {"status": "Shipped"}),
     "admin_api.order_cancel": ("admin", "json", lambda shop: {"reason": "Out of stock"}),
+    # A body that depends on the order acted on is a function of its id (see send()).
+    "admin_api.orders_bulk": (
+        "admin",
+        "json",
+        lambda shop: lambda order_id: {"ids": [order_id], "action": "advance"},
+    ),
     "auth.login": ("anonymous", "form", lambda s: {"username": "alice", "password": PASSWORD}),
     "auth.register": (
         "anonymous",
@@ -47,6 +53,7 @@ CASES = {
         },
     ),
     "auth.logout": ("customer", "form", lambda shop: {}),
+    "account.cancel_order": ("customer", "form", lambda shop: {"confirm": "y"}),
     "shop.cart_add": (
         "customer",
         "form",
@@ -96,14 +103,19 @@ def setup(app, shop, who):
 
 
 def placed_order(app, shop):
-    client, token = login_with_token(app, "bob")
+    """A Pending order of alice's (so she may cancel it herself): ``(id, order_number)``."""
+    client, token = login_with_token(app, "alice")
     response = client.post("/api/orders", json=order_body(shop), headers={"X-CSRFToken": token})
     assert response.status_code == 201
-    return response.get_json()["order"]["id"]
+    order = response.get_json()["order"]
+    return order["id"], order["order_number"]
 
 
-def send(client, rule, method, kind, body, order_id, token=None):
-    url = concrete_url(rule, order_id=order_id)
+def send(client, rule, method, kind, body, order, token=None):
+    order_id, order_number = order
+    url = concrete_url(rule, order_id=order_id, order_number=order_number)
+    if callable(body):
+        body = body(order_id)
     if kind == "json":
         headers = {"X-CSRFToken": token} if token else {}
         return url, client.open(url, method=method, json=body, headers=headers)
@@ -117,7 +129,7 @@ def session_view(client):
 
 @pytest.mark.parametrize("bad_token", [None, "forged", "other-session"])
 def test_every_write_rule_refuses_a_missing_or_wrong_token(csrf_app, csrf_shop, bad_token):
-    order_id = placed_order(csrf_app, csrf_shop)
+    order = placed_order(csrf_app, csrf_shop)
     for rule, method in write_rules(csrf_app):
         who, kind, body = CASES[rule.endpoint]
         client, _ = setup(csrf_app, csrf_shop, who)
@@ -127,7 +139,7 @@ def test_every_write_rule_refuses_a_missing_or_wrong_token(csrf_app, csrf_shop, 
         seen_before = session_view(client)
         client.get("/")  # shows (and so consumes) the flashes so far
         before = snapshot(csrf_app)
-        url, response = send(client, rule, method, kind, body(csrf_shop), order_id, token)
+        url, response = send(client, rule, method, kind, body(csrf_shop), order, token)
         if is_json_path(url):
             assert_json_error(response, 400, "csrf")
         else:
@@ -141,12 +153,12 @@ def test_every_write_rule_refuses_a_missing_or_wrong_token(csrf_app, csrf_shop, 
 def test_every_write_rule_works_with_the_token(csrf_app, csrf_shop):
     """The same requests with the page's token change something: the refusals above are
     the CSRF check's doing, not a bad body."""
-    order_id = placed_order(csrf_app, csrf_shop)
     for rule, method in write_rules(csrf_app):
+        order = placed_order(csrf_app, csrf_shop)  # Pending: every action can act on it
         who, kind, body = CASES[rule.endpoint]
         client, token = setup(csrf_app, csrf_shop, who)
         before, seen_before = snapshot(csrf_app), session_view(client)
-        url, response = send(client, rule, method, kind, body(csrf_shop), order_id, token)
+        url, response = send(client, rule, method, kind, body(csrf_shop), order, token)
         # Forms redirect on success, the JSON checkout creates (201), admin actions answer 200.
         expected = 302 if kind == "form" else 200 if url.startswith("/admin") else 201
         assert response.status_code == expected, (method, url, response.status_code)

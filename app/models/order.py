@@ -18,6 +18,9 @@ class Order(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency"),
         sa.CheckConstraint("total_credits >= 0", name="total_non_negative"),
+        # The orders table sorts by total (ties by id): one index scan for the first page,
+        # instead of sorting every order (a million in the benchmark).
+        sa.Index("ix_orders_total_credits_id", "total_credits", "id"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

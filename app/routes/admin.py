@@ -1,14 +1,20 @@
-"""The live dashboard page."""
+"""The live dashboard page and the CSV export of its current view."""
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
 
-from app.models import ORDER_STATUSES
+from app.routes.args import (
+    PER_PAGE_CHOICES,
+    STATUS_FILTERS,
+    choice_arg,
+    order_filter_args,
+    page_arg,
+)
 from app.security import admin_required
-from app.services import dashboard
+from app.services import dashboard, export, shop_time
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-FILTERS = (*ORDER_STATUSES, "Cancelled")
+FILTERS = STATUS_FILTERS
 
 
 @bp.get("/")
@@ -21,12 +27,18 @@ def index():
 @bp.get("/manage_orders")
 @admin_required
 def manage_orders():
-    """Stat cards, the orders table (``?status=`` one of the statuses or ``Cancelled``,
-    ``?q=`` order number/customer, ``?page=``), the chart and the activity list, with the
-    data they show (and its version) in ``data-bootstrap`` for the live client, which
-    then follows the stream from that version: no request of its own on load."""
-    status, q, page = view_args()
-    data = dashboard.view(status, q, page)
+    """Stat cards, the orders table, the chart and the activity list.
+
+    The table's view is all in the query string (bookmarkable): ``status``, ``q``,
+    ``from``/``to`` or ``range``, ``sort``/``dir`` (see ``app.routes.args
+    .order_filter_args``), ``per_page`` (25, 50, 100) and ``page`` (past the end: the last
+    page). Bad values fall back to the defaults (never an error page). The data shown (and
+    its version) also goes in ``data-bootstrap``: the live client follows the stream from
+    that version, with no request of its own on load.
+    """
+    view, page, per_page = view_args()
+    data = dashboard.view(view, page, per_page)
+    links = ViewLinks(view, per_page)
     bootstrap = {k: data[k] for k in ("version", "stats", "activity", "revenue", "timestamp")}
     return render_template(
         "admin/manage_orders.html",
@@ -34,16 +46,65 @@ def manage_orders():
         orders=data["page"],
         rows=data["rows"],
         bootstrap=bootstrap,
-        status=status,
-        q=q,
+        view=view,
+        status=view.status,
+        q=view.q,
+        per_page=per_page,
+        per_page_choices=PER_PAGE_CHOICES,
         filters=FILTERS,
+        today=shop_time.today(),
+        zone=shop_time.zone().key,
+        link=links.url,
+        link_args=links.args,
     )
 
 
-def view_args() -> tuple[str | None, str | None, int]:
-    """The orders table's view from the query string: ``(status, q, page)``; anything
-    unknown falls back to the default (all statuses, no search, page 1)."""
-    status = request.args.get("status")
-    status = status if status in FILTERS else None
-    q = (request.args.get("q") or "").strip()[:100] or None
-    return status, q, request.args.get("page", 1, type=int)
+def view_args():
+    """``(OrderFilter, page, per_page)`` of the orders table from the query string, leniently
+    (a bad value falls back to the default), as the page and its reload API read them."""
+    view = order_filter_args()
+    per_page = choice_arg("per_page", PER_PAGE_CHOICES, PER_PAGE_CHOICES[0])
+    return view, page_arg(), per_page
+
+
+@bp.get("/orders.csv")
+@admin_required
+def export_orders():
+    """The current view of the orders table as CSV (``text/csv``, an attachment named
+    ``orders-<date>[-<from>_<to>].csv``), streamed row by row; columns in
+    ``app.services.export.COLUMNS``. Query arguments as the dashboard's (``status``, ``q``,
+    ``from``/``to`` or ``range``, ``sort``/``dir``), checked strictly: a bad value is a 400.
+    401 JSON logged out, 403 for customers (the path answers errors in JSON).
+    """
+    view = order_filter_args(strict=True)
+    # stream_with_context: unlike the SSE streams, this generator reads the database (through
+    # the request's session) until its last row, so it needs the request's context.
+    body = stream_with_context(export.csv_chunks(view))
+    response = Response(body, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{export.filename(view)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+class ViewLinks:
+    """Links that change one thing of the table's view and keep every other argument (a
+    new filter, range, sort or page size starts again at page 1)."""
+
+    def __init__(self, view, per_page: int):
+        self.base = view.params()
+        if per_page != PER_PAGE_CHOICES[0]:
+            self.base["per_page"] = per_page
+
+    def args(self, **changes) -> dict:
+        """The current arguments with ``changes`` applied (``None`` removes one); a
+        ``range`` replaces ``from``/``to``."""
+        args = dict(self.base)
+        if "range" in changes:
+            args.pop("from", None)
+            args.pop("to", None)
+        args.update(changes)
+        return {k: v for k, v in args.items() if v is not None}
+
+    def url(self, **changes) -> str:
+        """``/admin/manage_orders?...`` for ``args(**changes)``."""
+        return url_for("admin.manage_orders", **self.args(**changes))

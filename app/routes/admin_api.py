@@ -9,12 +9,14 @@ from app.metrics import FALLBACK_POLLS
 from app.models import Order
 from app.models._time import isoformat, utcnow
 from app.routes.admin import view_args
+from app.routes.args import order_filter_args
 from app.security import admin_required
-from app.services import dashboard
+from app.services import ServiceError, bulk, dashboard
 from app.services.activity import parse_limit, recent_activity
 from app.services.analytics import hourly_revenue, parse_offset
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
+from app.services.order_query import matching_ids
 from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
 
@@ -59,12 +61,12 @@ def _poll_ms() -> int:
 @admin_required
 def dashboard_view():
     """One request that reloads everything the dashboard shows for a view (after a
-    ``type: "reset"`` frame): ``?status=&q=&page=`` as on the page. Returns ``{success,
+    ``type: "reset"`` frame): the page's query string (``status``, ``q``, dates, sort,
+    ``per_page``, ``page``; bad values fall back to the defaults). Returns ``{success,
     version, stats, rows: [summary], total, page, pages, per_page, activity: [entry]
     (oldest first), revenue: {bucket_seconds, buckets: [[start, revenue, orders]]},
-    timestamp}``; unknown filter values fall back to the defaults."""
-    status, q, page = view_args()
-    data = dashboard.view(status, q, page)
+    timestamp}``."""
+    data = dashboard.view(*view_args())
     pagination = data.pop("page")
     return jsonify(
         success=True,
@@ -146,3 +148,56 @@ def activity():
     """
     limit = parse_limit(request.args.get("limit"))
     return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))
+
+
+@bp.post("/orders/bulk")
+@admin_required
+def orders_bulk():
+    """Advance or cancel many orders: body ``{"ids": [int, ...] (1..500, distinct),
+    "action": "advance" | "cancel", "reason": str (cancel only, 1..300 chars)}``.
+
+    Each order is moved in its own transaction, in the order of ``ids``, through the same
+    services as the single-order routes (activity entry, refund, live events). Answers
+    ``200 {success: true, action, succeeded: int, failed: int, results: [{id, ok: true,
+    order: summary} | {id, ok: false, status: 404|409, error}]}``: one result per id, in
+    the order sent. The whole request is refused, with nothing written, for a malformed
+    body (400: not an object, ids not a list of ints) or a rule broken (422: unknown action,
+    no ids, more than 500, duplicates, missing reason).
+    """
+    request_ = bulk.parse_bulk(_json_body())
+    orders = bulk.load_orders(request_.ids)
+    results = []
+    for order_id in request_.ids:
+        try:
+            order = bulk.apply_one(orders.get(order_id), order_id, request_, current_user)
+            db.session.commit()
+            results.append({"id": order_id, "ok": True, "order": order_summary(order)})
+        except ServiceError as exc:
+            db.session.rollback()
+            results.append(
+                {"id": order_id, "ok": False, "status": exc.status_code, "error": exc.message}
+            )
+    succeeded = sum(1 for r in results if r["ok"])
+    return jsonify(
+        success=True,
+        action=request_.action,
+        succeeded=succeeded,
+        failed=len(results) - succeeded,
+        results=results,
+    )
+
+
+@bp.get("/orders/ids")
+@admin_required
+def order_ids():
+    """Resolve the orders table's current view to ids, for "select all N matching".
+
+    Query arguments as ``/admin/manage_orders`` (``status``, ``q``, ``from``/``to`` or
+    ``range``, ``sort``/``dir``), checked strictly (400 for a bad value). Answers
+    ``200 {success, ids: [int] (at most 500, in the view's order), total: int (all
+    matching), limit: 500, truncated: bool}``: post the ids to ``/admin/api/orders/bulk``.
+    """
+    ids, total = matching_ids(order_filter_args(strict=True), bulk.MAX_IDS)
+    return jsonify(
+        success=True, ids=ids, total=total, limit=bulk.MAX_IDS, truncated=total > len(ids)
+    )

@@ -72,7 +72,7 @@ def register():
                 credits=current_app.config["SIGNUP_CREDITS"],
             )
             db.session.commit()
-        except ServiceError as exc:
+        except ServiceError as exc:  # 409 name or email taken, 422 (the form checks first)
             db.session.rollback()
             flash(exc.message, "error")
             return render_template("auth/register.html", form=form), exc.status_code

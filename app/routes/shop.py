@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.extensions import db, limiter
 from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm
+from app.routes.args import page_arg
 from app.security import (
     MAX_DB_INT,
     checkout_limit,
@@ -36,8 +37,7 @@ def index():
     """Catalogue with ``?category=`` filter, ``?q=`` search and ``?page=``."""
     category = request.args.get("category") or None
     q = request.args.get("q", "").strip() or None
-    page = request.args.get("page", 1, type=int)
-    products = catalog.browse(category, q, page)
+    products = catalog.browse(category, q, page_arg())
     return render_template(
         "shop/index.html",
         products=products,
@@ -46,6 +46,12 @@ def index():
         q=q,
         form=AddToCartForm(),
     )
+
+
+@bp.get("/login")
+def login_alias():
+    """``/login`` → ``/auth/login`` (301), keeping ``next`` (the login form checks it)."""
+    return redirect(url_for("auth.login", next=request.args.get("next") or None), 301)
 
 
 @bp.post("/cart/add")

@@ -3,6 +3,7 @@
 import secrets
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -16,11 +17,27 @@ __all__ = [
     "authenticate",
     "change_password",
     "create_user",
+    "normalise_email",
     "set_active",
     "set_role",
 ]
 
 _dummy_hash: str | None = None
+
+
+def normalise_email(email: str) -> str:
+    """``email`` checked and lower-cased; raises ``Invalid`` (422) for a malformed address
+    or a special-use domain (``.test``, ``.local``, ``.localhost``, ``.invalid``, ...).
+
+    The one rule for every account (registration, demo data, CLI, test factories):
+    email-validator's defaults without a DNS lookup, the same check as the registration
+    form's ``Email()`` validator, which refuses RFC 6761 special-use names because no mail
+    can be delivered there. Placeholder addresses use RFC 2606's ``example.com``.
+    """
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Invalid(f"Invalid email address: {exc}") from None
 
 
 def create_user(
@@ -31,8 +48,9 @@ def create_user(
 
     Raises ``Conflict`` (409) when the username (in any case or width) or the email is
     taken, and ``Invalid`` (422) for an unknown role, a password under 8 characters, an
-    empty username or one that mixes alphabets."""
-    username, email = usernames.normalize(username), email.strip().lower()
+    empty username or one that mixes alphabets, or an email address ``normalise_email``
+    refuses."""
+    username, email = usernames.normalize(username), normalise_email(email)
     if role not in ROLES:
         raise Invalid(f"Unknown role {role!r}")
     if len(password) < 8:

@@ -4,8 +4,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Product
-
-MAX_PAGE = 10_000
+from app.services import paging
 
 
 def categories() -> list[str]:
@@ -19,7 +18,7 @@ def categories() -> list[str]:
 
 def browse(category: str | None, q: str | None, page: int, per_page: int = 24):
     """Active products filtered by ``category`` and a name/description search ``q``;
-    Flask-SQLAlchemy ``Pagination``."""
+    Flask-SQLAlchemy ``Pagination`` (a page past the end shows the last page)."""
     query = sa.select(Product).where(Product.active)
     if category:
         query = query.where(Product.category == category)
@@ -28,7 +27,5 @@ def browse(category: str | None, q: str | None, page: int, per_page: int = 24):
         query = query.where(
             sa.or_(Product.name.ilike(pattern), Product.description.ilike(pattern))
         )
-    query = query.order_by(Product.category, Product.name)
-    # A huge ?page= would overflow the database's OFFSET (a 500); past the end is empty.
-    page = min(max(page, 1), MAX_PAGE)
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    query = query.order_by(Product.category, Product.name, Product.id)
+    return paging.paginate(query, page, per_page)

@@ -11,7 +11,7 @@ from app.services import revenue
 from app.services.activity import recent_activity
 from app.services.changes import missed
 from app.services.counts import read_stats, read_version
-from app.services.feed import search_orders
+from app.services.order_query import OrderFilter, search_orders
 from app.services.serializers import order_summary
 
 RECENT_ACTIVITY = 20
@@ -23,15 +23,16 @@ def revenue_window() -> dict:
     return {"bucket_seconds": BUCKET_SECONDS, "buckets": revenue.window()}
 
 
-def view(status: str | None, q: str | None, page: int) -> dict:
-    """Everything the dashboard shows for one view of the orders table.
+def view(table: OrderFilter, page: int, per_page: int) -> dict:
+    """Everything the dashboard shows for one view of the orders table (``table``: its
+    filter, search, dates and sort; ``page`` and ``per_page``).
 
     Returns ``{version, stats, page: Pagination, rows: [order_summary], activity:
     [activity_entry] (oldest first), revenue, timestamp}``. ``version`` is read first: the
     rest may already include later changes, and the stream resumes from ``version``
     (repeats are harmless, the page merges by id)."""
     version = read_version()
-    orders = search_orders(status, q, page)
+    orders = search_orders(table, page, per_page)
     return {
         "version": version,
         "stats": read_stats(),

@@ -112,9 +112,9 @@ def seed_demo(orders: int = 600, days: int = 30, rng: random.Random | None = Non
         for name, price in items
     ]
     db.session.add_all(products)
-    accounts.create_user(ADMIN_LOGIN[0], "admin@orderpulse.test", ADMIN_LOGIN[1], role="admin")
+    accounts.create_user(ADMIN_LOGIN[0], "admin@example.com", ADMIN_LOGIN[1], role="admin")
     customers = [
-        accounts.create_user(name, f"{name}@example.test", CUSTOMER_PASSWORD, credits=100_000)
+        accounts.create_user(name, f"{name}@example.com", CUSTOMER_PASSWORD, credits=100_000)
         for name in CUSTOMERS
     ]
     db.session.flush()

@@ -15,7 +15,7 @@ def main() -> None:
     app = create_app()
     with app.app_context():
         demo.seed_demo(orders=60, days=2)
-        accounts.create_user(XSS_USERNAME, "xss@example.test", XSS_PASSWORD, credits=10_000)
+        accounts.create_user(XSS_USERNAME, "xss@example.com", XSS_PASSWORD, credits=10_000)
         db.session.commit()
 
 

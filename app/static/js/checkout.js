@@ -1,7 +1,8 @@
 /* Checkout: hide the address for pickup, check it for home delivery, and make the submit
- * button one-shot ("Placing order…") so a double click cannot send the form twice. The
- * server is still the judge: the form's idempotency key makes a repeat return the same
- * order. */
+ * button one-shot ("Placing order…") so a double click cannot send the form twice. When
+ * the balance is short (data-credits-missing > 0) the button stays disabled, even after
+ * the Back button restores the page. The server is still the judge: it refuses a short
+ * balance with 422, and the form's idempotency key makes a repeat return the same order. */
 (function () {
   "use strict";
 
@@ -13,6 +14,7 @@
   var radios = form.querySelectorAll('input[name="delivery_method"]');
   var originalLabel = submit ? submit.textContent : "";
   var clientError = null;
+  var creditsMissing = parseInt(form.getAttribute("data-credits-missing") || "0", 10) > 0;
 
   function method() {
     for (var i = 0; i < radios.length; i++) if (radios[i].checked) return radios[i].value;
@@ -51,7 +53,7 @@
   }
 
   form.addEventListener("submit", function (ev) {
-    if (form.dataset.submitting === "true") {
+    if (creditsMissing || form.dataset.submitting === "true") {
       ev.preventDefault();
       return;
     }
@@ -77,11 +79,12 @@
     if (!ev.persisted) return;
     form.dataset.submitting = "false";
     if (submit) {
-      submit.disabled = false;
+      submit.disabled = creditsMissing;
       submit.removeAttribute("aria-busy");
       submit.textContent = originalLabel;
     }
   });
 
+  if (submit && creditsMissing) submit.disabled = true;
   sync();
 })();

@@ -23,6 +23,12 @@
   var statusText = root.querySelector("[data-status-text]");
   var estimatedEl = root.querySelector("[data-estimated]");
   var actualEl = root.querySelector("[data-actual]");
+  var estimatedRow = root.querySelector("[data-estimated-row]");
+  var actualRow = root.querySelector("[data-actual-row]");
+  var cancelledRow = root.querySelector("[data-cancelled-row]");
+  var cancelledWhen = root.querySelector("[data-cancelled-when]");
+  var cancelledAt = root.querySelector("[data-cancelled-at]");
+  var selfCancel = document.querySelector("[data-self-cancel]");
 
   var es = null;
   var backoff = 1000;
@@ -97,6 +103,24 @@
       badgeSlot.appendChild(badge);
     }
 
+    // The time of the step just reached (the frame's updated_at is when it changed).
+    if (changed && data.updated_at) {
+      if (cancelled && !current.cancelled) {
+        setTime(cancelledWhen, data.updated_at, "—");
+        if (cancelledAt) {
+          setTime(cancelledAt, data.updated_at, "");
+          cancelledAt.insertBefore(document.createTextNode(" on "), cancelledAt.firstChild);
+        }
+      } else if (!cancelled) {
+        var reached = root.querySelector('[data-step="' + status + '"] [data-step-time]');
+        if (reached && !reached.firstChild) setTime(reached, data.updated_at, "");
+      }
+    }
+    // A cancelled order has no delivery to estimate; only a Pending one can be cancelled.
+    if (estimatedRow) estimatedRow.hidden = cancelled;
+    if (actualRow) actualRow.hidden = cancelled;
+    if (cancelledRow) cancelledRow.hidden = !cancelled;
+    if (selfCancel && (cancelled || status !== "Pending")) selfCancel.hidden = true;
     if (banner) banner.hidden = !cancelled;
     if (reasonEl) {
       reasonEl.textContent = cancelled && data.cancellation_reason ?

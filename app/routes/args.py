@@ -1,0 +1,120 @@
+"""Query-string parsing for every route: one place for ``int``, choice and date arguments.
+
+Pages are lenient: a bad value falls back to the default (or is clamped into range), so a
+hand-edited URL still shows something sensible. API routes pass ``strict=True``: a bad value
+is a 400 JSON error naming the argument, never a silent guess and never a 500.
+"""
+
+import re
+from dataclasses import replace
+from datetime import date
+
+from flask import abort, request
+
+from app.models import ORDER_STATUSES
+from app.services import shop_time
+from app.services.order_query import DIRECTIONS, SORTS, OrderFilter
+from app.services.paging import MAX_PAGE
+
+STATUS_FILTERS = (*ORDER_STATUSES, "Cancelled")
+PER_PAGE_CHOICES = (25, 50, 100)
+MAX_Q = 100
+# ASCII digits only: str.isdigit() accepts "²" and "١", which int() then refuses or reads.
+_INT = re.compile(r"-?[0-9]{1,30}")  # longer is junk (and int() refuses 4,300+ digits)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Dates the zone arithmetic can always handle (a day before year 1 or after 9999 overflows).
+MIN_DATE, MAX_DATE = date(1970, 1, 1), date(9998, 12, 31)
+
+
+def _refuse(name: str, expected: str):
+    abort(400, description=f"{name} must be {expected}")
+
+
+def _raw(name: str) -> str | None:
+    value = request.args.get(name)
+    return value.strip() if value is not None and value.strip() else None
+
+
+def int_arg(name: str, lo: int, hi: int, default: int, strict: bool = False) -> int:
+    """``?name=`` as an int in ``lo..hi``; ``default`` when absent. Lenient: a non-integer
+    gives ``default`` and an out-of-range value is clamped. Strict: 400 for either."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    if not _INT.fullmatch(raw):
+        if strict:
+            _refuse(name, f"an integer from {lo} to {hi}")
+        return default
+    value = int(raw)
+    if not lo <= value <= hi:
+        if strict:
+            _refuse(name, f"an integer from {lo} to {hi}")
+        return min(max(value, lo), hi)
+    return value
+
+
+def choice_arg(name: str, choices, default, strict: bool = False):
+    """``?name=`` if it is one of ``choices`` (compared as text, returned as the choice
+    itself, so int choices come back as ints); ``default`` when absent or, unless
+    ``strict`` (400), when it is not a choice."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    for choice in choices:
+        if raw == str(choice):
+            return choice
+    if strict:
+        _refuse(name, "one of " + ", ".join(str(c) for c in choices))
+    return default
+
+
+def date_arg(name: str, strict: bool = False) -> date | None:
+    """``?name=YYYY-MM-DD`` (a date in the shop's zone, 1970..9998) or ``None`` when absent;
+    anything else is ``None`` (lenient) or a 400 (strict)."""
+    raw = _raw(name)
+    if raw is None:
+        return None
+    try:
+        value = date.fromisoformat(raw) if _DATE.fullmatch(raw) else None
+    except ValueError:
+        value = None
+    if value is None or not MIN_DATE <= value <= MAX_DATE:
+        if strict:
+            _refuse(name, "a date YYYY-MM-DD")
+        return None
+    return value
+
+
+def page_arg() -> int:
+    """``?page=`` for any paged list: 1..``MAX_PAGE``, lenient (paging shows the last page
+    when it is past the end)."""
+    return int_arg("page", 1, MAX_PAGE, 1)
+
+
+def order_filter_args(strict: bool = False) -> OrderFilter:
+    """The orders table's view from the query string (admin page, CSV, ids API):
+
+    ``status`` (a status or ``Cancelled``), ``q`` (order number, username or email; first
+    100 characters), ``from``/``to`` (local dates, inclusive) or ``range`` (``today``,
+    ``yesterday``, ``7d``: overrides ``from``/``to``, so a bookmark stays "today"),
+    ``sort`` (``ordered``, ``total``, ``status``) and ``dir`` (``asc``, ``desc``).
+    Lenient: bad values are dropped (``from`` after ``to`` are swapped). Strict: 400.
+    """
+    q = _raw("q")
+    view = OrderFilter(
+        status=choice_arg("status", STATUS_FILTERS, None, strict),
+        q=q[:MAX_Q] if q else None,
+        date_from=date_arg("from", strict),
+        date_to=date_arg("to", strict),
+        sort=choice_arg("sort", SORTS, "ordered", strict),
+        direction=choice_arg("dir", DIRECTIONS, "desc", strict),
+        range=choice_arg("range", tuple(shop_time.PRESETS), None, strict),
+    )
+    if view.range:
+        first, last = shop_time.preset(view.range)
+        return replace(view, date_from=first, date_to=last)
+    if view.date_from and view.date_to and view.date_from > view.date_to:
+        if strict:
+            _refuse("from", "on or before to")
+        return replace(view, date_from=view.date_to, date_to=view.date_from)
+    return view

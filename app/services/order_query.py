@@ -1,0 +1,111 @@
+"""The orders table's view: filter, search, date range and sort, shared by the admin page,
+the "select all matching" ids API and the CSV export, so all three see the same orders."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_sqlalchemy.pagination import Pagination
+
+from app.extensions import db
+from app.models import ORDER_STATUSES, Order, User
+from app.services import paging, shop_time
+
+SORTS = ("ordered", "total", "status")
+DIRECTIONS = ("desc", "asc")
+# Workflow position, so "status ascending" reads Pending → Delivered, cancelled orders last.
+STATUS_RANK = sa.case(
+    (Order.cancelled.is_(True), len(ORDER_STATUSES)),
+    *((Order.status == s, i) for i, s in enumerate(ORDER_STATUSES)),
+    else_=len(ORDER_STATUSES),
+)
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """One view of the orders table (``app.routes.args.order_filter_args`` builds it).
+
+    ``status``: a status or ``"Cancelled"`` (status filters exclude cancelled orders, as the
+    counts do); ``q``: matches order number, username or email (case-insensitive);
+    ``date_from``/``date_to``: local dates in ``SHOP_TIMEZONE``, inclusive; ``sort`` one of
+    ``SORTS``, ``direction`` ``asc``/``desc`` (ties broken by id, same direction);
+    ``range``: the preset that set the dates, kept for links.
+    """
+
+    status: str | None = None
+    q: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "ordered"
+    direction: str = "desc"
+    range: str | None = None
+
+    def conditions(self) -> list:
+        """The WHERE clauses (``User`` must be joined for ``q``)."""
+        where = []
+        if self.status == "Cancelled":
+            where.append(Order.cancelled.is_(True))
+        elif self.status:
+            where += [Order.status == self.status, Order.cancelled.is_(False)]
+        if self.q:
+            pattern = f"%{self.q}%"
+            where.append(
+                sa.or_(
+                    Order.order_number.ilike(pattern),
+                    User.username.ilike(pattern),
+                    User.email.ilike(pattern),
+                )
+            )
+        if self.date_from:
+            where.append(Order.date_ordered >= shop_time.day_start(self.date_from))
+        if self.date_to:
+            _, end = shop_time.day_bounds(self.date_to, self.date_to)
+            where.append(Order.date_ordered < end)
+        return where
+
+    def ordering(self) -> list:
+        """ORDER BY terms; the id last makes the order total (stable paging and export)."""
+        keys = {
+            "ordered": [Order.date_ordered],
+            "total": [Order.total_credits],
+            "status": [STATUS_RANK, Order.date_ordered],
+        }[self.sort] + [Order.id]
+        return [k.asc() if self.direction == "asc" else k.desc() for k in keys]
+
+    def apply(self, query: sa.Select) -> sa.Select:
+        """``query`` (which selects from ``Order``) joined to its customer, filtered and
+        sorted."""
+        return query.join(User, User.id == Order.user_id).where(*self.conditions())
+
+    def params(self) -> dict:
+        """The query-string arguments that rebuild this view (defaults left out), for links
+        and the ``data-*`` attributes of the dashboard."""
+        values = {
+            "status": self.status,
+            "q": self.q,
+            "sort": None if self.sort == "ordered" else self.sort,
+            "dir": None if self.direction == "desc" else self.direction,
+        }
+        if self.range:
+            values["range"] = self.range
+        else:
+            values["from"] = self.date_from.isoformat() if self.date_from else None
+            values["to"] = self.date_to.isoformat() if self.date_to else None
+        return {k: v for k, v in values.items() if v is not None}
+
+
+def search_orders(view: OrderFilter, page: int = 1, per_page: int = 25) -> Pagination:
+    """The dashboard table: one page of ``view`` (customers loaded in the same query); a
+    page past the end shows the last page (``app.services.paging``)."""
+    query = view.apply(sa.select(Order).options(so.contains_eager(Order.customer)))
+    return paging.paginate(query.order_by(*view.ordering()), page, per_page)
+
+
+def matching_ids(view: OrderFilter, limit: int) -> tuple[list[int], int]:
+    """``(ids, total)``: the first ``limit`` ids of ``view`` in its sort order and how many
+    orders match in all (two queries: the count and the ids)."""
+    matching = view.apply(sa.select(Order.id))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
+    ids = db.session.scalars(matching.order_by(*view.ordering()).limit(limit))
+    return list(ids), total

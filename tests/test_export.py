@@ -1,0 +1,164 @@
+"""GET /admin/orders.csv: the current view as CSV, streamed; quoting, formula injection,
+the shop's time zone, filters, access."""
+
+import csv
+import io
+import re
+from datetime import datetime
+
+import pytest
+
+from app.extensions import db
+from app.models import User
+from app.services import export
+from app.services.status import cancel_order
+from tests.factories import make_order, make_product, make_user, seed_shop
+from tests.helpers import assert_json_error, logged_in_client
+
+
+def rows_of(response) -> list[list[str]]:
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))
+
+
+@pytest.fixture
+def paris(make_app):
+    """An app in Europe/Paris with the usual shop: ``(app, shop)``."""
+    app = make_app(SHOP_TIMEZONE="Europe/Paris")
+    return app, seed_shop(app)
+
+
+def test_columns_values_and_quoting(paris):
+    app, shop = paris
+    with app.app_context():
+        alice = db.session.get(User, shop.alice.id)
+        bread = make_product('Bread, "the good one"', credit_value=6)
+        tea = make_product("Tea\nleaves", credit_value=9)
+        address = '1 Quote "Street",\nFlat 2'
+        first = make_order(
+            alice,
+            [(bread, 2), (tea, 1)],
+            "home delivery",
+            address,
+            now=datetime(2026, 11, 20, 23, 30, 5),
+        )
+        second = make_order(alice, [(bread, 1)], now=datetime(2026, 7, 1, 8, 0))
+        cancel_order(second, "Out of stock")
+        db.session.commit()
+        numbers = first.order_number, second.order_number
+    admin = logged_in_client(app, shop.admin.username)
+    response = admin.get("/admin/orders.csv")
+    assert response.mimetype == "text/csv"
+    assert response.is_streamed
+    disposition = response.headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="orders-\d{4}-\d{2}-\d{2}\.csv"', disposition)
+    header, *rows = rows_of(response)
+    assert header == list(export.COLUMNS)
+    assert rows == [
+        [
+            numbers[0],
+            "2026-11-21T00:30:05+01:00",  # the shop's zone, with its offset
+            "alice",
+            "Pending",
+            "false",
+            "21",
+            "home delivery",
+            address,
+            '2 x Bread, "the good one"; 1 x Tea\nleaves',
+        ],
+        [numbers[1], "2026-07-01T10:00:00+02:00", "alice", "Pending", "true", "6", "pickup"]
+        + ["", '1 x Bread, "the good one"'],
+    ]
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@"])
+def test_formula_injection_is_neutralised(app, admin_client, shop, start):
+    with app.app_context():
+        user = make_user(username=f"{start}cmd|' /C calc'!A0", email="evil@example.com")
+        product = make_product(f'{start}HYPERLINK("http://evil.example")', credit_value=3)
+        make_order(user, [(product, 1)], "home delivery", f"{start}1+1")
+    [row] = rows_of(admin_client.get("/admin/orders.csv"))[1:]
+    customer, address, items = row[2], row[7], row[8]
+    assert customer == f"'{start}cmd|' /C calc'!A0"
+    assert address == f"'{start}1+1"
+    assert items == f'1 x {start}HYPERLINK("http://evil.example")'  # starts with "1": text
+    for cell in row:
+        assert not cell.startswith(export.FORMULA_STARTS), row
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("\rx", "'\rx"),
+        ("a=b", "a=b"),
+        ("", ""),
+        ("'quoted", "'quoted"),
+    ],
+)
+def test_neutralise(value, expected):
+    assert export.neutralise(value) == expected
+
+
+def test_the_export_follows_the_view(app, admin_client, shop):
+    with app.app_context():
+        alice = db.session.get(User, shop.alice.id)
+        bob = db.session.get(User, shop.bob.id)
+        cheap, dear = make_product(credit_value=5), make_product(credit_value=50)
+        a1 = make_order(alice, [(cheap, 1)], now=datetime(2026, 11, 20, 12)).order_number
+        a2 = make_order(alice, [(dear, 1)], now=datetime(2026, 11, 21, 12)).order_number
+        b1 = make_order(bob, [(dear, 1)], now=datetime(2026, 11, 22, 12)).order_number
+
+    def numbers(**query):
+        return [
+            r[0] for r in rows_of(admin_client.get("/admin/orders.csv", query_string=query))[1:]
+        ]
+
+    assert numbers() == [b1, a2, a1]
+    assert numbers(q="alice") == [a2, a1]
+    assert numbers(sort="total", dir="asc") == [a1, a2, b1]
+    assert numbers(**{"from": "2026-11-21", "to": "2026-11-21"}) == [a2]
+    assert numbers(status="Shipped") == []
+    named = admin_client.get("/admin/orders.csv?from=2026-11-21&to=2026-11-22")
+    assert "orders-" in named.headers["Content-Disposition"]
+    assert "-2026-11-21_2026-11-22.csv" in named.headers["Content-Disposition"]
+
+
+def test_many_orders_stream_in_batches_and_chunks(app, admin_client, shop, monkeypatch):
+    monkeypatch.setattr(export, "BATCH", 3)
+    monkeypatch.setattr(export, "CHUNK_BYTES", 200)
+    with app.app_context():
+        alice = db.session.get(User, shop.alice.id)
+        product = make_product(credit_value=1)
+        made = [make_order(alice, [(product, i % 3 + 1)]).order_number for i in range(11)]
+    response = admin_client.get("/admin/orders.csv")
+    chunks = [c.decode() if isinstance(c, bytes) else c for c in response.response]
+    assert len(chunks) > 3 and all(len(c) < 400 for c in chunks)
+    rows = list(csv.reader(io.StringIO("".join(chunks), newline="")))[1:]
+    assert [r[0] for r in rows] == made[::-1]
+    assert [r[8] for r in rows] == [f"{i % 3 + 1} x {product.name}" for i in range(11)][::-1]
+
+
+def test_customers_get_403_and_anonymous_401_json(client, customer_client, shop):
+    assert_json_error(customer_client.get("/admin/orders.csv"), 403)
+    response = client.get("/admin/orders.csv")
+    assert_json_error(response, 401)
+    assert "Location" not in response.headers
+
+
+def test_an_empty_view_is_just_the_header(admin_client, shop):
+    assert rows_of(admin_client.get("/admin/orders.csv")) == [list(export.COLUMNS)]
+
+
+def test_pace_limits_rows_per_second_without_a_clock(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(export.time, "monotonic", lambda: now[0])
+    pace = export.Pace(1000)
+    assert pace.wait(500) == 0.5  # 500 rows at once: half a second ahead of 1,000 rows/s
+    now[0] += 2.0
+    assert pace.wait(1000) == 0  # behind the pace: no wait
+    assert export.Pace(0).wait(10**9) == 0  # 0: no limit
