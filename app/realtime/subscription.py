@@ -105,7 +105,10 @@ class Subscription:
         self, events: list[bytes] = (), snapshot: bytes | None = None, chunk: bytes | None = None
     ) -> None:
         """Deliver frames (called by the hub). ``chunk`` is ``events + snapshot`` framed as
-        one HTTP/1.1 chunk, for streams in direct mode."""
+        one HTTP/1.1 chunk, for streams in direct mode. A closed stream takes nothing more:
+        what it had is its last word (a ``retry:``, or why its session ended)."""
+        if self.closed:
+            return
         raw = self._raw
         if raw is not None and self._backlog is None and chunk is not None:
             try:
@@ -149,7 +152,8 @@ class Subscription:
     def take(self, timeout: float | None = None) -> bytes | None:
         """Block until frames are queued; return them joined, ``b""`` on timeout, ``None``
         once closed and drained."""
-        self._wake.wait(timeout)
+        if not self.closed:
+            self._wake.wait(timeout)
         self._wake.clear()
         parts = self._drain()
         if parts:

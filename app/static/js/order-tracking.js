@@ -1,7 +1,10 @@
 /* Customer order tracking: follows /orders/<number>/stream and moves the timeline live.
  *
  * Frames: data: {type: "initial"|"update", order_number, status, cancelled,
- * cancellation_reason, estimated_delivery, actual_delivery, updated_at}.
+ * cancellation_reason, estimated_delivery, actual_delivery, updated_at, balance}, and
+ * {type: "balance", balance} when another order of the customer charges or refunds credits:
+ * the header's balance follows both. `event: revoked` means the session ended on the server
+ * (logout elsewhere, a password change): the page goes to the login page, no reconnect.
  * EventSource reconnects by itself after a dropped connection; when the browser gives up
  * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff. Delivered or cancelled
  * orders cannot change any more, so the stream is closed then.
@@ -71,7 +74,22 @@
     container.appendChild(t);
   }
 
+  var balanceEl = document.querySelector("[data-balance]");
+
+  /** The header's credit balance, from what the stream pushed. */
+  function showBalance(balance) {
+    if (!balanceEl || typeof balance !== "number") return;
+    var text = balance + " cr";
+    if (balanceEl.textContent.trim() === text) return;
+    balanceEl.textContent = text;
+    balanceEl.classList.remove("flash-highlight");
+    void balanceEl.offsetWidth;
+    balanceEl.classList.add("flash-highlight");
+  }
+
   function render(data) {
+    showBalance(data.balance);
+    if (data.type === "balance") return;
     var status = STEPS.indexOf(data.status) >= 0 ? data.status : current.status;
     var cancelled = !!data.cancelled;
     var changed = status !== current.status || cancelled !== current.cancelled;
@@ -173,6 +191,12 @@
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
       render(data);
+    });
+    source.addEventListener("revoked", function () {
+      finished = true;
+      close();
+      window.location.assign((root.dataset.loginUrl || "/auth/login") + "?next=" +
+        encodeURIComponent(window.location.pathname));
     });
     source.addEventListener("error", function () {
       if (es !== source || finished) return;
