@@ -141,11 +141,10 @@ def test_an_advance_between_read_and_write_wins(app, admin_client, placed, shop)
     assert order_row(app, placed["id"]) == ("Shipped", False, None)
 
 
-def test_racing_an_admin_exactly_one_wins(app, database, shop):
+def test_racing_an_admin_exactly_one_wins(app, shop):
     """Customer cancel and admin advance sent at the same moment, 8 times: each time
-    exactly one of them succeeds and the books balance (PostgreSQL: the row lock)."""
-    if database is None:
-        pytest.skip("SQLite takes no row locks; one gevent worker serialises these requests")
+    exactly one of them succeeds and the books balance (the conditional UPDATE of the order:
+    a row lock on PostgreSQL, the database lock on SQLite)."""
     with app.app_context():
         alice = db.session.get(User, shop.alice.id)
         product = make_product(credit_value=7)

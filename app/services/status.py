@@ -1,12 +1,13 @@
 """Moving orders forward and cancelling them (status only moves forward)."""
 
 import sqlalchemy as sa
+import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import ORDER_STATUSES, Order, User
 from app.models._time import utcnow
 from app.models.counts import CANCELLED
-from app.services import Conflict, Invalid
+from app.services import Conflict, Invalid, write_gate
 from app.services.changes import record_change
 
 MAX_REASON = 300
@@ -29,14 +30,12 @@ def change_status(order: Order, new_status: str, actor: User | None = None) -> O
             f"Cannot move {order.order_number} from {order.status} to {new_status}; "
             f"next allowed: {expected}"
         )
-    _lock(order)
     old_status = order.status
     now = utcnow()
-    order.status = new_status
-    order.updated_at = now
+    values = {"status": new_status, "updated_at": now}
     if new_status == "Delivered":
-        order.actual_delivery_date = now
-    db.session.flush()
+        values["actual_delivery_date"] = now
+    _claim(order, values)
     record_change(order, "status", actor, {old_status: -1, new_status: 1}, from_status=old_status)
     return order
 
@@ -57,16 +56,12 @@ def cancel_order(order: Order, reason, actor: User | None = None) -> Order:
         raise Conflict(f"Order {order.order_number} is already cancelled")
     if order.status == "Delivered":
         raise Conflict(f"Order {order.order_number} was delivered and cannot be cancelled")
-    _lock(order)
-    order.cancelled = True
-    order.cancellation_reason = reason
-    order.updated_at = utcnow()
+    _claim(order, {"cancelled": True, "cancellation_reason": reason, "updated_at": utcnow()})
     db.session.execute(
         sa.update(User)
         .where(User.id == order.user_id)
         .values(credits=User.credits + order.total_credits)
     )
-    db.session.flush()
     deltas = {order.status: -1, CANCELLED: 1}
     record_change(
         order,
@@ -80,11 +75,25 @@ def cancel_order(order: Order, reason, actor: User | None = None) -> Order:
     return order
 
 
-def _lock(order: Order) -> None:
-    """Re-read the order under a row lock (PostgreSQL) so two admins clicking at once
-    cannot both move it; raises ``Conflict`` (409) if it changed meanwhile."""
-    current = db.session.execute(
-        sa.select(Order.status, Order.cancelled).where(Order.id == order.id).with_for_update()
-    ).one()
-    if (current.status, current.cancelled) != (order.status, order.cancelled):
+def _claim(order: Order, values: dict) -> None:
+    """Apply ``values`` to ``order`` only if it is still as this request saw it (status and
+    cancelled): one conditional ``UPDATE`` that takes the row lock, so two admins clicking
+    at once cannot both move it, and a move made meanwhile (another admin, another process)
+    is refused with ``Conflict`` (409) instead of overwritten. The loaded ``order`` then
+    shows the new values without another write. Order writes queue at the per-worker write
+    gate first (``app/services/write_gate.py``), like checkouts."""
+    write_gate.enter()
+    claimed = db.session.execute(
+        sa.update(Order)
+        .where(
+            Order.id == order.id,
+            Order.status == order.status,
+            Order.cancelled.is_(order.cancelled),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
         raise Conflict(f"Order {order.order_number} changed meanwhile; reload and try again")
+    for key, value in values.items():
+        so.attributes.set_committed_value(order, key, value)
