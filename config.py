@@ -112,7 +112,7 @@ class Config:
     # the client address and scheme come from those headers. Off, they are never read.
     PROXY_FIX = os.environ.get("PROXY_FIX") == "1"
 
-    EXPOSE_WORKER_PID = os.environ.get("EXPOSE_WORKER_PID") == "1"  # tests only
+    EXPOSE_WORKER_PID = False  # never in production: DevelopmentConfig lets tests turn it on
     HSTS_SECONDS = 0  # production only (ProductionConfig)
 
     # Order-writing transactions at once per worker (app/services/write_gate.py).
@@ -132,6 +132,9 @@ class Config:
 
 class DevelopmentConfig(Config):
     """Local demo: SQLite under ``instance/``, debug off unless FLASK_DEBUG says so."""
+
+    # Cross-process tests need to know which gunicorn worker served a stream.
+    EXPOSE_WORKER_PID = os.environ.get("EXPOSE_WORKER_PID") == "1"
 
 
 class ProductionConfig(Config):

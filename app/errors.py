@@ -1,6 +1,8 @@
 """One place for errors: JSON ``{"success": false, "error": str}`` on API/stream paths,
 an HTML page (or a flash and redirect) elsewhere."""
 
+from types import SimpleNamespace
+
 from flask import Flask, flash, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
@@ -41,8 +43,9 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(TooManyRequests)
     def too_many_requests(error: TooManyRequests):
-        """Rate limits (Flask-Limiter) and the stream cap: 429 JSON on API/stream paths;
-        on pages a flash and a redirect back to the page's form (nothing was done)."""
+        """Rate limits (Flask-Limiter): 429 JSON on API/stream paths; on pages a flash and a
+        redirect back to the page's form (nothing was done). The per-user stream cap is a
+        ``ServiceError`` (429) and goes through ``service_error``."""
         rollback_quietly()
         message = error.description or "Too many requests: wait a moment and try again."
         if wants_json():
@@ -65,8 +68,18 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
+        """A rule refused the request (``ServiceError.status_code``: 400, 404, 409, 422,
+        429, 503): the transaction is rolled back; JSON on API and stream paths, the error
+        page with the rule's message elsewhere."""
         rollback_quietly()
-        return json_error(error.message, error.status_code)
+        if wants_json():
+            return json_error(error.message, error.status_code)
+        page = SimpleNamespace(
+            code=error.status_code,
+            name=_REASONS.get(error.status_code, "Error"),
+            description=error.message,
+        )
+        return render_template("errors/error.html", error=page), error.status_code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -98,6 +111,16 @@ def register_errors(app: Flask) -> None:
         if wants_json():
             return json_error("Internal error; nothing was saved", 500)
         return render_template("errors/error.html", error=None), 500
+
+
+_REASONS = {
+    400: "Bad Request",
+    404: "Not Found",
+    409: "Conflict",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    503: "Service Unavailable",
+}
 
 
 def is_unavailable(error: Exception) -> bool:

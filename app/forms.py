@@ -1,6 +1,6 @@
 """Flask-WTF forms (CSRF included)."""
 
-from flask import request
+from flask import current_app, request
 from flask_wtf import FlaskForm
 from flask_wtf.form import _Auto
 from werkzeug.datastructures import ImmutableMultiDict
@@ -70,14 +70,30 @@ class ChangePasswordForm(Form):
     )
 
 
+class QuantityRange:
+    """``minimum`` up to the shop's ``CHECKOUT_MAX_QUANTITY``, read when validating: the
+    one limit the cart, the checkout and the JSON API share."""
+
+    def __init__(self, minimum: int):
+        self.minimum = minimum
+
+    def __call__(self, form, field):
+        NumberRange(self.minimum, max_quantity())(form, field)
+
+
+def max_quantity() -> int:
+    """``CHECKOUT_MAX_QUANTITY``: the most of one product an order may hold."""
+    return current_app.config["CHECKOUT_MAX_QUANTITY"]
+
+
 class AddToCartForm(Form):
     product_id = HiddenField(validators=[DataRequired()])
-    quantity = IntegerField("Qty", default=1, validators=[NumberRange(min=1, max=99)])
+    quantity = IntegerField("Qty", default=1, validators=[QuantityRange(1)])
 
 
 class CartUpdateForm(Form):
     product_id = HiddenField(validators=[DataRequired()])
-    quantity = IntegerField("Qty", validators=[NumberRange(min=0, max=99)])
+    quantity = IntegerField("Qty", validators=[QuantityRange(0)])
 
 
 class CheckoutForm(Form):

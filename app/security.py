@@ -12,9 +12,9 @@ from flask_login import current_user, login_user
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import login_manager
+from app.models.limits import MAX_DB_INT
 from app.services import sessions
 
-MAX_DB_INT = 2**31 - 1  # the largest id every database here binds as an integer
 # Text no database here can store: NUL (PostgreSQL refuses it) and unpaired surrogates
 # (not encodable as UTF-8; JSON can still carry them as "\ud800").
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -102,7 +102,9 @@ def user_limit_key() -> str:
     """``"user:<id>"`` for a logged-in user (checkout runs after ``customer_required``), the
     client address otherwise."""
     if current_user.is_authenticated:
-        return f"user:{current_user.get_id()}"
+        # The user's id, not get_id(): that names the session, and a second session must
+        # not bring a second budget.
+        return f"user:{current_user.id}"
     return get_remote_address()
 
 

@@ -46,6 +46,12 @@ def fresh_database(admin_url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop database ``name`` (a benchmark's own, made by ``fresh_database``)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 async def customer(base, name, ready, go, stop, latencies, statuses) -> None:
     async with client_session(limit=2) as http:
         token = await login(http, base, name, CUSTOMER[1])

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db, release_session
-from app.routes import api
+from app.routes import checkout
 from tests.helpers import assert_json_error, db_state
 
 
@@ -27,7 +27,7 @@ def test_a_dropped_connection_is_503_json_and_writes_nothing(
     app, customer_client, shop, monkeypatch
 ):
     before = db_state(app, shop.alice.id)
-    monkeypatch.setattr(api, "checkout", dropped)
+    monkeypatch.setattr(checkout, "checkout", dropped)
     response = customer_client.post("/api/orders", json=body(shop))
     body_ = assert_json_error(response, 503)
     assert body_["error"] == "Database unavailable, try again"
@@ -45,7 +45,7 @@ def test_other_database_errors_stay_500(customer_client, shop, monkeypatch):
     def integrity(*_args, **_kwargs):
         raise sa.exc.IntegrityError("INSERT ...", {}, Exception("duplicate key"))
 
-    monkeypatch.setattr(api, "checkout", integrity)
+    monkeypatch.setattr(checkout, "checkout", integrity)
     assert_json_error(customer_client.post("/api/orders", json=body(shop)), 500)
 
 
@@ -66,9 +66,9 @@ def test_a_connection_killed_before_teardown_does_not_spoil_the_response(
         db.session.info["kill_on_close"] = True
         return result
 
-    real_checkout = api.checkout
+    real_checkout = checkout.checkout
     monkeypatch.setattr(so.Session, "close", close_on_a_dead_connection)
-    monkeypatch.setattr(api, "checkout", checkout_then_die)
+    monkeypatch.setattr(checkout, "checkout", checkout_then_die)
     response = customer_client.post("/api/orders", json=body(shop))
     assert response.status_code == 201, response.get_data(as_text=True)
 
@@ -87,3 +87,19 @@ def test_release_session_survives_a_failing_close(ctx, monkeypatch):
     monkeypatch.setattr(so.Session, "close", dead_once)
     release_session()  # no exception: the connection is invalidated instead
     assert db.session.execute(sa.text("SELECT 1")).scalar() == 1
+
+
+def test_a_refused_rule_on_a_page_is_an_html_page_not_json(customer_client, shop, monkeypatch):
+    """``ServiceError`` answers JSON on API paths only: a page gets the error page."""
+    from app.services import Conflict
+
+    def refused(*_args, **_kwargs):
+        raise Conflict("That order moved meanwhile")
+
+    monkeypatch.setattr("app.services.catalog.browse", refused)
+    response = customer_client.get("/")
+    assert response.status_code == 409
+    assert response.mimetype == "text/html"
+    assert "That order moved meanwhile" in response.get_data(as_text=True)
+    monkeypatch.setattr(checkout, "checkout", refused)
+    assert_json_error(customer_client.post("/api/orders", json=body(shop)), 409, "moved")

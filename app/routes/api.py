@@ -4,9 +4,9 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from app.errors import json_error
-from app.extensions import db, limiter
-from app.security import checkout_limit, customer_required, limits_off, user_limit_key
-from app.services.orders import checkout, parse_checkout, validate_idempotency_key
+from app.routes.checkout import checkout_limited, place_once
+from app.security import customer_required
+from app.services.orders import parse_checkout, validate_idempotency_key
 from app.services.serializers import order_details
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -14,13 +14,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.post("/orders")
 @customer_required
-@limiter.shared_limit(
-    checkout_limit,
-    scope="checkout",
-    key_func=user_limit_key,
-    exempt_when=limits_off,
-    error_message="Too many checkouts: wait a minute and try again.",
-)
+@checkout_limited
 def create_order():
     """Place an order from ``{"items": [{"product_id": int, "quantity": int}],
     "delivery_method": "home delivery"|"pickup", "delivery_address": str|null}``.
@@ -28,9 +22,9 @@ def create_order():
     Header ``Idempotency-Key`` (optional, 1..100 chars): a repeat returns the same order.
     Returns ``201 {success, order}`` when created, ``200 {success, order}`` for a repeat;
     400 malformed JSON or key, 401 logged out, 404 unknown product, 422 rule broken
-    (empty cart, quantity outside 1..99, missing address, short of credits, key reused for a
-    different order), 429 more than ``RATELIMIT_CHECKOUT`` checkouts per user (HTML and JSON
-    together). Nothing is written on any error.
+    (empty cart, quantity outside 1..``CHECKOUT_MAX_QUANTITY``, missing address, short of
+    credits, key reused for a different order), 429 more than ``RATELIMIT_CHECKOUT``
+    checkouts per user (HTML and JSON together). Nothing is written on any error.
     """
     payload = request.get_json(silent=True)
     if not isinstance(payload, dict):
@@ -39,6 +33,5 @@ def create_order():
     order_request = parse_checkout(
         payload.get("items"), payload.get("delivery_method"), payload.get("delivery_address")
     )
-    order, created = checkout(current_user, order_request, key)
-    db.session.commit()
+    order, created = place_once(current_user, order_request, key)
     return jsonify(success=True, order=order_details(order)), 201 if created else 200

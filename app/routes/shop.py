@@ -5,18 +5,13 @@ from uuid import uuid4
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.extensions import db, limiter
-from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm
+from app.extensions import db
+from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm, max_quantity
+from app.models.limits import MAX_DB_INT
 from app.routes.args import page_arg
-from app.security import (
-    MAX_DB_INT,
-    checkout_limit,
-    customer_required,
-    limits_off,
-    user_limit_key,
-)
+from app.routes.checkout import checkout_limited, place_once
+from app.security import customer_required
 from app.services import ServiceError, cart, catalog
-from app.services.orders import checkout as checkout_once
 from app.services.orders import parse_checkout, validate_idempotency_key
 
 bp = Blueprint("shop", __name__)
@@ -60,7 +55,7 @@ def cart_add():
     form = AddToCartForm()
     product_id = _product_id(form.product_id.data)
     if not form.validate_on_submit() or product_id is None:
-        flash("Choose a quantity between 1 and 99.", "error")
+        flash(f"Choose a quantity between 1 and {max_quantity()}.", "error")
         return redirect(request.referrer or url_for("shop.index"))
     try:
         product = cart.add(product_id, form.quantity.data)
@@ -83,7 +78,7 @@ def view_cart():
             except ServiceError as exc:
                 flash(exc.message, "error")
         else:
-            flash("Quantities go from 0 (remove) to 99.", "error")
+            flash(f"Quantities go from 0 (remove) to {max_quantity()}.", "error")
         return redirect(url_for("shop.view_cart"))
     lines, total = cart.lines()
     return render_template("shop/cart.html", lines=lines, total=total, form=form)
@@ -91,14 +86,7 @@ def view_cart():
 
 @bp.route("/checkout", methods=["GET", "POST"])
 @customer_required
-@limiter.shared_limit(
-    checkout_limit,
-    scope="checkout",
-    key_func=user_limit_key,
-    methods=["POST"],
-    exempt_when=limits_off,
-    error_message="Too many checkouts: wait a minute and try again.",
-)
+@checkout_limited
 def checkout():
     """Checkout form: delivery method and address, paid in credits. Errors flash and keep
     the cart (422); success clears it and shows the order's tracking page (302). Past
@@ -116,8 +104,7 @@ def checkout():
                 cart.items(), form.delivery_method.data, form.delivery_address.data
             )
             # The form carries a key made when it was rendered: a double click makes one order.
-            order, _ = checkout_once(current_user, request_, key)
-            db.session.commit()
+            order, _ = place_once(current_user, request_, key)
         except ServiceError as exc:
             db.session.rollback()
             flash(exc.message, "error")

@@ -15,8 +15,8 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Order, User
+from app.models.limits import MAX_DB_INT
 from app.services import Conflict, Invalid, NotFound
-from app.services.orders import MAX_ID
 from app.services.status import MAX_REASON, cancel_order, change_status
 
 MAX_IDS = 500
@@ -48,8 +48,8 @@ def parse_bulk(payload) -> BulkRequest:
         isinstance(i, int) and not isinstance(i, bool) for i in ids
     ):
         raise Invalid("ids must be a list of integer order ids", 400)
-    if not all(1 <= i <= MAX_ID for i in ids):
-        raise Invalid(f"ids must be integers from 1 to {MAX_ID}", 400)
+    if not all(1 <= i <= MAX_DB_INT for i in ids):
+        raise Invalid(f"ids must be integers from 1 to {MAX_DB_INT}", 400)
     if action not in ACTIONS:
         raise Invalid(f"action must be one of {list(ACTIONS)}")
     if not ids:

@@ -70,8 +70,3 @@ def lines() -> tuple[list[dict], int]:
     if len(rows) != len(cart):
         session[KEY] = {str(r["product"].id): r["quantity"] for r in rows}
     return rows, sum(r["subtotal"] for r in rows)
-
-
-def count() -> int:
-    """Number of items (sum of quantities) for the header badge."""
-    return sum(_cart().values())

@@ -13,11 +13,11 @@ from app.extensions import db
 from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models._time import utcnow
 from app.models.counts import TOTAL
+from app.models.limits import MAX_DB_INT
 from app.services import Invalid, NotFound, write_gate
 from app.services.changes import record_change
 
 MAX_ADDRESS = 300
-MAX_ID = 2**31 - 1  # beyond any stored id, and beyond what every driver binds as an integer
 MAX_IDEMPOTENCY_KEY = 100
 DELIVERY_DAYS = {"home delivery": 3, "pickup": 1}
 
@@ -60,7 +60,7 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
         if not isinstance(item, dict):
             raise Invalid("Each item must be an object with product_id and quantity")
         product_id = _as_int(item.get("product_id"), "product_id")
-        if not 1 <= product_id <= MAX_ID:
+        if not 1 <= product_id <= MAX_DB_INT:
             raise NotFound(f"Unknown product: {product_id}")
         quantity = _as_int(item.get("quantity"), "quantity")
         lines[product_id] = lines.get(product_id, 0) + quantity
@@ -162,30 +162,22 @@ def validate_idempotency_key(key: str | None) -> str | None:
 
 
 def checkout(user: User, request: CheckoutRequest, idempotency_key: str | None):
-    """Place an order at most once per ``Idempotency-Key``; returns ``(order, created)``.
-
-    A repeated key returns the first order (``created`` False). A repeated key with a
-    different request raises ``Invalid`` (422). Two racing requests with one key meet at the
-    unique index: the loser's transaction is rolled back and it returns the winner's order.
-    They may also meet at the balance: the loser's charge waits for the winner's lock on the
-    user row and then finds the credits spent; that refusal is rolled back too and the
-    winner's order returned (a double click with credits for one order is not "not enough
-    credits").
-    """
+    """Place an order at most once per ``Idempotency-Key``: ``(order, created)``. A repeated
+    key returns the first order (``created`` False); a repeated key with a different request
+    raises ``Invalid`` (422). Races between two requests with one key are settled by the
+    caller, which owns the transaction (``app/routes/checkout.py``, with ``replayed``)."""
     if idempotency_key:
-        existing = find_by_idempotency_key(user, idempotency_key)
+        existing = replayed(user, request, idempotency_key)
         if existing is not None:
-            return _same_request(existing, request), False
-    try:
-        return place_order(user, request, idempotency_key), True
-    except (sa.exc.IntegrityError, Invalid):
-        if not idempotency_key:
-            raise
-        db.session.rollback()
-        existing = find_by_idempotency_key(user, idempotency_key)
-        if existing is None:
-            raise
-        return _same_request(existing, request), False
+            return existing, False
+    return place_order(user, request, idempotency_key), True
+
+
+def replayed(user: User, request: CheckoutRequest, idempotency_key: str) -> Order | None:
+    """The order this customer already placed with ``idempotency_key``, if any; raises
+    ``Invalid`` (422) when that order was for a different request."""
+    existing = find_by_idempotency_key(user, idempotency_key)
+    return _same_request(existing, request) if existing is not None else None
 
 
 def _same_request(order: Order, request: CheckoutRequest) -> Order:
