@@ -155,7 +155,7 @@ class SSEStream:
             self._frames.extend(sse.parse(complete + sep))
         return True
 
-    def next_frame(self, timeout: float = 1.0) -> dict:
+    def next_frame(self, timeout: float = 5.0) -> dict:
         """The next frame within ``timeout`` seconds (AssertionError otherwise)."""
         deadline = time.monotonic() + timeout
         while not self._frames:
@@ -167,7 +167,7 @@ class SSEStream:
         self.seen.append(frame)
         return frame
 
-    def wait_for(self, predicate, timeout: float = 1.0) -> dict:
+    def wait_for(self, predicate, timeout: float = 5.0) -> dict:
         """Skip frames until one matches ``predicate``; fail after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:

@@ -5,6 +5,7 @@ the shared Redis's settings, and a private ``redis-server`` a test may stop and 
 ``tests/conftest.py`` loads this module as a plugin, so every test module sees them.
 """
 
+import os
 import shutil
 import socket
 import subprocess
@@ -27,15 +28,27 @@ from tests.services_required import (
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
-@pytest.fixture
-def shared_db(tmp_path, request):
-    """A migrated PostgreSQL database with the small test shop, for servers to share."""
-    name = f"orderpulse_srv_{abs(hash(request.node.nodeid)) % 10**8}"
+@pytest.fixture(scope="session")
+def migrated_template():
+    """A PostgreSQL database migrated to the head revision once per run (``flask db
+    upgrade``, the real migrations): each server test's database is a copy of it."""
+    name = f"orderpulse_tmpl_{os.getpid()}"
     url = create_postgres_database(name)
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         upgrade(directory="migrations")
         db.session.remove()
+        db.engine.dispose()
+    yield name
+    drop_postgres_database(name)
+
+
+@pytest.fixture
+def shared_db(tmp_path, request, migrated_template):
+    """A migrated PostgreSQL database with the small test shop, for servers to share."""
+    name = f"orderpulse_srv_{abs(hash(request.node.nodeid)) % 10**8}"
+    url = create_postgres_database(name, template=migrated_template)
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     shop = seed_shop(app)
     with app.app_context():
         db.engine.dispose()

@@ -112,8 +112,9 @@ class GunicornServer:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
+        """A quick shutdown (SIGINT): the tests that need a graceful one send it themselves."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

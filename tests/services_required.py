@@ -41,15 +41,19 @@ def _postgres_admin_conninfo() -> str:
     return POSTGRES_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def create_postgres_database(name: str) -> str:
-    """Create database ``name`` on the test server (dropping a leftover one); returns its
-    SQLAlchemy URL. Skips (or fails under REQUIRE_SERVICES=1) when the server is absent."""
+def create_postgres_database(name: str, template: str | None = None) -> str:
+    """Create database ``name`` on the test server (dropping a leftover one), as a copy of
+    database ``template`` when given; returns its SQLAlchemy URL. Skips (or fails under
+    REQUIRE_SERVICES=1) when the server is absent."""
     import psycopg
 
     try:
         with psycopg.connect(_postgres_admin_conninfo(), autocommit=True, connect_timeout=2) as c:
             c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            c.execute(f'CREATE DATABASE "{name}"')
+            copy = f' TEMPLATE "{template}"' if template else ""
+            c.execute(f'CREATE DATABASE "{name}"{copy}')
+            # A test database need not survive a crash: commits stop waiting for the disk.
+            c.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     except psycopg.OperationalError as exc:
         require("PostgreSQL", False, f"{POSTGRES_ADMIN_URL}: {exc}")
     base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
@@ -62,3 +66,16 @@ def drop_postgres_database(name: str) -> None:
 
     with psycopg.connect(_postgres_admin_conninfo(), autocommit=True, connect_timeout=2) as c:
         c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def end_other_connections(url: str) -> None:
+    """End every connection to the database of ``url`` but the caller's."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(_postgres_admin_conninfo(), autocommit=True, connect_timeout=2) as c:
+        c.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )

@@ -6,6 +6,9 @@ from app.extensions import db
 from app.models import User
 from tests.factories import make_order, make_product
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def numbers(app, shop):

@@ -7,6 +7,9 @@ from app.extensions import db
 from app.models import User
 from tests.helpers import login
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def register(client, username="carol", email="carol@example.com", password="longpassword1"):
     return client.post(

@@ -8,7 +8,14 @@ from app.extensions import db
 from app.models import Order, OrderActivity, User
 from app.services import bulk
 from tests.factories import make_order, make_product
-from tests.helpers import assert_json_error, counts_consistent, data, db_state, order_event
+from tests.helpers import (
+    assert_json_error,
+    counts_consistent,
+    data,
+    db_state,
+    message,
+    order_event,
+)
 from tests.security_helpers import snapshot
 
 
@@ -180,7 +187,7 @@ def test_customers_get_403_and_anonymous_401(app, client, customer_client, order
 
 def test_dashboards_get_every_change(app, admin_client, orders, open_stream):
     stream = open_stream(admin_client, "/admin/orders/stream")
-    stream.next_frame(timeout=5)  # the initial snapshot
+    stream.wait_for(message("initial"), timeout=5)  # live from here on
     send(admin_client, orders[:3])
     seen = set()
     while len(seen) < 3:

@@ -1,7 +1,12 @@
 """CSRF on: JSON writes need the X-CSRFToken header, HTML forms the csrf_token field."""
 
+import pytest
+
 from tests.factories import PASSWORD
 from tests.helpers import assert_json_error, csrf_token, db_state
+
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 def logged_in_with_token(app, username):

@@ -3,7 +3,11 @@
 import pytest
 
 from app import create_app
+from tests.helpers import message
 from tests.test_stream import service_order
+
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
 
 
 def test_healthz(client):
@@ -89,7 +93,7 @@ def test_fallback_polls_and_delivery_lag_are_counted(app, admin_client, open_str
 
     lag_count = _metric(admin_client, "orderpulse_publish_delivery_seconds_count")
     stream = open_stream(admin_client, "/admin/orders/stream")
-    stream.next_frame()
+    stream.wait_for(message("initial"), timeout=5)  # live from here on
     service_order(app, shop.alice.id, shop.products[0].id)
     stream.wait_for(lambda frame: frame.get("event") == "order")
     assert _metric(admin_client, "orderpulse_publish_delivery_seconds_count") == lag_count + 1

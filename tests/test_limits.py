@@ -13,6 +13,9 @@ from tests.helpers import assert_json_error, logged_in_client
 from tests.security_helpers import cart_of, flashes, is_logged_in, snapshot
 from tests.services_required import redis_url
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def order_body(shop, product=0):
     return {

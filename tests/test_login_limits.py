@@ -10,6 +10,9 @@ from app.models import user as user_model
 from tests.factories import seed_shop
 from tests.security_helpers import flashes, is_logged_in, snapshot
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 PASSWORD = "password123"
 
 

@@ -15,6 +15,9 @@ from tests.factories import make_order
 from tests.helpers import assert_json_error
 from tests.security_helpers import concrete_url, is_json_path, rules, snapshot
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 # Endpoints an anonymous visitor may use. Every other rule must ask for a login, so a new
 # route is private until someone adds it here on purpose.
 PUBLIC_ENDPOINTS = {

@@ -9,6 +9,9 @@ import pytest
 from app import create_app
 from tests.helpers import logged_in_client
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.mark.parametrize(
     "who, path",

@@ -8,6 +8,9 @@ import pytest
 from tests.factories import seed_shop
 from tests.security_helpers import is_logged_in
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def log_in(app, address: str, username: str = "alice", **headers):
     client = app.test_client()

@@ -22,6 +22,9 @@ from app.services import counts, sessions
 from tests.factories import seed_shop
 from tests.servers import ROOT
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 USER_AGENT = "forger/1.0"
 # `SECRET_KEY = "..."`, `SECRET_KEY="..."`, `"SECRET_KEY": "..."`, `SECRET_KEY=...` (env files).
 KEY_PATTERN = re.compile(r"""SECRET_KEY["']?[ \t]*[:=][ \t]*["']?([^"'\s,)]+)""")

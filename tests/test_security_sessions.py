@@ -13,6 +13,9 @@ from tests.factories import make_user, seed_shop
 from tests.helpers import assert_json_error, csrf_token, logged_in_client
 from tests.security_helpers import cart_of, is_logged_in
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 SESSION_COOKIE = "session"
 
 

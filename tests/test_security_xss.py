@@ -19,6 +19,9 @@ from app.services.status import cancel_order
 from tests.factories import make_order, make_product, make_user
 from tests.helpers import logged_in_client
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = '<script>alert("name")</script>'
 ADDRESS = '"><img src=x onerror=alert(1)>'

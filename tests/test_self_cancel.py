@@ -12,7 +12,7 @@ from app.models import Order, OrderActivity, User
 from app.services import Conflict
 from app.services.customer_orders import CUSTOMER_REASON, cancel_own_order
 from tests.factories import make_order, make_product
-from tests.helpers import counts_consistent, data, db_state, logged_in_client, order_event
+from tests.helpers import counts_consistent, data, db_state, logged_in_client, message, order_event
 from tests.security_helpers import snapshot
 
 
@@ -60,7 +60,7 @@ def test_cancel_refunds_records_and_tells_the_dashboards(
     app, admin_client, customer_client, placed, shop, open_stream
 ):
     stream = open_stream(admin_client, "/admin/orders/stream")
-    stream.next_frame(timeout=5)
+    stream.wait_for(message("initial"), timeout=5)  # live from here on
     before = db_state(app, shop.alice.id)
     response = cancel(customer_client, placed["number"], note="Ordered twice")
     assert response.status_code == 302

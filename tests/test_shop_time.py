@@ -7,6 +7,9 @@ import pytest
 from app import create_app
 from app.services import shop_time
 
+# What these tests check does not depend on the database: they run on SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 @pytest.fixture
 def paris(make_app):

@@ -1,7 +1,5 @@
 """The SSE streams, read frame by frame from the response iterator with deadlines."""
 
-import time
-
 from app.extensions import db
 from app.models import Order, Product, User
 from app.services.status import change_status
@@ -96,13 +94,11 @@ def test_headers_retry_and_snapshot(app, admin_client, open_stream, shop):
     assert [row["username"] for row in body["recent_updates"]] == ["alice"]
 
 
-def test_new_order_reaches_the_stream_within_a_second(
-    open_stream, admin_client, customer_client, shop
-):
+def test_a_new_order_reaches_the_stream(open_stream, admin_client, customer_client, shop):
+    """How fast is for bench/stream_bench.py; here: the frames and what they carry."""
     stream, before = open_admin(open_stream, admin_client)
-    started = time.monotonic()
     order = api_order(customer_client, shop)
-    event = stream.wait_for(order_event("created"), timeout=1.0)
+    event = stream.wait_for(order_event("created"), timeout=5)
     body = data(event)["order"]
     assert set(body) >= ORDER_KEYS
     assert (body["id"], body["order_number"], body["username"]) == (
@@ -110,8 +106,7 @@ def test_new_order_reaches_the_stream_within_a_second(
         order["order_number"],
         "alice",
     )
-    update = stream.wait_for(grew(before, total_orders=1, pending_count=1), timeout=1.0)
-    assert time.monotonic() - started < 1.0
+    update = stream.wait_for(grew(before, total_orders=1, pending_count=1), timeout=5)
     body = data(update)
     assert body["version"] > before["version"] and update["id"] == str(body["version"])
     assert order["id"] in [row["id"] for row in body["recent_updates"]]
@@ -145,19 +140,17 @@ def test_rejected_order_sends_nothing(open_stream, admin_client, customer_client
 def test_heartbeat_comments(open_stream, admin_client, app):
     stream, _ = open_admin(open_stream, admin_client)
     assert app.config["SSE_HEARTBEAT_SECONDS"] < 0.5
-    stream.wait_for(is_heartbeat, timeout=0.6)
-    stream.wait_for(is_heartbeat, timeout=0.6)
+    stream.wait_for(is_heartbeat, timeout=5)
+    stream.wait_for(is_heartbeat, timeout=5)
 
 
 def test_stream_ends_after_its_lifetime_with_retry(make_app, open_stream):
-    app = make_app(SSE_LIFETIME_SECONDS=0.5)
+    app = make_app(SSE_LIFETIME_SECONDS=0.5)  # heartbeats every 0.2 s (TestConfig)
     seed_shop(app)
-    started = time.monotonic()
     stream, _ = open_admin(open_stream, logged_in_client(app, "boss"))
-    frames = stream.read_to_end(timeout=1.5)
-    elapsed = time.monotonic() - started
+    frames = stream.read_to_end(timeout=10)
     assert stream.ended
-    assert 0.4 <= elapsed < 1.5
+    assert any(is_heartbeat(f) for f in frames), "it lived its lifetime, not ended at once"
     assert "retry" in frames[-1]
     assert app.extensions["realtime"].stream_count == 0
 
@@ -169,7 +162,7 @@ def test_commit_from_another_process_reaches_the_stream(
     assert other.config["SQLALCHEMY_DATABASE_URI"] == app.config["SQLALCHEMY_DATABASE_URI"]
     stream, before = open_admin(open_stream, admin_client)
     service_order(other, shop.bob.id, shop.products[1].id)
-    update = stream.wait_for(grew(before, total_orders=1, pending_count=1), timeout=1.0)
+    update = stream.wait_for(grew(before, total_orders=1, pending_count=1), timeout=5)
     assert data(update)["version"] > before["version"]
     assert other.extensions["realtime"].stream_count == 0
 

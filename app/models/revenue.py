@@ -21,6 +21,8 @@ class RevenueBucket(db.Model):
 
     __tablename__ = "revenue_buckets"
 
-    bucket_start: so.Mapped[int] = so.mapped_column(sa.BigInteger, primary_key=True)
+    bucket_start: so.Mapped[int] = so.mapped_column(
+        sa.BigInteger, primary_key=True, autoincrement=False
+    )
     revenue: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     orders: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)

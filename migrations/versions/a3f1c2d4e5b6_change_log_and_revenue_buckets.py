@@ -26,7 +26,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_activity_version'), ['version'], unique=False)
 
     op.create_table('revenue_buckets',
-    sa.Column('bucket_start', sa.BigInteger(), nullable=False),
+    sa.Column('bucket_start', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('revenue', sa.BigInteger(), nullable=False),
     sa.Column('orders', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('bucket_start', name=op.f('pk_revenue_buckets'))
