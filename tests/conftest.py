@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
+from jinja2 import BytecodeCache
 from werkzeug.security import generate_password_hash
 
 from app import create_app
@@ -23,6 +24,24 @@ from tests.services_required import (
 # Fixtures for tests against real gunicorn servers (shared_db, servers, private_redis) and
 # the shipped nginx configuration in front of them (nginx).
 pytest_plugins = ["tests.server_fixtures", "tests.nginx_fixtures"]
+
+
+class _SharedTemplates(BytecodeCache):
+    """Compiled templates shared by every app of the run: each test builds its own app, and
+    Jinja would otherwise compile the same templates again for each one."""
+
+    def __init__(self):
+        self.compiled = {}
+
+    def load_bytecode(self, bucket):
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket):
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+SHARED_TEMPLATES = _SharedTemplates()
 
 
 @pytest.fixture(autouse=True)
@@ -89,6 +108,7 @@ def make_app(tmp_path, database, sqlite_schema):
             shutil.copyfile(sqlite_schema, path)
         uri = database or f"sqlite:///{path}"
         app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, **overrides)
+        app.jinja_env.bytecode_cache = SHARED_TEMPLATES
         with app.app_context():
             if database is not None and not apps:
                 empty_postgres_database(database)
