@@ -1,6 +1,7 @@
 """Unbound extension instances; ``create_app`` binds them (Flask's app-factory pattern)."""
 
 import contextlib
+import functools
 import logging
 
 import sqlalchemy as sa
@@ -72,10 +73,12 @@ limiter = Limiter(key_func=get_remote_address)
 class SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer built once per key.
 
-    Flask builds a new ``URLSafeTimedSerializer`` for every request, and itsdangerous then
-    JSON-encodes a probe to learn what kind of serializer it got: a tenth of a stream
-    reconnect's cost, in a reconnect storm of thousands a second. The keys are read each
-    time, so a changed ``SECRET_KEY`` or fallback list still takes effect at once.
+    Flask builds a new ``URLSafeTimedSerializer`` for every request, itsdangerous then
+    JSON-encodes a probe to learn what kind of serializer it got, and each check of a
+    cookie builds a new signer and derives its HMAC key again: together a sixth of a
+    stream reconnect's cost, in a reconnect storm of thousands a second. Here the
+    serializer, its signers and their derived keys are made once per key set; the keys
+    are read each time, so a changed ``SECRET_KEY`` or fallback list takes effect at once.
     """
 
     _cache: tuple | None = None
@@ -86,5 +89,14 @@ class SessionInterface(SecureCookieSessionInterface):
         if cached is not None and cached[0] == keys:
             return cached[1]
         serializer = super().get_signing_serializer(app)
+        if serializer is not None:
+            make_signer = serializer.make_signer
+
+            def signer_with_its_keys(salt=None):
+                signer = make_signer(salt)
+                signer.derive_key = functools.lru_cache(maxsize=8)(signer.derive_key)
+                return signer
+
+            serializer.make_signer = functools.lru_cache(maxsize=8)(signer_with_its_keys)
         self._cache = (keys, serializer)
         return serializer
