@@ -66,7 +66,8 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def service_error(error: ServiceError):
         rollback_quietly()
-        return json_error(error.message, error.status_code)
+        extra = {k: v for k, v in error.extra.items() if k not in ("success", "error")}
+        return jsonify(success=False, error=error.message, **extra), error.status_code
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
