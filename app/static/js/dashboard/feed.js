@@ -226,9 +226,7 @@ export function createFeed(root, cfg, view, selection) {
     updateEmptyState();
   }
 
-  function setBaseline(iso) {
-    if (!baselineIso && iso) baselineIso = iso;
-  }
+  const setBaseline = (iso) => { if (!baselineIso && iso) baselineIso = iso; };
 
   function isNewOrder(o, kind) {
     if (kind === "created") return true;
