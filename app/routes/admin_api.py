@@ -182,8 +182,9 @@ def activity():
     """The activity feed, newest first. ``?limit=`` 1..200 (default 50).
 
     Returns ``200 {success, activity: [{id, order_id, order_number, kind, from_status,
-    to_status, note, actor, at}], timestamp}``; ``kind`` is ``created``, ``status`` or
-    ``cancelled``, ``actor`` a username or null (the system). 400 for a bad ``limit``.
+    to_status, note, actor, at}], timestamp}``; ``kind`` is one of ``ACTIVITY_KINDS``
+    (``created``, ``status``, ``cancelled``, ``status_undone``, ``cancel_undone``),
+    ``actor`` a username or null (the system). 400 for a bad ``limit``.
     """
     limit = parse_limit(request.args.get("limit"))
     return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))
