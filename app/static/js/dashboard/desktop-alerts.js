@@ -47,7 +47,8 @@ export function createDesktopAlerts(onOpen) {
     const upTo = parseInt(stored(SEEN_KEY) || "0", 10) || 0;
     const fresh = burst.filter((o) => Number(o.id) > upTo);
     burst = [];
-    if (!fresh.length || !on()) return;
+    // Back on the tab meanwhile: the toast and the title count say it already.
+    if (!fresh.length || !on() || (!document.hidden && document.hasFocus())) return;
     const newest = fresh.reduce((a, b) => (Number(b.id) > Number(a.id) ? b : a));
     store(SEEN_KEY, String(newest.id));
     const title = fresh.length === 1 ? "New order " + newest.order_number :
