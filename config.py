@@ -79,6 +79,8 @@ class Config:
     # behaviour set a delay after which a hidden tab gives up its stream; it resumes from
     # its version when shown again.
     LIVE_HIDDEN_GRACE_MS = _int("LIVE_HIDDEN_GRACE_MS", 0)
+    # An admin's advance or cancel offers "Undo" this long (app/services/undo.py).
+    UNDO_SECONDS = _int("UNDO_SECONDS", 10)
 
     # Rate limits (Flask-Limiter; limit strings like "10 per minute"). Counters live in Redis
     # when REDIS_URL is set, so every worker and host shares them; in memory otherwise.

@@ -73,7 +73,8 @@ def register_errors(app: Flask) -> None:
         page with the rule's message elsewhere."""
         rollback_quietly()
         if wants_json():
-            return json_error(error.message, error.status_code)
+            extra = {k: v for k, v in error.extra.items() if k not in ("success", "error")}
+            return jsonify(success=False, error=error.message, **extra), error.status_code
         page = SimpleNamespace(
             code=error.status_code,
             name=_REASONS.get(error.status_code, "Error"),

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Product, User
+from app.models import OrderActivity, Product, User
 from tests.factories import make_order
 from tests.helpers import assert_json_error
 from tests.security_helpers import concrete_url, is_json_path, rules, snapshot
@@ -37,9 +37,21 @@ PUBLIC_ENDPOINTS = {
 ADMIN_BODIES = {
     "admin_api.order_status": {"status": "Shipped"},
     "admin_api.order_cancel": {"reason": "Customer asked"},
-    # Callables get the order id the walk acts on.
-    "admin_api.orders_bulk": lambda order_id: {"ids": [int(order_id)], "action": "advance"},
+    # Callables get the order id the walk acts on and the app.
+    "admin_api.orders_bulk": lambda order_id, app: {"ids": [int(order_id)], "action": "advance"},
+    # The walk reaches undo right after the admin's cancel of the same order: undo that.
+    "admin_api.order_undo": lambda order_id, app: {"activity_id": latest_change(app, order_id)},
 }
+
+
+def latest_change(app, order_id) -> int | None:
+    """The id of the order's newest activity entry."""
+    with app.app_context():
+        found = db.session.scalar(
+            sa.select(sa.func.max(OrderActivity.id)).where(OrderActivity.order_id == order_id)
+        )
+        db.session.remove()
+    return found
 
 
 @pytest.fixture
@@ -58,7 +70,7 @@ def request(client, rule, method, **values):
     url = concrete_url(rule, **values)
     body = ADMIN_BODIES.get(rule.endpoint) if method == "POST" else None
     if callable(body):
-        body = body(values.get("order_id", 1))
+        body = body(values.get("order_id", 1), client.application)
     return url, client.open(url, method=method, json=body)
 
 
@@ -78,6 +90,7 @@ def test_the_walk_covers_every_kind_of_rule(app):
         "admin.manage_orders",
         "admin_api.order_status",
         "admin_api.order_cancel",
+        "admin_api.order_undo",
     } <= private
     # Every argument of every rule can be filled in (a KeyError names a new one).
     assert all(concrete_url(rule).startswith("/") for rule, _ in rules(app))
@@ -121,7 +134,11 @@ def test_the_same_admin_requests_work_for_an_admin(app, admin_client, orders):
         url, response = request(admin_client, rule, method, order_id=orders["bob"][0])
         assert response.status_code in (200, 302), (method, url, response.status_code)
     state = snapshot(app)
-    assert [o.cancelled for o in state["orders"]] == [False, True]  # bob's, cancelled
+    # bob's order: shipped, cancelled, the cancel undone, then advanced by the bulk action.
+    assert [(o.status, o.cancelled) for o in state["orders"]] == [
+        ("Pending", False),
+        ("Out for Delivery", False),
+    ]
 
 
 def test_a_demoted_admin_loses_access_on_the_next_request(app, admin_client, shop):

@@ -6,7 +6,12 @@ no case, so no route can skip the check unnoticed.
 """
 
 import pytest
+import sqlalchemy as sa
 
+from app.extensions import db
+from app.models import Order, User
+from app.services.history import last_change
+from app.services.status import change_status
 from tests.factories import PASSWORD
 from tests.helpers import assert_json_error, csrf_token
 from tests.security_helpers import (
@@ -41,6 +46,8 @@ CASES = {
         "json",
         lambda shop: lambda order_id: {"ids": [order_id], "action": "advance"},
     ),
+    # Its body is made by PREPARE (below): the id of a change boss has just made.
+    "admin_api.order_undo": ("admin", "json", lambda shop: {}),
     "auth.login": ("anonymous", "form", lambda s: {"username": "alice", "password": PASSWORD}),
     "auth.register": (
         "anonymous",
@@ -75,6 +82,21 @@ CASES = {
     # alice is signed in on a second browser too (setup), so there is a session to end.
     "settings.end_other_sessions": ("customer", "form", lambda shop: {}),
 }
+
+
+def shipped_by_boss(app, order) -> dict:
+    """Undo's setup, before the request is sent: boss ships the order; the body undoes it."""
+    with app.app_context():
+        boss = db.session.scalar(sa.select(User).where(User.username == "boss"))
+        shipped = change_status(db.session.get(Order, order[0]), "Shipped", actor=boss)
+        db.session.commit()
+        body = {"activity_id": last_change(shipped)["id"]}
+        db.session.remove()
+    return body
+
+
+# endpoint → setup(app, order) run before the "before" snapshot; it returns the body to send.
+PREPARE = {"admin_api.order_undo": shipped_by_boss}
 
 
 def write_rules(app):
@@ -138,8 +160,10 @@ def test_every_write_rule_refuses_a_missing_or_wrong_token(csrf_app, csrf_shop, 
             token = csrf_token(csrf_app.test_client())  # valid, but for another session
         seen_before = session_view(client)
         client.get("/")  # shows (and so consumes) the flashes so far
+        sent = PREPARE[rule.endpoint](csrf_app, order) if rule.endpoint in PREPARE else None
         before = snapshot(csrf_app)
-        url, response = send(client, rule, method, kind, body(csrf_shop), order, token)
+        sent = sent if sent is not None else body(csrf_shop)
+        url, response = send(client, rule, method, kind, sent, order, token)
         if is_json_path(url):
             assert_json_error(response, 400, "csrf")
         else:
@@ -157,8 +181,10 @@ def test_every_write_rule_works_with_the_token(csrf_app, csrf_shop):
         order = placed_order(csrf_app, csrf_shop)  # Pending: every action can act on it
         who, kind, body = CASES[rule.endpoint]
         client, token = setup(csrf_app, csrf_shop, who)
+        sent = PREPARE[rule.endpoint](csrf_app, order) if rule.endpoint in PREPARE else None
         before, seen_before = snapshot(csrf_app), session_view(client)
-        url, response = send(client, rule, method, kind, body(csrf_shop), order, token)
+        sent = sent if sent is not None else body(csrf_shop)
+        url, response = send(client, rule, method, kind, sent, order, token)
         # Forms redirect on success, the JSON checkout creates (201), admin actions answer 200.
         expected = 302 if kind == "form" else 200 if url.startswith("/admin") else 201
         assert response.status_code == expected, (method, url, response.status_code)

@@ -52,6 +52,22 @@ def test_today_and_presets_follow_the_shop_zone(make_app):
         assert shop_time.preset("7d", now) == (date(2026, 11, 23), date(2026, 11, 29))
 
 
+def test_order_numbers_carry_the_shops_date(make_app):
+    """Issue 12: in New York an order placed at 04:47 UTC on the 28th is the 27th's."""
+    from app.extensions import db
+    from app.models import Order
+    from tests.factories import make_order, make_user
+
+    app = make_app(SHOP_TIMEZONE="America/New_York")
+    with app.app_context():
+        buyer = make_user()
+        late = make_order(buyer, now=datetime(2026, 11, 28, 4, 47))
+        morning = make_order(buyer, now=datetime(2026, 11, 28, 5, 1))  # 00:01 in New York
+        assert late.order_number == f"ORD-20261127-{late.id:05d}"
+        assert morning.order_number == f"ORD-20261128-{morning.id:05d}"
+        assert db.session.get(Order, late.id).order_number.startswith("ORD-20261127-")
+
+
 def test_isoformat_carries_the_offset(paris):
     assert (
         shop_time.isoformat(datetime(2026, 11, 28, 9, 15, 7, 999)) == "2026-11-28T10:15:07+01:00"

@@ -1,5 +1,6 @@
-"""Order activity: one row per order event (created, status move, cancellation), written in
-the same transaction as the order change, for the dashboard's activity feed."""
+"""Order activity: one row per order event (created, status move, cancellation, and the undo
+of a move or a cancellation), written in the same transaction as the order change, for the
+dashboard's activity feed and each order's history."""
 
 from datetime import datetime
 
@@ -9,20 +10,20 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models._time import utcnow
 
-ACTIVITY_KINDS = ("created", "status", "cancelled")
+# An undo is a change of its own (its own version, counts and revenue deltas), never an edit
+# or a deletion of the entry it reverts: the history and the resume log stay append-only.
+ACTIVITY_KINDS = ("created", "status", "cancelled", "status_undone", "cancel_undone")
+_KIND_CHECK = "kind IN (" + ", ".join(f"'{kind}'" for kind in ACTIVITY_KINDS) + ")"
 
 
 class OrderActivity(db.Model):
     """Who did what to which order, when. ``actor_id`` is ``None`` for the system (a CLI job,
     the simulator); ``from_status``/``to_status`` are the statuses around a move (``None``
-    ``from_status`` for a new order); ``note`` carries a cancellation reason."""
+    ``from_status`` for a new order; for ``status_undone`` the status the order left, going
+    back); ``note`` carries a cancellation reason."""
 
     __tablename__ = "order_activity"
-    __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('created', 'status', 'cancelled')", name="activity_kind_known"
-        ),
-    )
+    __table_args__ = (sa.CheckConstraint(_KIND_CHECK, name="activity_kind_known"),)
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     order_id: so.Mapped[int] = so.mapped_column(

@@ -11,14 +11,16 @@ from app.models._time import isoformat, utcnow
 from app.routes.admin import view_args
 from app.routes.args import order_filter_args
 from app.security import admin_required
-from app.services import ServiceError, bulk, dashboard
+from app.services import Invalid, ServiceError, bulk, dashboard
 from app.services.activity import parse_limit, recent_activity
 from app.services.analytics import hourly_revenue, parse_offset
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
+from app.services.history import last_change, order_history
 from app.services.order_query import matching_ids
 from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
+from app.services.undo import parse_activity_id, undo_change
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
@@ -81,9 +83,10 @@ def dashboard_view():
 @bp.get("/order/<int:order_id>/details")
 @admin_required
 def order_details_view(order_id: int):
-    """``{success, order: {...}}`` with the contract's detail keys; 404 unknown order."""
+    """``{success, order: {...contract keys}, history: [activity entry] (oldest first:
+    placed, moves, cancel, undos, with actor and time)}``; 404 unknown order."""
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    return jsonify(success=True, order=order_details(order))
+    return jsonify(success=True, order=order_details(order), history=order_history(order))
 
 
 def _json_body() -> dict:
@@ -91,33 +94,69 @@ def _json_body() -> dict:
     return payload if isinstance(payload, dict) else None
 
 
+def _seen(payload: dict) -> str | None:
+    """``from``: the status the admin saw (issue 12), optional; 400 if not a string."""
+    seen = payload.get("from")
+    if seen is not None and not isinstance(seen, str):
+        raise Invalid('"from" must be the status the page showed, e.g. "Pending"', 400)
+    return seen
+
+
+def _changed(order: Order):
+    """The answer to a change: ``{success, order: details, activity: the change's entry
+    (its id is what undo takes), undo_seconds}``."""
+    undo = current_app.config["UNDO_SECONDS"]
+    return jsonify(
+        success=True, order=order_details(order), activity=last_change(order), undo_seconds=undo
+    )
+
+
 @bp.post("/order/<int:order_id>/status")
 @admin_required
 def order_status(order_id: int):
-    """Body ``{"status": str}``: the next status only. ``{success, order}``; 400 malformed
-    JSON, 404 unknown order, 409 illegal move (backwards, skip, cancelled), 422 unknown
+    """Body ``{"status": str, "from": str}``: the next status, and (optional) the status the
+    page showed. Answers ``_changed``'s shape; 400 malformed JSON, 404 unknown order, 409
+    illegal move (backwards, skip, cancelled) or a stale ``from`` (the error names who changed
+    it and when; ``order`` is its state now, ``changed`` that activity entry), 422 unknown
     status."""
     payload = _json_body()
     if payload is None or not isinstance(payload.get("status"), str):
-        return json_error('Send JSON {"status": "<next status>"}', 400)
+        return json_error('Send JSON {"status": "<next status>", "from": "<shown>"}', 400)
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    change_status(order, payload["status"], actor=current_user)
+    change_status(order, payload["status"], actor=current_user, seen=_seen(payload))
     db.session.commit()
-    return jsonify(success=True, order=order_details(order))
+    return _changed(order)
 
 
 @bp.post("/order/<int:order_id>/cancel")
 @admin_required
 def order_cancel(order_id: int):
-    """Body ``{"reason": str}`` (1..300 chars); refunds the customer. ``{success, order}``;
-    400 malformed JSON, 404 unknown order, 409 already cancelled or delivered, 422 reason."""
+    """Body ``{"reason": str (1..300 chars), "from": str (optional, as for a move)}``;
+    refunds the customer. Answers ``_changed``'s shape; 400 malformed JSON, 404 unknown
+    order, 409 already cancelled or delivered, or a stale ``from``, 422 reason."""
     payload = _json_body()
     if payload is None:
         return json_error('Send JSON {"reason": "..."}', 400)
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    cancel_order(order, payload.get("reason"), actor=current_user)
+    cancel_order(order, payload.get("reason"), actor=current_user, seen=_seen(payload))
     db.session.commit()
-    return jsonify(success=True, order=order_details(order))
+    return _changed(order)
+
+
+@bp.post("/order/<int:order_id>/undo")
+@admin_required
+def order_undo(order_id: int):
+    """Body ``{"activity_id": int}``: revert that advance or cancel of the caller's, made
+    within ``UNDO_SECONDS`` (+5 s), as a change of its own (``app/services/undo.py``).
+    Answers ``_changed``'s shape (``activity``: the undo's entry, ``kind`` ``status_undone``
+    or ``cancel_undone``). 400 malformed body, 403 another admin's change, 404 unknown order
+    or a change of another order, 409 too late, changed since, or the customer's balance no
+    longer covers a cancelled order's credits, 422 not an advance or a cancel."""
+    activity_id = parse_activity_id(_json_body())
+    order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
+    undo_change(order, activity_id, actor=current_user)
+    db.session.commit()
+    return _changed(order)
 
 
 @bp.get("/revenue")
@@ -143,8 +182,9 @@ def activity():
     """The activity feed, newest first. ``?limit=`` 1..200 (default 50).
 
     Returns ``200 {success, activity: [{id, order_id, order_number, kind, from_status,
-    to_status, note, actor, at}], timestamp}``; ``kind`` is ``created``, ``status`` or
-    ``cancelled``, ``actor`` a username or null (the system). 400 for a bad ``limit``.
+    to_status, note, actor, at}], timestamp}``; ``kind`` is one of ``ACTIVITY_KINDS``
+    (``created``, ``status``, ``cancelled``, ``status_undone``, ``cancel_undone``),
+    ``actor`` a username or null (the system). 400 for a bad ``limit``.
     """
     limit = parse_limit(request.args.get("limit"))
     return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))

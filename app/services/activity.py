@@ -22,7 +22,8 @@ def record_activity(
 ) -> OrderActivity:
     """Add an ``OrderActivity`` row for ``order`` (flushed, not committed) and return it.
 
-    ``kind`` is ``created``, ``status`` or ``cancelled``; ``to_status`` is the order's
+    ``kind`` is one of ``ACTIVITY_KINDS`` (``created``, ``status``, ``cancelled``, and an
+    undo's ``status_undone`` or ``cancel_undone``); ``to_status`` is the order's
     status now; ``actor`` ``None`` means the system (CLI, simulator); ``version`` the
     ``order_counts`` version the change commits as (``counts.apply_delta``'s answer).
     """

@@ -19,18 +19,30 @@ def step_times(order: Order) -> dict[str, datetime]:
     naive UTC datetime}`` for the statuses reached, plus ``"cancelled"`` when cancelled.
 
     ``created`` entries date ``Pending``, ``status`` entries their ``to_status`` and
-    ``cancelled`` entries ``"cancelled"``. Orders older than the activity feed have no
-    entries: their ``Pending`` is the order date, their cancellation its ``updated_at``.
+    ``cancelled`` entries ``"cancelled"``; an undo (``status_undone``, ``cancel_undone``)
+    takes back the step it reverted, so a step reached again shows its new time. Orders
+    older than the activity feed have no entries: their ``Pending`` is the order date, their
+    cancellation its ``updated_at``.
     """
     rows = db.session.execute(
-        sa.select(OrderActivity.kind, OrderActivity.to_status, OrderActivity.at)
+        sa.select(
+            OrderActivity.kind,
+            OrderActivity.from_status,
+            OrderActivity.to_status,
+            OrderActivity.at,
+        )
         .where(OrderActivity.order_id == order.id)
-        .order_by(OrderActivity.at, OrderActivity.id)
+        .order_by(sa.func.coalesce(OrderActivity.version, 0), OrderActivity.id)
     ).all()
     times: dict[str, datetime] = {}
-    for kind, to_status, at in rows:
-        key = {"created": "Pending", "cancelled": "cancelled"}.get(kind, to_status)
-        times.setdefault(key, at)
+    for kind, from_status, to_status, at in rows:
+        if kind == "status_undone":
+            times.pop(from_status, None)
+        elif kind == "cancel_undone":
+            times.pop("cancelled", None)
+        else:
+            key = {"created": "Pending", "cancelled": "cancelled"}.get(kind, to_status)
+            times.setdefault(key, at)
     times.setdefault("Pending", order.date_ordered)
     if order.cancelled:
         times.setdefault("cancelled", order.updated_at)

@@ -14,7 +14,7 @@ from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models._time import utcnow
 from app.models.counts import TOTAL
 from app.models.limits import MAX_DB_INT
-from app.services import Invalid, NotFound, write_gate
+from app.services import Invalid, NotFound, shop_time, write_gate
 from app.services.changes import record_change
 
 MAX_ADDRESS = 300
@@ -80,10 +80,12 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
     return CheckoutRequest(lines, delivery_method, address)
 
 
-def format_order_number(day: datetime, order_id: int) -> str:
-    """``ORD-YYYYMMDD-NNNNN``: the order's UTC day and its id (at least five digits), so
-    numbers are unique across processes and hosts without a shared counter."""
-    return f"ORD-{day.strftime('%Y%m%d')}-{order_id:05d}"
+def format_order_number(placed: datetime, order_id: int) -> str:
+    """``ORD-YYYYMMDD-NNNNN``: the shop's local day (``SHOP_TIMEZONE``) of ``placed`` (naive
+    UTC) and the order's id (at least five digits), so numbers are unique across processes
+    and hosts without a shared counter, and their date is the day the shop's "today" and
+    date filters put the order in (issue 12)."""
+    return f"ORD-{shop_time.today(placed).strftime('%Y%m%d')}-{order_id:05d}"
 
 
 def find_by_idempotency_key(user: User, key: str) -> Order | None:

@@ -9,19 +9,54 @@ from app.models._time import utcnow
 from app.models.counts import CANCELLED
 from app.services import Conflict, Invalid, write_gate
 from app.services.changes import record_change
+from app.services.history import describe, last_change
+from app.services.serializers import order_details
 
 MAX_REASON = 300
 
 
-def change_status(order: Order, new_status: str, actor: User | None = None) -> Order:
-    """Move ``order`` one step forward to ``new_status``; ``actor`` (``None``: the system) is
-    recorded in the activity feed and the live event.
+def check_seen(order: Order, seen: str | None) -> None:
+    """Refuse to act on an order that is no longer as its admin saw it (issue 12: a click
+    meant for "Advance to Shipped" must not move an order someone already shipped).
 
-    Raises ``Invalid`` (422) for an unknown status and ``Conflict`` (409) for a cancelled
-    order or any move that is not exactly the next step (backwards, skipping, repeating).
+    ``seen`` is the status the page showed (``None``: not checked, the seed contract).
+    Raises ``Invalid`` (422) for a ``seen`` that is no status, and ``changed_meanwhile``'s
+    ``Conflict`` (409) when the order has moved or been cancelled since.
+    """
+    if seen is None:
+        return
+    if seen not in ORDER_STATUSES:
+        raise Invalid(f"Unknown status {seen!r} in from; expected one of {list(ORDER_STATUSES)}")
+    if order.cancelled or order.status != seen:
+        raise changed_meanwhile(order)
+
+
+def changed_meanwhile(order: Order) -> Conflict:
+    """The 409 for a stale action: who changed ``order`` last and when ("ORD-… changed
+    meanwhile: bob moved it to Shipped 4 s ago."), with ``order`` (the details shape, as it
+    is now) and ``changed`` (that activity entry) for the page to redraw and explain."""
+    entry = last_change(order)
+    said = describe(entry) if entry else "it was changed"
+    return Conflict(
+        f"{order.order_number} changed meanwhile: {said}.",
+        extra={"order": order_details(order), "changed": entry},
+    )
+
+
+def change_status(
+    order: Order, new_status: str, actor: User | None = None, seen: str | None = None
+) -> Order:
+    """Move ``order`` one step forward to ``new_status``; ``actor`` (``None``: the system) is
+    recorded in the activity feed and the live event. ``seen``: the status the admin saw
+    (``check_seen``).
+
+    Raises ``Invalid`` (422) for an unknown status and ``Conflict`` (409) for a stale
+    ``seen``, a cancelled order or any move that is not exactly the next step (backwards,
+    skipping, repeating).
     """
     if new_status not in ORDER_STATUSES:
         raise Invalid(f"Unknown status {new_status!r}; expected one of {list(ORDER_STATUSES)}")
+    check_seen(order, seen)
     if order.cancelled:
         raise Conflict(f"Order {order.order_number} is cancelled and cannot change status")
     if new_status != order.next_status:
@@ -35,28 +70,30 @@ def change_status(order: Order, new_status: str, actor: User | None = None) -> O
     values = {"status": new_status, "updated_at": now}
     if new_status == "Delivered":
         values["actual_delivery_date"] = now
-    _claim(order, values)
+    claim(order, values)
     record_change(order, "status", actor, {old_status: -1, new_status: 1}, from_status=old_status)
     return order
 
 
-def cancel_order(order: Order, reason, actor: User | None = None) -> Order:
+def cancel_order(order: Order, reason, actor: User | None = None, seen: str | None = None):
     """Cancel a not-yet-delivered order and refund its credits to the customer; ``actor``
-    (``None``: the system) and the reason are recorded in the activity feed.
+    (``None``: the system) and the reason are recorded in the activity feed. ``seen``: the
+    status the admin saw (``check_seen``). Returns ``order``.
 
-    Raises ``Invalid`` (422) for a missing or overlong reason and ``Conflict`` (409) when the
-    order is already cancelled or delivered.
+    Raises ``Invalid`` (422) for a missing or overlong reason and ``Conflict`` (409) for a
+    stale ``seen`` or when the order is already cancelled or delivered.
     """
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid("A cancellation reason is required")
     reason = reason.strip()
     if len(reason) > MAX_REASON:
         raise Invalid(f"The reason is longer than {MAX_REASON} characters")
+    check_seen(order, seen)
     if order.cancelled:
         raise Conflict(f"Order {order.order_number} is already cancelled")
     if order.status == "Delivered":
         raise Conflict(f"Order {order.order_number} was delivered and cannot be cancelled")
-    _claim(order, {"cancelled": True, "cancellation_reason": reason, "updated_at": utcnow()})
+    claim(order, {"cancelled": True, "cancellation_reason": reason, "updated_at": utcnow()})
     db.session.execute(
         sa.update(User)
         .where(User.id == order.user_id)
@@ -75,13 +112,13 @@ def cancel_order(order: Order, reason, actor: User | None = None) -> Order:
     return order
 
 
-def _claim(order: Order, values: dict) -> None:
+def claim(order: Order, values: dict) -> None:
     """Apply ``values`` to ``order`` only if it is still as this request saw it (status and
     cancelled): one conditional ``UPDATE`` that takes the row lock, so two admins clicking
     at once cannot both move it, and a move made meanwhile (another admin, another process)
-    is refused with ``Conflict`` (409) instead of overwritten. The loaded ``order`` then
-    shows the new values without another write. Order writes queue at the per-worker write
-    gate first (``app/services/write_gate.py``), like checkouts."""
+    is refused with ``changed_meanwhile``'s ``Conflict`` (409) instead of overwritten. The
+    loaded ``order`` then shows the new values without another write. Order writes queue at
+    the per-worker write gate first (``app/services/write_gate.py``), like checkouts."""
     write_gate.enter()
     claimed = db.session.execute(
         sa.update(Order)
@@ -94,6 +131,8 @@ def _claim(order: Order, values: dict) -> None:
         .execution_options(synchronize_session=False)
     ).rowcount
     if claimed != 1:
-        raise Conflict(f"Order {order.order_number} changed meanwhile; reload and try again")
+        # Say who got there first: the loaded order is stale, read it as it is now.
+        db.session.refresh(order)
+        raise changed_meanwhile(order)
     for key, value in values.items():
         so.attributes.set_committed_value(order, key, value)

@@ -43,7 +43,6 @@ SERVER_ENV = {
     "FALLBACK_POLL_MS": "400",
     "LIVE_OFFLINE_GRACE_MS": "600",
     "LIVE_BACKOFF_MAX_MS": "800",
-    "LIVE_HIDDEN_GRACE_MS": "600",
     "RATELIMIT_ENABLED": "0",
     "WEB_CONCURRENCY": "1",
     "GRACEFUL_TIMEOUT": "3",
@@ -260,6 +259,22 @@ def dashboard(new_context):
     return opener
 
 
+def old_hidden_behaviour(page, grace_ms: int = 600) -> None:
+    """Serve ``page`` the dashboard as a shop with LIVE_HIDDEN_GRACE_MS=``grace_ms`` would
+    (a hidden tab gives up its stream after that long): the server runs with the default,
+    0, so the setting is tried per page by rewriting its ``data-hidden-grace-ms``."""
+
+    def rewrite(route):
+        response = route.fetch()
+        body = response.text().replace(
+            'data-hidden-grace-ms="0"', f'data-hidden-grace-ms="{grace_ms}"'
+        )
+        assert f'data-hidden-grace-ms="{grace_ms}"' in body
+        route.fulfill(response=response, body=body)
+
+    page.route("**/admin/manage_orders*", rewrite)
+
+
 def wait_live(page, timeout: float = 5000) -> None:
     page.wait_for_selector('[data-live-indicator][data-state="live"]', timeout=timeout)
 
@@ -310,3 +325,45 @@ def place_order(page, delivery="pickup", address=None, quantity=1) -> dict:
         }""",
         [delivery, address, quantity],
     )
+
+
+def place_orders(page, count: int, delivery="pickup") -> list[dict]:
+    """``count`` orders at once from ``page`` (a customer's page), as a burst: the orders."""
+    return page.evaluate(
+        """async ([count, delivery]) => {
+            const token = document.querySelector('meta[name=csrf-token]').content;
+            const one = () => fetch('/api/orders', {method: 'POST', headers: {
+                'Content-Type': 'application/json', 'X-CSRFToken': token},
+                body: JSON.stringify({items: [{product_id: 1, quantity: 1}],
+                    delivery_method: delivery})}).then(async (r) => {
+                const body = await r.json();
+                if (r.status !== 201) throw new Error(JSON.stringify(body));
+                return body.order;
+            });
+            return Promise.all(Array.from({length: count}, one));
+        }""",
+        [count, delivery],
+    )
+
+
+def post_json(page, path: str, body: dict) -> dict:
+    """POST ``body`` from ``page`` with its CSRF token: ``{status, body}``."""
+    return page.evaluate(
+        """async ([path, body]) => {
+            const token = document.querySelector('meta[name=csrf-token]').content;
+            const r = await fetch(path, {method: 'POST', headers: {
+                'Content-Type': 'application/json', 'X-CSRFToken': token},
+                body: JSON.stringify(body)});
+            return {status: r.status, body: await r.json()};
+        }""",
+        [path, body],
+    )
+
+
+def other_admin_page(new_context):
+    """A page of the second admin's (``maria``), on a page of the shop, to act from."""
+    from tests.browser.seed import SECOND_ADMIN
+
+    page = new_context(*SECOND_ADMIN).new_page()
+    page.goto("/orders")
+    return page

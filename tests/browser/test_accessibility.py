@@ -160,14 +160,21 @@ def settle(page) -> None:
     )
 
 
-def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifacts):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifacts, scheme):
     # The dashboard with a live indicator, rows of every status, a new-order toast and
-    # the other toast kinds, then the details dialog open over it.
+    # the other toast kinds (one with an Undo button), the bulk bar and a changed-row flag,
+    # then the details dialog (with its history) open over it; in the light theme and in
+    # the dark one (prefers-color-scheme: dark).
     shop = new_context("alice", CUSTOMER_PASSWORD).new_page()
-    shop.emulate_media(reduced_motion="reduce")
+    shop.emulate_media(reduced_motion="reduce", color_scheme=scheme)
     shop.goto("/")
     page = dashboard()
-    page.emulate_media(reduced_motion="reduce")
+    page.emulate_media(reduced_motion="reduce", color_scheme=scheme)
+    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
+        scheme == "dark"
+    )
+    suffix = "" if scheme == "light" else "-dark"
     order = place_order(shop, "home delivery", "9 Contrast Street")
     page.wait_for_selector(".toast-new")
     # A cancelled order too (badge on the dashboard, banner on its page).
@@ -183,14 +190,36 @@ def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifa
         """() => {
             OrderPulse.toast('Saved.', {type: 'success', timeout: 0});
             OrderPulse.toast('Something failed.', {type: 'error', title: 'Error', timeout: 0});
-            OrderPulse.toast('Note.', {type: 'info', timeout: 0});
+            OrderPulse.toast('Note.', {type: 'info', timeout: 0,
+                actions: [{label: 'Undo', onClick() {}}]});
         }"""
     )
     page.locator(f'tr[data-order-id="{gone["id"]}"] .badge-cancelled').wait_for()
+    page.locator(f'tr[data-order-id="{order["id"]}"] [data-select]').check()
+    page.evaluate(
+        """(id) => { const f = document.querySelector(
+            `tr[data-order-id="${id}"] [data-row-flag]`);
+            f.textContent = 'changed'; f.hidden = false; }""",
+        order["id"],
+    )
     settle(page)
-    result = assert_contrast(page, "dashboard", artifacts, minimum=100)
+    if scheme == "dark":
+        page.screenshot(path=str(artifacts / "dashboard-dark.png"))
+    result = assert_contrast(page, "dashboard" + suffix, artifacts, minimum=100)
     texts = " ".join(s["selector"] for s in result["samples"])
-    for part in (".stat-card", ".badge", ".btn", "td", "live-indicator", ".chip", ".toast"):
+    for part in (
+        ".stat-card",
+        ".badge",
+        ".btn",
+        "td",
+        "live-indicator",
+        ".chip",
+        ".toast",
+        ".toast-action",
+        ".bulk-bar",
+        ".row-flag",
+        "kbd",
+    ):
         assert part in texts, f"no {part} text was measured"
 
     # Every state of the live indicator, measured synchronously (the page cannot repaint
@@ -211,21 +240,23 @@ def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifa
 
     page.locator(f'tr[data-order-id="{order["id"]}"] [data-action="details"]').click()
     page.locator("#details-dialog", has_text="9 Contrast Street").wait_for()
+    page.locator("#details-dialog [data-history] li").first.wait_for()
     settle(page)
-    assert_contrast(page, "details-dialog", artifacts, root="#details-dialog")
+    result = assert_contrast(page, "details-dialog" + suffix, artifacts, root="#details-dialog")
+    assert ".history-item" in " ".join(s["selector"] for s in result["samples"])
 
     # The storefront and the customer's order page, in progress and cancelled.
     shop.reload()
     settle(shop)
-    assert_contrast(shop, "storefront", artifacts, minimum=20)
+    assert_contrast(shop, "storefront" + suffix, artifacts, minimum=20)
     shop.goto(f"/orders/{order['order_number']}")
     shop.wait_for_selector('[data-live-indicator][data-state="live"]')
     settle(shop)
-    assert_contrast(shop, "order-page", artifacts)
+    assert_contrast(shop, "order-page" + suffix, artifacts)
     shop.goto(f"/orders/{gone['order_number']}")
     shop.wait_for_selector("[data-cancelled-banner]:not([hidden])")
     settle(shop)
-    assert_contrast(shop, "order-page-cancelled", artifacts)
+    assert_contrast(shop, "order-page-cancelled" + suffix, artifacts)
 
 
 FOCUS_JS = """() => {

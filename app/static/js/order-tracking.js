@@ -7,7 +7,8 @@
  * (logout elsewhere, a password change): the page goes to the login page, no reconnect.
  * EventSource reconnects by itself after a dropped connection; when the browser gives up
  * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff. Delivered or cancelled
- * orders cannot change any more, so the stream is closed then.
+ * orders cannot change any more, except by the admin's Undo (data-undo-seconds, plus the
+ * server's 5 s allowance): the stream closes once that has passed.
  */
 (function () {
   "use strict";
@@ -66,12 +67,7 @@
       container.textContent = fallback;
       return;
     }
-    var t = document.createElement("time");
-    t.className = "js-local-time";
-    t.setAttribute("datetime", iso);
-    t.textContent = OP.formatLocal(iso);
-    t.title = String(iso).replace("T", " ").replace("Z", " UTC");
-    container.appendChild(t);
+    container.appendChild(OP.timeElement(iso));
   }
 
   var balanceEl = document.querySelector("[data-balance]");
@@ -104,6 +100,9 @@
       li.classList.toggle("is-todo", pos > index);
       if (pos === index) li.setAttribute("aria-current", "step");
       else li.removeAttribute("aria-current");
+      // An undone step (the admin's Undo) is not reached any more: its time goes.
+      var stepTime = li.querySelector("[data-step-time]");
+      if (pos > index && stepTime && stepTime.firstChild) setTime(stepTime, null, "");
       var sr = li.querySelector(".timeline-sr");
       if (sr) sr.textContent = pos < index ? "(done)" : pos === index ? "(current)" : "";
       if (changed && pos === index) {
@@ -162,11 +161,20 @@
     current.status = status;
     current.cancelled = cancelled;
 
-    if (cancelled || status === "Delivered") {
-      finished = true;
-      close();
-      setIndicator("final");
-    }
+    if (isFinal()) { setIndicator("final"); finishAfterUndo(data.updated_at); }
+    else { clearTimeout(finishTimer); if (es) setIndicator("live"); }
+  }
+
+  // A final status may still be undone by the admin (UNDO_SECONDS + the server's 5 s): the
+  // stream stays open that long after the order reached it (`updatedIso`), then closes.
+  var undoMs = (parseInt(root.dataset.undoSeconds || "0", 10) + 5) * 1000;
+  var finishTimer = null;
+  function isFinal() { return current.cancelled || current.status === "Delivered"; }
+  function finishAfterUndo(updatedIso) {
+    clearTimeout(finishTimer);
+    var left = Date.parse(updatedIso || "") + undoMs - Date.now();
+    if (left > 0) { finishTimer = setTimeout(finishAfterUndo, left); return; }
+    if (isFinal()) { finished = true; close(); }
   }
 
   function close() {
@@ -185,7 +193,7 @@
     es = source;
     source.addEventListener("open", function () {
       backoff = 1000;
-      setIndicator("live");
+      setIndicator(isFinal() ? "final" : "live");
     });
     source.addEventListener("message", function (ev) {
       var data;
@@ -223,15 +231,17 @@
     if (ev.persisted && !finished) connect();
   });
 
-  if (current.cancelled || current.status === "Delivered") {
-    finished = true;
+  if (isFinal()) {
     setIndicator("final");
-    return;
+    if (!(Date.parse(root.dataset.updatedAt || "") + undoMs > Date.now())) {
+      finished = true;
+      return;
+    }
   }
   if (!window.EventSource) {
     setIndicator("reconnecting");
     return;
   }
-  setIndicator("connecting");
+  if (!isFinal()) setIndicator("connecting");
   connect();
 })();

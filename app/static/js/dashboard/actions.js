@@ -1,14 +1,21 @@
-/* The row and dialog buttons: Details, Advance status, and Cancel (with its reason dialog).
- * An answer (or a 409 that carries the order's current state) redraws the row at once; the
- * counters follow from the stream, or from the next poll while it is down. */
-import { closeDialog, openDialog } from "./dialogs.js";
-import { urlFor } from "./dom.js";
+/* The row and dialog buttons: Details, Advance, Cancel (issue 12's safe actions).
+ * - A move sends the status its button was drawn for ({status, from}); a stale one comes
+ *   back 409 naming who changed the order and when, shown as such, and the row shows the
+ *   order as it is now (the 409 carries it).
+ * - Moving to Delivered asks first (the customer is told it arrived).
+ * - Every advance and cancel offers Undo for UNDO_SECONDS (undo.js).
+ * - After a move, keyboard focus goes back to the row (or the dialog): its next action.
+ * An answer redraws the row at once; the counters follow from the stream, or the next poll
+ * while it is down. Requests: on_advance, on_cancel (requests.json). */
+import { createCancelDialog } from "./cancel-dialog.js";
+import { confirmAction } from "./confirm.js";
+import { setBusy, urlFor } from "./dom.js";
+import { createUndo } from "./undo.js";
 
 const OP = window.OrderPulse;
-const REASON_MAX = 300;
 
 /** The summary a table row needs, from the details shape an action answers with. */
-function summaryFromDetails(o) {
+export function summaryFromDetails(o) {
   return {
     id: o.id,
     order_number: o.order_number,
@@ -34,37 +41,14 @@ function orderIdOf(button) {
   return tr ? tr.getAttribute("data-order-id") : null;
 }
 
-function setBusy(button, busy, label) {
-  if (busy) {
-    button.disabled = true;
-    button.setAttribute("aria-busy", "true");
-    button.dataset.label = button.textContent;
-    if (label) button.textContent = label;
-  } else {
-    button.disabled = false;
-    button.removeAttribute("aria-busy");
-    if (button.dataset.label) button.textContent = button.dataset.label;
-  }
-}
-
 export function bindActions(cfg, feed, details) {
-  const cancelDialog = document.getElementById("cancel-dialog");
-  const cancelForm = document.getElementById("cancel-form");
-  const reasonInput = document.getElementById("cancel-reason");
-  const cancelCount = cancelDialog && cancelDialog.querySelector("[data-cancel-count]");
-  const cancelError = cancelDialog && cancelDialog.querySelector("[data-cancel-error]");
-  const cancelSubmit = cancelDialog && cancelDialog.querySelector("[data-cancel-submit]");
-  let cancelId = null;
+  const cancelDialog = createCancelDialog();
 
-  function applyResult(order) {
-    feed.upsert(summaryFromDetails(order), null);
+  function apply(order) {
+    feed.upsert(summaryFromDetails(order));
     details.showIfOpen(order);
   }
-
-  /** A refusal that says what the order looks like now (409): show that state. */
-  function applyRefusal(err) {
-    if (err.status === 409 && err.data && err.data.order) applyResult(err.data.order);
-  }
+  const undo = createUndo(cfg, apply);
 
   function orderNumberOf(id) {
     const tr = feed.findRow(id);
@@ -73,78 +57,74 @@ export function bindActions(cfg, feed, details) {
     return details.shownNumber(id) || "#" + id;
   }
 
-  function advance(button) {
+  /** After a move, focus the order's next action where the admin was (row or dialog),
+   *  unless focus has gone somewhere else meanwhile. */
+  function refocus(id, inDialog) {
+    const active = document.activeElement;
+    const scope = inDialog ? details.dialog : feed.findRow(id);
+    if (!scope || (active && active !== document.body && !scope.contains(active))) return;
+    const target = scope.querySelector('[data-action="advance"]:not(:disabled)') ||
+      (inDialog ? scope.querySelector("[data-close-dialog].btn") :
+        scope.querySelector('[data-action="details"]'));
+    if (target) target.focus();
+  }
+
+  /** A refusal: say why; a 409 carries the order as it is now, shown at once. */
+  function refused(err, number) {
+    const stale = err.status === 409 && err.data && err.data.changed;
+    OP.toast(err.message, { type: "error",
+      title: stale ? "Not changed: " + number + " had changed" : "Could not update " + number });
+    if (err.status === 409 && err.data && err.data.order) apply(err.data.order);
+  }
+
+  async function advance(button) {
     const id = orderIdOf(button);
     const next = button.getAttribute("data-next-status");
     if (!id || !next) return;
+    const inDialog = !!button.closest("dialog");
     const number = orderNumberOf(id);
-    setBusy(button, true, "Saving…");
-    OP.postJSON(urlFor(cfg.statusTpl, id), { status: next }).then((data) => {
-      applyResult(data.order);
-      OP.toast(number + " is now " + data.order.status + ".", { type: "success" });
+    if (next === "Delivered" && !(await confirmAction({
+      title: "Mark " + number + " as delivered?",
+      text: "The customer is told their order has arrived. You can undo it for " +
+        Math.round(cfg.undoMs / 1000) + " s.",
+      yes: "Mark delivered",
+    }))) {
+      if (button.isConnected) button.focus();
+      return;
+    }
+    setBusy(button, true);
+    const body = { status: next, from: button.getAttribute("data-from") || undefined };
+    OP.postJSON(urlFor(cfg.statusTpl, id), body).then((data) => {
+      apply(data.order);
+      refocus(id, inDialog);
+      undo.offer(data.order, data.activity, number + " moved to " + data.order.status + ".");
     }).catch((err) => {
       if (button.isConnected) setBusy(button, false);
-      OP.toast(err.message, { type: "error", title: "Could not update " + number });
-      applyRefusal(err);
+      refused(err, number);
+      refocus(id, inDialog);
     });
   }
 
-  function setCancelError(message) {
-    if (!cancelError) return;
-    cancelError.textContent = message || "";
-    cancelError.hidden = !message;
-    if (reasonInput) reasonInput.setAttribute("aria-invalid", message ? "true" : "false");
-  }
-
-  function openCancel(button) {
+  function cancel(button) {
     const id = orderIdOf(button);
-    if (!id || !cancelDialog) return;
-    cancelId = id;
-    cancelDialog.querySelector("[data-cancel-number]").textContent = orderNumberOf(id);
-    reasonInput.value = "";
-    if (cancelCount) cancelCount.textContent = "0";
-    setCancelError("");
-    if (cancelSubmit) setBusy(cancelSubmit, false);
-    openDialog(cancelDialog);
-    reasonInput.focus();
-  }
-
-  function submitCancel(ev) {
-    ev.preventDefault();
-    const id = cancelId;
-    const reason = reasonInput.value.trim();
-    if (!reason) {
-      setCancelError("Please give a reason for the customer.");
-      reasonInput.focus();
-      return;
-    }
-    if (reason.length > REASON_MAX) {
-      setCancelError("Keep the reason to 300 characters or fewer.");
-      reasonInput.focus();
-      return;
-    }
+    if (!id) return;
     const number = orderNumberOf(id);
-    setBusy(cancelSubmit, true, "Cancelling…");
-    OP.postJSON(urlFor(cfg.cancelTpl, id), { reason }).then((data) => {
-      setBusy(cancelSubmit, false);
-      closeDialog(cancelDialog);
-      applyResult(data.order);
-      OP.toast(number + " was cancelled and the customer refunded.", { type: "success" });
-    }).catch((err) => {
-      setBusy(cancelSubmit, false);
-      setCancelError(err.message);
-      OP.toast(err.message, { type: "error", title: "Could not cancel " + number });
-      applyRefusal(err);
+    const from = button.getAttribute("data-from") || undefined;
+    const inDialog = !!button.closest("dialog");
+    cancelDialog.open({
+      what: number,
+      submit: (reason) => OP.postJSON(urlFor(cfg.cancelTpl, id), { reason, from })
+        .then((data) => {
+          apply(data.order);
+          undo.offer(data.order, data.activity,
+            number + " was cancelled and the customer refunded.");
+          setTimeout(() => refocus(id, inDialog), 0); // once the cancel dialog has closed
+        }).catch((err) => {
+          refused(err, number);
+          throw err;
+        }),
     });
   }
-
-  if (reasonInput) {
-    reasonInput.addEventListener("input", () => {
-      if (cancelCount) cancelCount.textContent = String(reasonInput.value.length);
-      if (reasonInput.value.trim()) setCancelError("");
-    });
-  }
-  if (cancelForm) cancelForm.addEventListener("submit", submitCancel);
 
   document.addEventListener("click", (ev) => {
     const button = ev.target.closest("button[data-action]");
@@ -152,6 +132,8 @@ export function bindActions(cfg, feed, details) {
     const action = button.getAttribute("data-action");
     if (action === "details") details.open(orderIdOf(button));
     else if (action === "advance") advance(button);
-    else if (action === "cancel") openCancel(button);
+    else if (action === "cancel") cancel(button);
   });
+
+  return { undoLast: undo.undoLast, cancelDialog };
 }

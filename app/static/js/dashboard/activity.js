@@ -1,19 +1,10 @@
 /* The activity list: who did what, newest first. Entries come from the page's bootstrap
  * data, `event: order` frames and resume frames, so the same entry may arrive twice. */
+import { activityText } from "./activity-text.js";
 import { el, isoTime, newerThan, slug } from "./dom.js";
 
 const OP = window.OrderPulse;
 const ACTIVITY_MAX = 30;
-
-function activityText(a) {
-  const who = a.actor || "System";
-  if (a.kind === "created") return who + " placed " + a.order_number;
-  if (a.kind === "cancelled") {
-    return who + " cancelled " + a.order_number + (a.note ? ": " + a.note : "");
-  }
-  return who + " moved " + a.order_number + " from " + (a.from_status || "?") + " to " +
-    (a.to_status || "?");
-}
 
 function activityItem(a) {
   const li = el("li", "activity-item activity-" + slug(a.kind));
@@ -22,11 +13,7 @@ function activityItem(a) {
   li.appendChild(el("span", "activity-dot"));
   const body = el("div", "activity-body");
   body.appendChild(el("span", "activity-text", activityText(a)));
-  if (a.at) {
-    const time = el("time", "activity-time muted small", OP.formatLocal(a.at));
-    time.setAttribute("datetime", a.at);
-    body.appendChild(time);
-  }
+  if (a.at) body.appendChild(OP.timeElement(a.at, "activity-time muted small"));
   li.appendChild(body);
   return li;
 }

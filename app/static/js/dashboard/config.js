@@ -30,8 +30,21 @@ export function readConfig(root) {
     detailsTpl: data.detailsUrlTemplate,
     statusTpl: data.statusUrlTemplate,
     cancelTpl: data.cancelUrlTemplate,
-    filterStatus: data.filterStatus || "",
-    filterQ: data.filterQ || "",
+    undoTpl: data.undoUrlTemplate,
+    bulkUrl: data.bulkUrl,
+    idsUrl: data.idsUrl,
+    firstPageUrl: data.firstPageUrl || window.location.pathname,
+    // The table's view (app/routes/args.py order_filter_args), as the server read it.
+    filter: {
+      status: data.filterStatus || "",
+      q: data.filterQ || "",
+      from: data.from || "",
+      to: data.to || "",
+      sort: data.sort || "ordered",
+      dir: data.dir || "desc",
+    },
+    // The shop's zone (SHOP_TIMEZONE): its days bound the date filter and the chart.
+    timeZone: data.timeZone || undefined,
     page: parseInt(data.page || "1", 10) || 1,
     perPage: parseInt(data.perPage || "25", 10) || 25,
     bootstrap,
@@ -40,11 +53,13 @@ export function readConfig(root) {
     backoffMaxMs: Math.max(BACKOFF_MIN_MS, intData(root, "backoffMaxMs", BACKOFF_MAX_MS)),
     graceMs: intData(root, "offlineGraceMs", 3000),
     pollMs: Math.max(200, intData(root, "pollMs", 10000)),
-    hiddenGraceMs: intData(root, "hiddenGraceMs", 60000),
+    // 0 (the default): a hidden tab keeps listening; > 0 is the shops' old behaviour.
+    hiddenGraceMs: intData(root, "hiddenGraceMs", 0),
+    undoMs: intData(root, "undoSeconds", 10) * 1000,
   };
-  // Live rows are inserted only where they certainly belong: the unfiltered first page.
-  cfg.liveInsert = !cfg.filterStatus && !cfg.filterQ && cfg.page === 1;
-  // The view's query string, for the one reload after a reset.
+  // The view's normalised query (filter, search, dates, sort) and, for the one reload after
+  // a reset, the page's own query (page and page size too).
+  cfg.filterQuery = data.viewQuery || "";
   cfg.viewQuery = window.location.search.replace(/^\?/, "");
   return cfg;
 }

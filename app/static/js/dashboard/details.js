@@ -1,22 +1,20 @@
-/* The order details dialog: loaded once when opened (its items), then kept current from the
- * pushed order summaries while open (status, dates, cancellation), with no request. */
+/* The order details dialog: loaded once when opened (its items and history), then kept
+ * current from pushed data while open, with no request: order summaries (status, dates,
+ * cancellation) and activity entries (its history: placed, each move, the cancel, undos,
+ * with actor and time). The destructive "Cancel order…" sits apart from Close; the action
+ * buttons, like a row's, wait while the pointer is on them (a label never changes under it).
+ */
 import { openDialog } from "./dialogs.js";
-import { capitalize, clear, el, formatCount, urlFor } from "./dom.js";
-import { actionButtons, badge } from "./order-markup.js";
+import { clear, el, urlFor } from "./dom.js";
+import {
+  cancelledBanner, historyItem, itemsTable, summaryGrid,
+} from "./details-markup.js";
+import { actionButtons, actionsKey } from "./order-markup.js";
 
 const OP = window.OrderPulse;
 // What a pushed order summary can change in an open dialog (its items never change).
 const LIVE_KEYS = ["status", "cancelled", "cancellation_reason", "actual_delivery",
   "estimated_delivery", "next_status", "updated_at"];
-
-function detailRow(list, label, value, className) {
-  const wrap = el("div");
-  wrap.appendChild(el("dt", null, label));
-  const dd = el("dd", className || null);
-  if (value instanceof Node) dd.appendChild(value); else dd.textContent = value == null ? "—" : value;
-  wrap.appendChild(dd);
-  list.appendChild(wrap);
-}
 
 function closeButton() {
   const close = el("button", "btn btn-ghost btn-sm", "Close");
@@ -25,100 +23,76 @@ function closeButton() {
   return close;
 }
 
-function summaryGrid(o) {
-  const grid = el("div", "details-grid");
-  const left = el("dl", "detail-list");
-  detailRow(left, "Status", badge(o.status, o.cancelled));
-  const customer = o.customer || {};
-  const who = el("span");
-  who.appendChild(el("strong", null, customer.username || "—"));
-  if (customer.email) {
-    who.appendChild(document.createElement("br"));
-    who.appendChild(el("span", "muted", customer.email));
-  }
-  detailRow(left, "Customer", who);
-  detailRow(left, "Ordered", OP.formatLocal(o.date_ordered) || "—");
-  detailRow(left, "Total", formatCount(o.total_credits) + " credits");
-  grid.appendChild(left);
-
-  const right = el("dl", "detail-list");
-  detailRow(right, "Delivery", capitalize(o.delivery_method));
-  if (o.delivery_method !== "pickup") {
-    detailRow(right, "Address", o.delivery_address || "—", "pre-line");
-  }
-  detailRow(right, "Estimated", OP.formatLocal(o.estimated_delivery) || "—");
-  detailRow(right, "Delivered", OP.formatLocal(o.actual_delivery) || "Not yet");
-  grid.appendChild(right);
-  return grid;
-}
-
-function itemsTable(items) {
-  const table = el("table", "table table-compact");
-  const thead = el("thead");
-  const hr = el("tr");
-  [["Product", ""], ["Category", ""], ["Qty", "num"], ["Each", "num"], ["Subtotal", "num"]]
-    .forEach(([text, className]) => {
-      const th = el("th", className || null, text);
-      th.scope = "col";
-      hr.appendChild(th);
-    });
-  thead.appendChild(hr);
-  table.appendChild(thead);
-  const tb = el("tbody");
-  (items || []).forEach((item) => {
-    const tr = el("tr");
-    const qty = item.quantity != null ? item.quantity : 1;
-    tr.appendChild(el("td", null, item.name));
-    tr.appendChild(el("td", "muted", item.category));
-    tr.appendChild(el("td", "num", qty));
-    tr.appendChild(el("td", "num", formatCount(item.credit_value)));
-    tr.appendChild(el("td", "num", formatCount(item.credit_value * qty)));
-    tb.appendChild(tr);
-  });
-  if (!items || !items.length) {
-    const emptyTr = el("tr");
-    const td = el("td", "muted", "No items.");
-    td.colSpan = 5;
-    emptyTr.appendChild(td);
-    tb.appendChild(emptyTr);
-  }
-  table.appendChild(tb);
-  const wrap = el("div", "table-scroll");
-  wrap.appendChild(table);
-  return wrap;
-}
-
 export function createDetails(cfg) {
   const dialog = document.getElementById("details-dialog");
   const body = dialog && dialog.querySelector("[data-details-body]");
   const actions = dialog && dialog.querySelector("[data-details-actions]");
+  const danger = dialog && dialog.querySelector("[data-details-danger]");
+  const foot = actions && actions.parentNode;
   const title = dialog && dialog.querySelector("#details-title");
   let detailsId = null; // the order asked for (set before its data arrives)
   let shown = null; // the order object the dialog shows
-  if (dialog) dialog.addEventListener("close", () => { detailsId = null; });
+  let history = null; // its <ol>
+  let heldKey = null; // the actions drawn, while held under the pointer
+  if (dialog) dialog.addEventListener("close", () => { detailsId = null; shown = null; });
 
-  function render(o) {
+  function drawActions(o) {
+    const focused = foot.contains(document.activeElement) ?
+      document.activeElement.getAttribute("data-action") || "close" : null;
+    clear(actions);
+    clear(danger);
+    actionButtons(o, actions, true, danger);
+    actions.appendChild(closeButton());
+    heldKey = actionsKey(o);
+    if (focused) {
+      const again = foot.querySelector('[data-action="' + focused + '"]') ||
+        actions.querySelector('[data-action="advance"]') ||
+        actions.querySelector("[data-close-dialog]");
+      again.focus();
+    }
+  }
+
+  function render(o, entries) {
+    const changed = !shown || heldKey !== actionsKey(o);
     shown = o;
     title.textContent = "Order " + o.order_number;
     clear(body);
-    clear(actions);
-    if (o.cancelled) {
-      const banner = el("div", "banner banner-cancelled");
-      banner.appendChild(el("strong", null, "Cancelled. "));
-      banner.appendChild(el("span", null, o.cancellation_reason ?
-        "Reason: " + o.cancellation_reason : "No reason given."));
-      body.appendChild(banner);
-    }
+    if (o.cancelled) body.appendChild(cancelledBanner(o));
     body.appendChild(summaryGrid(o));
     body.appendChild(el("h3", "details-subtitle", "Items"));
-    body.appendChild(itemsTable(o.items));
-    actionButtons(o, actions, true);
-    actions.appendChild(closeButton());
+    const wrap = el("div", "items-wrap");
+    wrap.appendChild(itemsTable(o.items));
+    body.appendChild(wrap);
+    body.appendChild(el("h3", "details-subtitle", "History"));
+    const old = history;
+    history = el("ol", "history-list");
+    history.setAttribute("data-history", "");
+    if (entries) entries.forEach((a) => history.appendChild(historyItem(a)));
+    else if (old) for (const li of Array.from(old.children)) history.appendChild(li);
+    body.appendChild(history);
+    if (!changed) return;
+    if (foot.matches(":hover")) {
+      foot.addEventListener("pointerleave", () => { if (shown) drawActions(shown); },
+        { once: true });
+      return;
+    }
+    drawActions(o);
+  }
+
+  /** Pushed activity entries: those of the order shown join its history, once each. */
+  function addActivity(entries) {
+    if (!shown || !history) return;
+    for (const a of entries || []) {
+      if (!a || String(a.order_id) !== String(shown.id)) continue;
+      if (history.querySelector('[data-history-id="' + Number(a.id) + '"]')) continue;
+      history.appendChild(historyItem(a));
+    }
   }
 
   function showError(message) {
     clear(body);
     clear(actions);
+    clear(danger);
     body.appendChild(el("p", "notice notice-error", message));
     actions.appendChild(closeButton());
   }
@@ -127,7 +101,7 @@ export function createDetails(cfg) {
     // An answer for an order no longer asked for (the admin moved on) is dropped.
     return OP.getJSON(urlFor(cfg.detailsTpl, id)).then((data) => {
       if (String(detailsId) !== String(id)) return;
-      render(data.order);
+      render(data.order, data.history || []);
     }).catch((err) => {
       if (String(detailsId) !== String(id)) return;
       showError(err.message);
@@ -135,12 +109,16 @@ export function createDetails(cfg) {
   }
 
   function open(id) {
-    if (!dialog) return;
+    if (!dialog || id == null) return;
     detailsId = id;
     shown = null;
+    history = null;
+    heldKey = null;
     clear(body);
     clear(actions);
+    clear(danger);
     body.appendChild(el("p", "muted", "Loading…"));
+    actions.appendChild(closeButton());
     title.textContent = "Order details";
     openDialog(dialog);
     load(id);
@@ -160,12 +138,15 @@ export function createDetails(cfg) {
 
   /** An action's answer: redraw at once if the dialog is showing that order. */
   function showIfOpen(order) {
-    if (dialog && dialog.open && String(detailsId) === String(order.id)) render(order);
+    if (dialog && dialog.open && shown && String(detailsId) === String(order.id)) {
+      render(Object.assign({}, shown, order));
+    }
   }
 
   function shownNumber(id) {
     return shown && String(shown.id) === String(id) ? shown.order_number : null;
   }
 
-  return { dialog, open, refreshIfShowing, showIfOpen, shownNumber };
+  return { dialog, open, refreshIfShowing, showIfOpen, shownNumber, addActivity,
+    isOpen: () => !!(dialog && dialog.open) };
 }

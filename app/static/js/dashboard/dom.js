@@ -55,3 +55,12 @@ export function clearHighlightsWhenDone() {
     }
   });
 }
+
+/** Mark a button busy (disabled, aria-busy) without changing its label: a label never
+ *  changes under the pointer (issue 12). */
+export function setBusy(button, busy) {
+  if (!button) return;
+  button.disabled = !!busy;
+  if (busy) button.setAttribute("aria-busy", "true");
+  else button.removeAttribute("aria-busy");
+}

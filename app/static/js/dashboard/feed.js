@@ -1,70 +1,41 @@
-/* The orders table: rows are updated in place, and new orders are inserted live only on the
- * unfiltered first page; elsewhere they are counted in the "N new orders" notice. */
-import { capitalize, clear, el, flash, formatCount, isoTime, newerThan } from "./dom.js";
-import { actionButtons, badge } from "./order-markup.js";
+/* The orders table, live in any view (issue 12), from pushed summaries only:
+ * - a row still in the view is redrawn in place (rows.js holds its buttons under the pointer);
+ * - on the first page a row that leaves the view (moved on, cancelled) says so briefly and
+ *   goes (once the pointer is off it); on later pages rows never reshuffle: a changed row
+ *   gets a "changed" badge instead;
+ * - new orders go on top of the newest-first, unfiltered first page as they come; in any
+ *   other view a new matching order that belongs on this page is counted in "N new
+ *   matching orders — Show" (on the first page Show inserts them, elsewhere it opens the
+ *   view's first page, keeping the filter);
+ * - the result count follows the stat counters (status-only views) or each activity entry's
+ *   move into or out of the view (view.js), each entry counted once.
+ */
+import { clear, flash, isoTime } from "./dom.js";
+import { fillRow, markRenderedRows, rowSummary } from "./rows.js";
 
-const OP = window.OrderPulse;
+const LEAVE_MS = 2500;
 
-function cell(label, className) {
-  const td = el("td", className || null);
-  if (label) td.setAttribute("data-label", label);
-  return td;
-}
-
-/** Fill <tr> from an order summary (same markup as admin/_order_row.html). */
-function fillRow(tr, o) {
-  tr.setAttribute("data-order-id", o.id);
-  tr.setAttribute("data-status", o.status || "");
-  tr.setAttribute("data-cancelled", o.cancelled ? "true" : "false");
-  tr.setAttribute("data-updated-at", o.updated_at || "");
-  tr.setAttribute("data-date-ordered", o.date_ordered || "");
-  clear(tr);
-
-  const tdNum = cell("Order");
-  tdNum.appendChild(el("span", "order-number", o.order_number));
-  tr.appendChild(tdNum);
-
-  tr.appendChild(cell("Customer")).textContent = o.username || "—";
-
-  const tdStatus = cell("Status");
-  tdStatus.appendChild(badge(o.status, o.cancelled));
-  tr.appendChild(tdStatus);
-
-  tr.appendChild(cell("Total", "num")).textContent = formatCount(o.total_credits) + " cr";
-  tr.appendChild(cell("Delivery")).textContent = capitalize(o.delivery_method);
-
-  const tdDate = cell("Ordered");
-  if (o.date_ordered) {
-    const time = el("time", "js-local-time", OP.formatLocal(o.date_ordered));
-    time.setAttribute("datetime", o.date_ordered);
-    time.title = String(o.date_ordered).replace("T", " ").replace("Z", " UTC");
-    tdDate.appendChild(time);
-  }
-  tr.appendChild(tdDate);
-
-  const tdActions = cell(null, "actions");
-  const group = el("div", "action-group");
-  actionButtons(o, group, false);
-  tdActions.appendChild(group);
-  tr.appendChild(tdActions);
-}
-
-function rowSortKey(dateIso, id) {
-  return [isoTime(dateIso), Number(id) || 0];
-}
-
-export function createFeed(root, cfg) {
+export function createFeed(root, cfg, view, selection) {
   const tbody = root.querySelector("[data-orders-body]");
   const table = root.querySelector("[data-orders-table]");
   const emptyState = root.querySelector("[data-orders-empty]");
   const notice = root.querySelector("[data-new-orders-notice]");
   const noticeText = notice && notice.querySelector("[data-new-orders-text]");
-  const newIds = {}; // ids counted in the "N new orders" notice
-  let newCount = 0;
+  const showNew = notice && notice.querySelector("[data-show-new]");
+  const viewNotice = root.querySelector("[data-view-notice]");
+  const countNode = root.querySelector("[data-result-count]");
+  const countNoun = root.querySelector("[data-result-noun]");
+  const firstPage = cfg.page === 1;
+  // The one view where new orders are inserted as they arrive, as the dashboard always did.
+  const liveInsert = firstPage && !view.filtered && view.newestFirst;
+  const pending = new Map(); // id → newest summary of a new matching order not shown yet
+  const counted = new Set(); // activity ids already applied to the count
+  let count = countNode ? parseInt(countNode.textContent.replace(/[^\d]/g, ""), 10) || 0 : 0;
   let baselineIso = null; // orders placed after this (server time) are "new"
+  if (tbody) markRenderedRows(tbody);
 
-  function setBaseline(iso) {
-    if (!baselineIso && iso) baselineIso = iso;
+  function rows() {
+    return tbody ? Array.from(tbody.querySelectorAll("tr[data-order-id]")) : [];
   }
 
   function findRow(id) {
@@ -72,18 +43,14 @@ export function createFeed(root, cfg) {
     return tbody.querySelector('tr[data-order-id="' + String(parseInt(id, 10)) + '"]');
   }
 
-  /** Where a new row goes on the unfiltered first page (date_ordered desc, id desc), or
-   *  null when it is older than a full page's last row (it belongs on a later page). */
-  function insertionPoint(o) {
-    const key = rowSortKey(o.date_ordered, o.id);
-    const rows = tbody.querySelectorAll("tr[data-order-id]");
-    for (const row of rows) {
-      const other = rowSortKey(row.getAttribute("data-date-ordered"),
-        row.getAttribute("data-order-id"));
-      if (newerThan(key, other)) return { before: row };
-    }
-    if (rows.length < cfg.perPage) return { before: null };
-    return null;
+  function setCount(n) {
+    count = Math.max(0, n);
+    if (countNode) countNode.textContent = count.toLocaleString("en-US");
+    if (countNoun) countNoun.textContent = count === 1 ? "result" : "results";
+  }
+
+  function say(text) {
+    if (viewNotice) viewNotice.textContent = text;
   }
 
   function updateEmptyState() {
@@ -93,21 +60,69 @@ export function createFeed(root, cfg) {
     if (emptyState) emptyState.hidden = has;
   }
 
-  function isNewOrder(o, kind) {
-    if (kind === "created") return true;
-    if (!baselineIso || !o.date_ordered) return false;
-    return isoTime(o.date_ordered) > isoTime(baselineIso);
+  function showPendingNotice() {
+    for (const [id, o] of pending) if (!view.matches(o) || findRow(id)) pending.delete(id);
+    if (!notice || !noticeText) return;
+    const n = pending.size;
+    notice.hidden = !n;
+    noticeText.textContent = n === 1 ? "1 new matching order" : n + " new matching orders";
   }
 
-  function countNew(o) {
-    if (newIds[o.id]) return;
-    newIds[o.id] = true;
-    newCount += 1;
-    if (notice && noticeText) {
-      noticeText.textContent = newCount === 1 ? "1 new order since this page was loaded." :
-        newCount + " new orders since this page was loaded.";
-      notice.hidden = false;
-    }
+  /** Does `o` (not on the page) sort into this page? Then it would show after a reload. */
+  function belongsHere(o) {
+    const list = rows().filter((tr) => !tr.classList.contains("row-leaving"));
+    if (!list.length) return firstPage;
+    if (view.compare(o, rowSummary(list[list.length - 1])) < 0) return true;
+    return firstPage && list.length < cfg.perPage;
+  }
+
+  /** A new row at its place in the view's order; the page stays one page long. */
+  function insert(o) {
+    const tr = document.createElement("tr");
+    fillRow(tr, o, selection.has(o.id));
+    const before = rows().find((row) => view.compare(o, rowSummary(row)) < 0) || null;
+    tbody.insertBefore(tr, before);
+    tr.classList.add("row-new");
+    const all = rows();
+    for (let i = all.length - 1; i >= cfg.perPage; i--) tbody.removeChild(all[i]);
+    updateEmptyState();
+  }
+
+  function markChanged(tr, text) {
+    const flag = tr.querySelector("[data-row-flag]");
+    if (!flag) return;
+    flag.textContent = text;
+    flag.hidden = false;
+  }
+
+  /** A first-page row that no longer matches: say so, then remove it once the pointer is
+   *  off it (rows below must not slide under a click); it stays if it matches again. */
+  function leave(tr, o) {
+    const what = o.cancelled ? "cancelled" : "now " + o.status;
+    markChanged(tr, what + " · leaving this view");
+    say(o.order_number + " is " + what + ": it leaves this view.");
+    if (tr.classList.contains("row-leaving")) return;
+    tr.classList.add("row-leaving");
+    const go = () => {
+      if (!tr.isConnected) return;
+      if (view.matches(rowSummary(tr))) {
+        tr.classList.remove("row-leaving");
+        tr.querySelector("[data-row-flag]").hidden = true;
+        return;
+      }
+      if (tr.matches(":hover")) {
+        tr.addEventListener("pointerleave", () => setTimeout(go, 300), { once: true });
+        return;
+      }
+      if (tr.contains(document.activeElement)) {
+        // Keyboard focus moves to the next row rather than falling to <body>.
+        const next = tr.nextElementSibling || tr.previousElementSibling;
+        if (next) next.focus();
+      }
+      tr.remove();
+      updateEmptyState();
+    };
+    setTimeout(go, LEAVE_MS);
   }
 
   function updateRow(tr, o) {
@@ -118,64 +133,117 @@ export function createFeed(root, cfg) {
     if (before === after && tr.getAttribute("data-updated-at") === (o.updated_at || "")) {
       return null;
     }
-    // Rebuilding the row drops focus; put it back on the same action for keyboard users.
-    const hadFocus = tr.contains(document.activeElement) ?
-      document.activeElement.getAttribute("data-action") : null;
-    fillRow(tr, o);
-    if (hadFocus) {
-      const again = tr.querySelector('[data-action="' + hadFocus + '"]') ||
-        tr.querySelector('[data-action="details"]');
-      if (again) again.focus();
+    fillRow(tr, o, selection.has(o.id));
+    if (before === after) return "updated";
+    flash(tr);
+    if (!view.matches(o)) {
+      if (firstPage) leave(tr, o);
+      else markChanged(tr, "changed: " + (o.cancelled ? "cancelled" : o.status));
+    } else if (view.sortsByStatus) {
+      markChanged(tr, "changed"); // its place in this order moved: no reshuffle under the pointer
     }
-    if (before !== after) flash(tr);
     return "updated";
   }
 
   /** Insert or update a row from a summary. Returns "inserted", "updated" or null. */
-  function upsert(o, kind) {
+  function upsert(o) {
     if (!o || o.id == null || !tbody) return null;
     const existing = findRow(o.id);
     if (existing) return updateRow(existing, o);
-    if (!cfg.liveInsert) {
-      if (isNewOrder(o, kind)) countNew(o);
+    if (!view.matches(o)) {
+      if (pending.delete(o.id)) showPendingNotice();
       return null;
     }
-    const point = insertionPoint(o);
-    if (!point) return null;
-    const tr = document.createElement("tr");
-    fillRow(tr, o);
-    tbody.insertBefore(tr, point.before);
-    tr.classList.add("row-new");
-    // Keep the page at most one page long.
-    const rows = tbody.querySelectorAll("tr[data-order-id]");
-    for (let i = rows.length - 1; i >= cfg.perPage; i--) tbody.removeChild(rows[i]);
-    updateEmptyState();
-    return "inserted";
+    if (!belongsHere(o)) return null;
+    if (liveInsert) {
+      insert(o);
+      return "inserted";
+    }
+    pending.set(o.id, o);
+    showPendingNotice();
+    return null;
   }
 
   /** Upsert a batch (a snapshot or poll answer), calling `each(order)` after each one. */
   function merge(list, each) {
     if (!Array.isArray(list)) return;
     // Oldest first, so newer rows end up on top when several are inserted.
-    const sorted = list.slice().sort((a, b) =>
-      newerThan(rowSortKey(a.date_ordered, a.id), rowSortKey(b.date_ordered, b.id)) ? 1 : -1);
+    const sorted = list.slice().sort((a, b) => isoTime(a.date_ordered) - isoTime(b.date_ordered) ||
+      (Number(a.id) - Number(b.id)));
     for (const order of sorted) {
-      upsert(order, null);
+      upsert(order);
       each(order);
     }
   }
 
+  /** "Show": the new matching orders, inserted at their places (first page only). */
+  function showPending() {
+    const list = Array.from(pending.values()).filter((o) => view.matches(o) && !findRow(o.id));
+    pending.clear();
+    list.sort(view.compare).reverse().forEach(insert);
+    showPendingNotice();
+    const first = list.length ? findRow(list[list.length - 1].id) : null;
+    if (first) first.focus();
+  }
+  if (showNew) showNew.addEventListener("click", showPending);
+
+  /** The stats moved: a status-only view's count is one of them. */
+  function applyStats(stats) {
+    if (stats && view.countStat && stats[view.countStat] != null) {
+      setCount(Number(stats[view.countStat]));
+    }
+  }
+
+  /** Activity entries (any order, repeats ignored) with the orders they changed (by id):
+   *  each moves the count of a filtered, searched or dated view by -1, 0 or +1. */
+  function applyEntries(entries, ordersById) {
+    for (const entry of entries || []) {
+      if (!entry || entry.id == null || counted.has(entry.id)) continue;
+      counted.add(entry.id);
+      if (view.countStat) continue;
+      const d = view.delta(entry, ordersById.get(String(entry.order_id)));
+      if (d) setCount(count + d);
+    }
+  }
+
+  /** Entries the page's numbers already include (the bootstrap, a reload). */
+  function markCounted(entries) {
+    for (const entry of entries || []) if (entry && entry.id != null) counted.add(entry.id);
+  }
+
   /** Replace every row (a reload after a reset): the view's current page. */
-  function replace(rows) {
-    if (!tbody || !Array.isArray(rows)) return;
+  function replace(list, total) {
+    if (!tbody || !Array.isArray(list)) return;
     clear(tbody);
-    for (const o of rows) {
+    for (const o of list) {
       const tr = document.createElement("tr");
-      fillRow(tr, o);
+      fillRow(tr, o, selection.has(o.id));
       tbody.appendChild(tr);
     }
+    pending.clear();
+    showPendingNotice();
+    if (total != null) setCount(Number(total));
     updateEmptyState();
   }
 
-  return { upsert, merge, replace, findRow, isNewOrder, setBaseline };
+  const setBaseline = (iso) => { if (!baselineIso && iso) baselineIso = iso; };
+
+  function isNewOrder(o, kind) {
+    if (kind === "created") return true;
+    if (!baselineIso || !o.date_ordered) return false;
+    return isoTime(o.date_ordered) > isoTime(baselineIso);
+  }
+
+  /** Redraw a row's checkbox after the selection changed elsewhere. */
+  function refreshSelection() {
+    for (const tr of rows()) {
+      const box = tr.querySelector("[data-select]");
+      if (box) box.checked = selection.has(Number(tr.getAttribute("data-order-id")));
+    }
+  }
+
+  return {
+    upsert, merge, replace, findRow, rows, isNewOrder, setBaseline, applyStats, applyEntries,
+    markCounted, refreshSelection, count: () => count,
+  };
 }

@@ -6,51 +6,75 @@
  * - `message` frames: `initial` (the first frame: since the page's version when it
  *   resumes, `resumed_from`), `update` (stats, orders and revenue buckets changed since
  *   the previous frame) and `reset` (too far behind: reload the view with one request);
- * - `event: order` frames {kind, order, actor, activity}: the feed, activity and notices;
+ * - `event: order` frames {kind, order, actor, activity}: the table, the feed, an open
+ *   dialog's history, the view's count and new-order notices;
  * - polls of the JSON endpoint while the stream is down, in the resume's shape;
  * - `event: revoked`: the session ended on the server; go to the login page.
- * Data is only ever written with textContent / createElement.
+ * Hidden tabs keep listening (title count, notices, sound, desktop alerts); only the chart
+ * waits to be shown to redraw. Data is only ever written with textContent / createElement.
  *
- * common.js (window.OrderPulse) and the vendored Chart.js are classic deferred scripts placed
- * before this module, so both have run by the time it does.
+ * common.js and toasts.js (window.OrderPulse) and the vendored Chart.js are classic deferred
+ * scripts placed before this module, so all have run by the time it does.
  */
 import { createActivity } from "./activity.js";
 import { bindActions } from "./actions.js";
+import { createBulk } from "./bulk.js";
 import { createCards } from "./cards.js";
 import { readConfig } from "./config.js";
+import { confirmAction } from "./confirm.js";
+import { createDesktopAlerts } from "./desktop-alerts.js";
 import { createDetails } from "./details.js";
 import { bindDialogClosers } from "./dialogs.js";
 import { clearHighlightsWhenDone } from "./dom.js";
 import { createFeed } from "./feed.js";
+import { bindKeyboard } from "./keyboard.js";
 import { createNotices } from "./notices.js";
 import { createRevenue } from "./revenue.js";
 import { createStream } from "./stream-leader.js";
+import { createView } from "./view.js";
 
 const OP = window.OrderPulse;
+
+function byId(orders) {
+  return new Map((orders || []).map((o) => [String(o.id), o]));
+}
 
 function init(root) {
   const cfg = readConfig(root);
   clearHighlightsWhenDone();
   const cards = createCards(cfg.version);
-  const feed = createFeed(root, cfg);
-  // Only a click or a new order uses this, and both come after `stream` exists.
-  const notices = createNotices(() => stream.broadcast({ type: "seen" }));
-  const activity = createActivity();
-  const revenue = createRevenue(root.dataset.timeZone || undefined);
+  const view = createView(cfg);
+  const selection = new Set();
+  const feed = createFeed(root, cfg, view, selection);
   const details = createDetails(cfg);
+  const openOrder = (id) => details.open(id);
+  const alerts = createDesktopAlerts(openOrder);
+  // Only a click or a new order uses this, and both come after `stream` exists.
+  const notices = createNotices(() => stream.broadcast({ type: "seen" }), openOrder, alerts);
+  const activity = createActivity();
+  const revenue = createRevenue(cfg.timeZone);
   let reloading = null;
+  let bulk = null;
 
-  /** Orders and activity entries from any source: rows, an open dialog, and a notice for
-   *  each order placed after the page's data (announced once). */
+  /** Orders and activity entries from any source: rows, the view's count, an open dialog
+   *  and its history, and a notice for each order placed after the page's data. */
   function merge(orders, entries) {
     feed.merge(orders, (order) => details.refreshIfShowing(order));
+    feed.applyEntries(entries, byId(orders));
     activity.add(entries);
-    const byId = new Map((orders || []).map((o) => [String(o.id), o]));
+    details.addActivity(entries);
+    const orderOf = byId(orders);
     for (const entry of entries || []) {
       if (entry.kind !== "created") continue;
-      const order = byId.get(String(entry.order_id));
+      const order = orderOf.get(String(entry.order_id));
       if (order && feed.isNewOrder(order, "created")) notices.announce(order);
     }
+    bulk.render();
+  }
+
+  function applyStats(stats, force) {
+    cards.apply(stats, force);
+    feed.applyStats(stats);
   }
 
   /** `reset`: one request reloads everything this view shows. */
@@ -59,10 +83,12 @@ function init(root) {
     const url = cfg.dashboardUrl + (cfg.viewQuery ? "?" + cfg.viewQuery : "");
     reloading = OP.getJSON(url).then((data) => {
       stream.setVersion(data.version);
-      cards.apply(data.stats, true);
+      applyStats(data.stats, true);
+      feed.markCounted(data.activity);
       feed.replace(data.rows, data.total);
       activity.replace(data.activity);
       revenue.apply(data.revenue, true);
+      bulk.render();
     }).catch((err) => {
       OP.toast(err.message, { type: "error", title: "Could not reload the dashboard" });
     }).then(() => { reloading = null; });
@@ -72,27 +98,32 @@ function init(root) {
   const stream = createStream(cfg, {
     snapshot(data) {
       if (data.type === "reset") {
-        cards.apply(data, true);
+        applyStats(data, true);
         reload();
         return;
       }
-      cards.apply(data);
+      applyStats(data);
       merge(data.recent_updates, data.activity);
       revenue.apply(data.revenue, data.type === "initial");
     },
     order(data) {
-      feed.upsert(data.order, data.kind);
+      feed.upsert(data.order);
+      if (data.activity) {
+        feed.applyEntries([data.activity], byId([data.order]));
+        activity.add([data.activity]);
+        details.addActivity([data.activity]);
+      }
       if (data.kind === "created") notices.announce(data.order);
-      if (data.activity) activity.add([data.activity]);
       details.refreshIfShowing(data.order);
+      bulk.render();
     },
     poll(data) {
       if (data.reset) {
-        cards.apply(data.stats, true);
+        applyStats(data.stats, true);
         reload();
         return;
       }
-      cards.apply(data.stats);
+      applyStats(data.stats);
       merge(data.recent_orders, data.activity);
       if (data.revenue) revenue.apply(data.revenue, true);
     },
@@ -103,11 +134,21 @@ function init(root) {
     seen: () => notices.setUnread(0, true),
   });
 
-  bindDialogClosers([details.dialog, document.getElementById("cancel-dialog")]);
-  bindActions(cfg, feed, details);
+  bindDialogClosers(Array.from(document.querySelectorAll("dialog")));
+  const actions = bindActions(cfg, feed, details);
+  bulk = createBulk(cfg, feed, selection, {
+    apply: (order) => {
+      feed.upsert(order);
+      details.refreshIfShowing(order);
+    },
+    cancelDialog: actions.cancelDialog,
+    confirm: confirmAction,
+  });
+  bindKeyboard(feed, { undoLast: actions.undoLast });
 
   const boot = cfg.bootstrap;
   feed.setBaseline(boot.timestamp);
+  feed.markCounted(boot.activity);
   activity.add(boot.activity);
   revenue.apply(boot.revenue, true);
   stream.setIndicator("connecting");

@@ -1,9 +1,14 @@
-/* Telling the admin about new orders: a toast, a chime, and an unread count in the badge and
- * the tab title that every tab clears together. */
+/* Telling the admin about new orders: one grouped toast ("5 new orders", the newest named),
+ * a chime, an opt-in desktop notification per burst (desktop-alerts.js), and an unread count
+ * in the badge and the tab title that every tab clears together. Hidden tabs keep all of
+ * it (issue 12): the title count moves, the chime plays (if on). One chime per burst per
+ * browser, however many dashboard tabs are open (the last chime's time is shared in
+ * localStorage). */
 import { formatCount } from "./dom.js";
 
 const OP = window.OrderPulse;
 const SOUND_KEY = "orderpulse.sound";
+const CHIME_KEY = "orderpulse.lastChime";
 const CHIME_GAP_MS = 800; // a burst of orders makes one sound
 
 /** Browsers refuse to start audio before a user gesture: create the context on the first. */
@@ -55,8 +60,9 @@ function playChime(ctx) {
   });
 }
 
-/** `onSeen()` is called when this tab clears the count, so the other tabs clear theirs. */
-export function createNotices(onSeen) {
+/** `onSeen()` is called when this tab clears the count, so the other tabs clear theirs;
+ *  `onOpen(id)` opens an order's details; `alerts`: desktop-alerts.js (or null). */
+export function createNotices(onSeen, onOpen, alerts) {
   const baseTitle = document.title;
   const soundToggle = document.getElementById("sound-toggle");
   const unreadBox = document.querySelector("[data-unread]");
@@ -64,15 +70,26 @@ export function createNotices(onSeen) {
   const toastedIds = {};
   let unread = 0;
   let lastChime = 0;
+  let burst = null; // the grouped toast: {toast, count, newest}
 
   const audio = createAudio();
   bindSoundToggle(soundToggle);
 
-  function chime() {
-    if (!audio.ctx || (soundToggle && !soundToggle.checked) || document.hidden) return;
-    const now = Date.now();
-    if (now - lastChime < CHIME_GAP_MS) return;
+  /** Claim the chime for this burst, for this tab and the browser's other tabs. */
+  function claimChime(now) {
+    if (now - lastChime < CHIME_GAP_MS) return false;
     lastChime = now;
+    try {
+      const other = parseInt(window.localStorage.getItem(CHIME_KEY) || "0", 10);
+      if (now - other < CHIME_GAP_MS) return false;
+      window.localStorage.setItem(CHIME_KEY, String(now));
+    } catch (e) { /* storage blocked: this tab's own gap only */ }
+    return true;
+  }
+
+  function chime() {
+    if (!audio.ctx || (soundToggle && !soundToggle.checked)) return;
+    if (!claimChime(Date.now())) return;
     try {
       playChime(audio.ctx);
     } catch (e) { /* sound is optional */ }
@@ -87,14 +104,34 @@ export function createNotices(onSeen) {
     if (!unread && !fromChannel) onSeen();
   }
 
+  /** The grouped toast: "New order" for one, "5 new orders" for a burst; it names the
+   *  newest, whose details "Open" shows. Dismissing it starts the next group afresh. */
+  function groupToast(o) {
+    const count = burst && burst.toast.isConnected ? burst.count + 1 : 1;
+    const text = (count > 1 ? "Newest: " : "") + o.order_number + " from " +
+      (o.username || "a customer") + " — " + formatCount(o.total_credits) + " credits";
+    const title = count === 1 ? "New order" : count + " new orders";
+    if (burst && burst.toast.isConnected) {
+      burst.count = count;
+      burst.newest = o;
+      burst.toast.update(text, title);
+      return;
+    }
+    const state = { count, newest: o, toast: null };
+    state.toast = OP.toast(text, {
+      type: "new", title, group: "new-orders", timeout: 8000,
+      actions: [{ label: "Open", onClick: (t) => { t.dismiss(); onOpen(state.newest.id); } }],
+    });
+    burst = state;
+  }
+
   function announce(o) {
     // Snapshots repeat recent orders; each one is announced once.
     if (toastedIds[o.id]) return;
     toastedIds[o.id] = true;
-    const text = "New order " + o.order_number + " from " + (o.username || "a customer") +
-      " — " + formatCount(o.total_credits) + " credits";
-    OP.toast(text, { type: "new" });
+    groupToast(o);
     chime();
+    if (alerts) alerts.add(o);
     setUnread(unread + 1, false);
   }
 

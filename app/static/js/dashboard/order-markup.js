@@ -13,22 +13,33 @@ function actionButton(className, text, action) {
   return button;
 }
 
-/** Append the order's action buttons. In a row the order id comes from the <tr>; the
- *  dialog has no row, so there each button carries data-order-id itself. */
-export function actionButtons(order, container, inDialog) {
+/** What an order's action buttons depend on: equal keys, identical buttons. */
+export function actionsKey(order) {
+  return [order.next_status || "", !!order.cancelled, order.status].join("|");
+}
+
+/** Append the order's action buttons to `container`. Each move carries the status it was
+ *  drawn for (data-from: the server refuses it if the order moved meanwhile). In a row
+ *  the order id comes from the <tr>; in the dialog each button carries data-order-id, and
+ *  the destructive "Cancel order…" goes to `dangerContainer`, apart from Close. */
+export function actionButtons(order, container, inDialog, dangerContainer) {
   if (!inDialog) container.appendChild(actionButton("btn btn-ghost btn-sm", "Details", "details"));
+  const made = [];
   if (order.next_status && !order.cancelled) {
     const adv = actionButton("btn btn-primary btn-sm", "Advance to " + order.next_status,
       "advance");
     adv.setAttribute("data-next-status", order.next_status);
     container.appendChild(adv);
+    made.push(adv);
   }
   if (!order.cancelled && order.status !== "Delivered") {
-    container.appendChild(actionButton("btn btn-danger-ghost btn-sm", "Cancel", "cancel"));
+    const cancel = actionButton("btn btn-danger-ghost btn-sm",
+      inDialog ? "Cancel order…" : "Cancel", "cancel");
+    (dangerContainer || container).appendChild(cancel);
+    made.push(cancel);
   }
-  if (inDialog) {
-    for (const button of container.querySelectorAll("button[data-action]")) {
-      button.setAttribute("data-order-id", order.id);
-    }
+  for (const button of made) {
+    button.setAttribute("data-from", order.status);
+    if (inDialog) button.setAttribute("data-order-id", order.id);
   }
 }

@@ -78,15 +78,19 @@ function chartOptions() {
 }
 
 function createChart(canvas, data) {
+  // The theme's colours (dark.css re-defines them for a dark system theme).
+  const style = getComputedStyle(document.documentElement);
+  const bar = style.getPropertyValue("--chart-bar").trim() || "#4338ca";
+  const line = style.getPropertyValue("--chart-line").trim() || "#64748b";
   return new window.Chart(canvas, {
     type: "bar",
     data: {
       labels: HOURS,
       datasets: [
-        { label: "Today", data: data.today, backgroundColor: "#4338ca", borderRadius: 3,
+        { label: "Today", data: data.today, backgroundColor: bar, borderRadius: 3,
           order: 2 },
-        { label: "Yesterday", data: data.yesterday, type: "line", borderColor: "#64748b",
-          backgroundColor: "#64748b", borderDash: [5, 4], pointRadius: 0,
+        { label: "Yesterday", data: data.yesterday, type: "line", borderColor: line,
+          backgroundColor: line, borderDash: [5, 4], pointRadius: 0,
           cubicInterpolationMode: "monotone",
           borderWidth: 2, order: 1 },
       ],
@@ -147,6 +151,13 @@ export function createRevenue(timeZone) {
   });
   // The hour and the day change without any order.
   setInterval(() => { if (!document.hidden) render(); }, REDRAW_MS);
+  // The system theme changed (dark.css): redraw the chart in its colours.
+  if (window.matchMedia) {
+    window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => {
+      if (chart) { chart.destroy(); chart = null; }
+      render();
+    });
+  }
 
   return { apply };
 }

@@ -1,0 +1,19 @@
+/* One activity entry in words, for the activity list and an order's history. */
+
+/** "bob moved ORD-… from Pending to Shipped" (`subject`: the order's number, or "it"). */
+export function activityText(a, subject) {
+  const who = a.actor || "System";
+  const what = subject || a.order_number;
+  switch (a.kind) {
+    case "created": return who + " placed " + what;
+    case "cancelled": return who + " cancelled " + what + (a.note ? ": " + a.note : "");
+    case "status_undone":
+      return who + " undid the move of " + what + " to " + (a.from_status || "?") +
+        " (back to " + (a.to_status || "?") + ")";
+    case "cancel_undone":
+      return who + " undid the cancellation of " + what + " (charged again)";
+    default:
+      return who + " moved " + what + " from " + (a.from_status || "?") + " to " +
+        (a.to_status || "?");
+  }
+}
