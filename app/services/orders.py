@@ -137,8 +137,9 @@ def place_order(
         idempotency_key=idempotency_key,
         request_fingerprint=request.fingerprint() if idempotency_key else None,
     )
+    # The loaded products go on the items, so the answer's item names need no query each.
     order.items = [
-        OrderItem(product_id=pid, quantity=qty, credit_value=by_id[pid].credit_value)
+        OrderItem(product=by_id[pid], quantity=qty, credit_value=by_id[pid].credit_value)
         for pid, qty in sorted(request.lines.items())
     ]
     db.session.add(order)
