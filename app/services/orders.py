@@ -14,7 +14,7 @@ from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models._time import utcnow
 from app.models.counts import TOTAL
 from app.models.limits import MAX_DB_INT
-from app.services import Invalid, NotFound, shop_time, write_gate
+from app.services import Invalid, NotFound, credits, shop_time, write_gate
 from app.services.changes import record_change
 
 MAX_ADDRESS = 300
@@ -115,12 +115,7 @@ def place_order(
         raise NotFound(f"Unknown product: {', '.join(map(str, missing))}")
     total = sum(by_id[pid].credit_value * qty for pid, qty in request.lines.items())
     # Conditional decrement: atomic under concurrency, the balance never goes negative.
-    charged = db.session.execute(
-        sa.update(User)
-        .where(User.id == user.id, User.credits >= total)
-        .values(credits=User.credits - total)
-    ).rowcount
-    if charged != 1:
+    if not credits.charge(user.id, total):
         raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
     order = Order(
         # Unique placeholder until the id is known: numbering from the id needs no shared

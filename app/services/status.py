@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import ORDER_STATUSES, Order, User
 from app.models._time import utcnow
 from app.models.counts import CANCELLED
-from app.services import Conflict, Invalid, write_gate
+from app.services import Conflict, Invalid, credits, write_gate
 from app.services.changes import record_change
 from app.services.history import describe, last_change
 from app.services.serializers import order_details
@@ -94,11 +94,7 @@ def cancel_order(order: Order, reason, actor: User | None = None, seen: str | No
     if order.status == "Delivered":
         raise Conflict(f"Order {order.order_number} was delivered and cannot be cancelled")
     claim(order, {"cancelled": True, "cancellation_reason": reason, "updated_at": utcnow()})
-    db.session.execute(
-        sa.update(User)
-        .where(User.id == order.user_id)
-        .values(credits=User.credits + order.total_credits)
-    )
+    credits.refund(order.user_id, order.total_credits)
     deltas = {order.status: -1, CANCELLED: 1}
     record_change(
         order,

@@ -9,7 +9,6 @@ written, unless the change is the order's latest, the undoing admin's own, and r
 
 from datetime import timedelta
 
-import sqlalchemy as sa
 from flask import current_app
 
 from app.extensions import db
@@ -17,7 +16,7 @@ from app.models import Order, OrderActivity, User
 from app.models._time import utcnow
 from app.models.counts import CANCELLED
 from app.models.limits import MAX_DB_INT
-from app.services import Conflict, Invalid, NotFound, ServiceError
+from app.services import Conflict, Invalid, NotFound, ServiceError, credits
 from app.services.changes import record_change
 from app.services.history import describe, last_change
 from app.services.status import claim
@@ -84,12 +83,7 @@ def _uncancel(order: Order, entry: OrderActivity, actor: User) -> Order:
     claim(order, {"cancelled": False, "cancellation_reason": None, "updated_at": utcnow()})
     # The refund may be spent by now: charge it back only if the balance covers it (the
     # same conditional decrement as a checkout), else refuse; the caller rolls back.
-    charged = db.session.execute(
-        sa.update(User)
-        .where(User.id == order.user_id, User.credits >= total)
-        .values(credits=User.credits - total)
-    ).rowcount
-    if charged != 1:
+    if not credits.charge(order.user_id, total):
         customer = db.session.get(User, order.user_id)
         db.session.refresh(customer)
         raise Conflict(
