@@ -11,9 +11,10 @@ from werkzeug.security import generate_password_hash
 
 from app import create_app
 from app.extensions import db
+from app.models import Product, User
 from app.models import user as user_model
 from app.services import counts
-from tests.factories import seed_shop
+from tests.factories import make_order, seed_shop
 from tests.helpers import SSEStream, logged_in_client
 from tests.services_required import (
     create_postgres_database,
@@ -210,3 +211,12 @@ def csrf_app(make_app):
 @pytest.fixture
 def csrf_shop(csrf_app):
     return seed_shop(csrf_app)
+
+
+@pytest.fixture
+def placed(app, shop):
+    """A 2 × 6 credit pickup order of alice's: ``{"id", "number"}``."""
+    with app.app_context():
+        product = db.session.get(Product, shop.products[0].id)
+        order = make_order(db.session.get(User, shop.alice.id), [(product, 2)])
+        return {"id": order.id, "number": order.order_number}

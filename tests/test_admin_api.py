@@ -5,8 +5,7 @@ import re
 import pytest
 
 from app.extensions import db
-from app.models import Order, Product, User
-from tests.factories import make_order
+from app.models import Order
 from tests.helpers import ORDER_EVENT_KEYS, STAT_KEYS, assert_json_error, db_state
 from tests.security_helpers import is_json_path
 from tests.test_api import DETAIL_KEYS, ITEM_KEYS
@@ -102,15 +101,6 @@ def test_dashboard_filters_drop_the_order(admin_client, placed, query):
 
 
 # -- JSON API ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def placed(app, shop):
-    """A 2 × 6 credit pickup order by alice: ``{"id", "number"}``."""
-    with app.app_context():
-        product = db.session.get(Product, shop.products[0].id)
-        order = make_order(db.session.get(User, shop.alice.id), [(product, 2)])
-        return {"id": order.id, "number": order.order_number}
 
 
 def status_of(app, order_id):

@@ -9,20 +9,11 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Order, OrderActivity, Product, User
+from app.models import Order, OrderActivity, User
 from app.services.counts import read_stats
 from app.services.revenue import true_buckets
 from tests.factories import make_order, make_user
 from tests.helpers import assert_json_error, counts_consistent, db_state, logged_in_client
-
-
-@pytest.fixture
-def placed(app, shop):
-    """A 2 × 6 credit pickup order of alice's: ``{"id", "number"}``."""
-    with app.app_context():
-        product = db.session.get(Product, shop.products[0].id)
-        order = make_order(db.session.get(User, shop.alice.id), [(product, 2)])
-        return {"id": order.id, "number": order.order_number}
 
 
 @pytest.fixture

@@ -21,7 +21,9 @@ from tests.browser.conftest import (
     customer_page,
     old_hidden_behaviour,
     place_order,
+    post_json,
     row,
+    set_hidden,
     wait_cards,
     wait_live,
 )
@@ -70,19 +72,6 @@ def revenue_orders(page) -> int:
     return int(re.search(r"credits in ([\d,]+) orders\.", text).group(1).replace(",", ""))
 
 
-def admin_post(page, path: str, body: dict) -> dict:
-    return page.evaluate(
-        """async ([path, body]) => {
-            const token = document.querySelector('meta[name=csrf-token]').content;
-            const r = await fetch(path, {method: 'POST', headers: {
-                'Content-Type': 'application/json', 'X-CSRFToken': token},
-                body: JSON.stringify(body)});
-            return {status: r.status, body: await r.json()};
-        }""",
-        [path, body],
-    )
-
-
 def test_following_orders_costs_the_page_no_request(dashboard, new_context, live_server):
     assert REQUESTS["on_change"] == [] and REQUESTS["on_load"] == []
     page = dashboard()
@@ -96,12 +85,12 @@ def test_following_orders_costs_the_page_no_request(dashboard, new_context, live
     other_admin.goto("/orders")  # any page of the other admin's: it posts with its token
     placed = [place_order(shop) for _ in range(20)]
     for order in placed[:4]:
-        result = admin_post(
+        result = post_json(
             other_admin, f"/admin/api/order/{order['id']}/status", {"status": "Shipped"}
         )
         assert result["status"] == 200, result
     cancelled = placed[4]
-    result = admin_post(
+    result = post_json(
         other_admin, f"/admin/api/order/{cancelled['id']}/cancel", {"reason": "Customer called"}
     )
     assert result["status"] == 200, result
@@ -167,14 +156,6 @@ def commit_while_down(live_server) -> list[tuple[int, str]]:
     return changed
 
 
-HIDE = """(hidden) => {
-    Object.defineProperty(document, 'visibilityState', {configurable: true,
-        get: () => hidden ? 'hidden' : 'visible'});
-    Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
-    document.dispatchEvent(new Event('visibilitychange'));
-}"""
-
-
 def test_a_tab_back_from_hidden_resumes_without_a_request(new_context, live_server):
     """The shop's setting that makes hidden tabs give up their stream (LIVE_HIDDEN_GRACE_MS,
     here 600 ms for this page; the server runs with the default, 0): shown again, the tab
@@ -186,11 +167,11 @@ def test_a_tab_back_from_hidden_resumes_without_a_request(new_context, live_serv
     page.goto("/admin/manage_orders")
     wait_live(page)
     requests = Requests(page)
-    page.evaluate(HIDE, True)
+    set_hidden(page, True)
     page.wait_for_selector('[data-live-indicator][data-state="paused"]', timeout=3000)
     live_server.wait_for_streams(0)
     order = place_order(customer_page(new_context, "ivan"))
-    page.evaluate(HIDE, False)
+    set_hidden(page, False)
     row(page, order["id"]).wait_for(timeout=3000)
     wait_cards(page, live_server.stats(), timeout=3)
     assert requests.sent == [], requests.sent
