@@ -218,31 +218,55 @@ def artifacts():
     return ARTIFACTS
 
 
+@pytest.fixture(scope="session")
+def signed_in():
+    """``{(username, password): storage state}``: one login per user for the whole run;
+    other contexts start from its cookies (a separate browser each, the same session)."""
+    return {}
+
+
 @pytest.fixture
-def new_context(browser, live_server):
-    """``new_context(username, password)`` → a logged-in BrowserContext; all closed after
-    the test (so their streams end before the next test counts streams)."""
+def new_context(browser, live_server, signed_in):
+    """``new_context(username, password, fresh=False)`` → a logged-in BrowserContext; all
+    closed after the test (so their streams end before the next test counts streams).
+    Contexts share one server-side session per user unless ``fresh`` (tests that end
+    sessions need sessions of their own); a shared session some test ended is replaced."""
     contexts = []
 
-    def factory(username: str = ADMIN[0], password: str = ADMIN[1]):
+    def factory(username: str = ADMIN[0], password: str = ADMIN[1], fresh: bool = False):
+        key = (username, password)
+        state = None if fresh else signed_in.get(key)
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": 1360, "height": 1000}
+            base_url=live_server.url,
+            viewport={"width": 1360, "height": 1000},
+            storage_state=state,
         )
         context.set_default_timeout(5000)
         contexts.append(context)
-        page = context.new_page()
-        page.goto("/auth/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        with page.expect_navigation():
-            page.click("form button[type=submit]")
-        assert "/auth/login" not in page.url, f"login failed for {username!r}"
-        page.close()
+        if state is not None and context.request.get("/account", max_redirects=0).ok:
+            return context
+        if state is not None:  # that session has ended: a new login, for everyone after
+            context.clear_cookies()
+        log_in(context, username, password)
+        if not fresh:
+            signed_in[key] = context.storage_state()
         return context
 
     yield factory
     for context in contexts:
         context.close()
+
+
+def log_in(context, username: str, password: str) -> None:
+    """Log in through the real form in ``context``."""
+    page = context.new_page()
+    page.goto("/auth/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    assert "/auth/login" not in page.url, f"login failed for {username!r}"
+    page.close()
 
 
 @pytest.fixture
@@ -257,6 +281,20 @@ def dashboard(new_context):
         return page
 
     return opener
+
+
+_HIDE = """(hidden) => {
+    Object.defineProperty(document, 'visibilityState', {configurable: true,
+        get: () => hidden ? 'hidden' : 'visible'});
+    Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
+    document.dispatchEvent(new Event('visibilitychange'));
+}"""
+
+
+def set_hidden(page, hidden: bool) -> None:
+    """Make ``page`` report itself hidden (or visible again) and fire ``visibilitychange``,
+    as switching tabs does: headless Chromium never hides a page by itself."""
+    page.evaluate(_HIDE, hidden)
 
 
 def old_hidden_behaviour(page, grace_ms: int = 600) -> None:
@@ -367,3 +405,4 @@ def other_admin_page(new_context):
     page = new_context(*SECOND_ADMIN).new_page()
     page.goto("/orders")
     return page
+

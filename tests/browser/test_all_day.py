@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import customer_page, place_orders, wait_live
+from tests.browser.conftest import customer_page, place_orders, set_hidden, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +41,6 @@ class FakeAudio {
 }
 window.AudioContext = FakeAudio;
 """
-HIDE = """(hidden) => {
-    Object.defineProperty(document, 'visibilityState', {configurable: true,
-        get: () => hidden ? 'hidden' : 'visible'});
-    Object.defineProperty(document, 'hidden', {configurable: true, get: () => hidden});
-    document.dispatchEvent(new Event('visibilitychange'));
-}"""
 
 
 def unread(page) -> int:
@@ -82,7 +76,7 @@ def test_a_hidden_tab_keeps_its_count_and_notifies_once_per_burst(
     page.wait_for_function(
         "() => Date.now() - Number(localStorage.getItem('orderpulse.lastChime')) > 800"
     )
-    page.evaluate(HIDE, True)
+    set_hidden(page, True)
     oscillators = page.evaluate("window.__oscillators")
     first = place_orders(shop, 3)
     page.wait_for_function("() => window.__notes.length === 1", timeout=10000)
@@ -100,7 +94,7 @@ def test_a_hidden_tab_keeps_its_count_and_notifies_once_per_burst(
     assert page.evaluate("__notes[1].title") == "2 new orders"
     assert unread(page) == 5
     # Clicking the notification focuses the tab and opens the newest order.
-    page.evaluate(HIDE, False)
+    set_hidden(page, False)
     page.evaluate("__notes[1].onclick()")
     newest = max(second, key=lambda o: o["id"])
     page.locator("#details-dialog", has_text=f"Order {newest['order_number']}").wait_for()

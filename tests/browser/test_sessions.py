@@ -16,7 +16,7 @@ def streams_opened(page) -> list:
 
 
 def test_logout_in_another_tab_sends_the_dashboard_to_login(new_context, dashboard):
-    context = new_context()
+    context = new_context(fresh=True)
     page = dashboard(context)
     opened = streams_opened(page)
     other = context.new_page()
@@ -28,8 +28,8 @@ def test_logout_in_another_tab_sends_the_dashboard_to_login(new_context, dashboa
 
 
 def test_ending_other_sessions_closes_the_other_browsers_dashboard(new_context, dashboard):
-    phone = dashboard(new_context())
-    laptop = new_context().new_page()
+    phone = dashboard(new_context(fresh=True))
+    laptop = new_context(fresh=True).new_page()
     laptop.goto("/account")
     assert "this session" in laptop.inner_text(".session-list")
     laptop.locator("form[action='/account/sessions/end-others'] button").click()
