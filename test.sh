@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the test suite (and lint) in the project's virtualenv, installing what it needs.
-# Extra arguments go to pytest, e.g. ./test.sh -k stream
+# Extra arguments go to pytest, e.g. ./test.sh -k stream. Two pytest-xdist workers by
+# default (the machine has two cores); PYTEST_WORKERS=0 runs in one process.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,7 +12,7 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 set +e
-.venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then
