@@ -405,4 +405,3 @@ def other_admin_page(new_context):
     page = new_context(*SECOND_ADMIN).new_page()
     page.goto("/orders")
     return page
-
