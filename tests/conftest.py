@@ -195,6 +195,8 @@ def open_stream(make_app):
     def opener(client, url: str) -> SSEStream:
         stream = SSEStream(client.get(url, buffered=False))
         streams.append(stream)
+        if stream.response.status_code == 200:
+            stream.wait_first_data()  # so what the test commits next comes as events
         return stream
 
     yield opener
@@ -220,3 +222,18 @@ def placed(app, shop):
         product = db.session.get(Product, shop.products[0].id)
         order = make_order(db.session.get(User, shop.alice.id), [(product, 2)])
         return {"id": order.id, "number": order.order_number}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With pytest-xdist, every browser test goes to one worker, the rest as usual (one
+    test at a time to whichever worker is free): the browser tests share one server and
+    one Chromium (session fixtures), and a second of each on two cores made the whole run
+    slower. (``--dist loadgroup`` would do this, but pytest-xdist 3.8 renames
+    ``item._nodeid``, which pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "browser" if nodeid.startswith("tests/browser/") else nodeid
+
+    return BrowserTestsTogether(config, log)

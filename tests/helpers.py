@@ -155,6 +155,17 @@ class SSEStream:
             self._frames.extend(sse.parse(complete + sep))
         return True
 
+    def wait_first_data(self, timeout: float = 10.0) -> None:
+        """Block until the hub's first frame with data has arrived (left unread), or the
+        stream ended. Until then the stream is pending: a commit in between reaches it
+        only as part of that first frame's snapshot, never as an ``event: order``."""
+        deadline = time.monotonic() + timeout
+        while not self.ended and not any(f.get("data") is not None for f in self._frames):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise AssertionError(f"no first frame within {timeout} s: {list(self._frames)}")
+            self._pull(remaining)
+
     def next_frame(self, timeout: float = 5.0) -> dict:
         """The next frame within ``timeout`` seconds (AssertionError otherwise)."""
         deadline = time.monotonic() + timeout
