@@ -114,7 +114,6 @@ def place_order(
     if missing:
         raise NotFound(f"Unknown product: {', '.join(map(str, missing))}")
     total = sum(by_id[pid].credit_value * qty for pid, qty in request.lines.items())
-    # Conditional decrement: atomic under concurrency, the balance never goes negative.
     if not credits.charge(user.id, total):
         raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
     order = Order(

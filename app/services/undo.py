@@ -81,8 +81,8 @@ def _unmove(order: Order, entry: OrderActivity, actor: User) -> Order:
 def _uncancel(order: Order, entry: OrderActivity, actor: User) -> Order:
     status, total = order.status, order.total_credits
     claim(order, {"cancelled": False, "cancellation_reason": None, "updated_at": utcnow()})
-    # The refund may be spent by now: charge it back only if the balance covers it (the
-    # same conditional decrement as a checkout), else refuse; the caller rolls back.
+    # The refund may be spent by now: charge it back only if the balance covers it, else
+    # refuse; the caller rolls back.
     if not credits.charge(order.user_id, total):
         customer = db.session.get(User, order.user_id)
         db.session.refresh(customer)
