@@ -1,4 +1,4 @@
-"""Configuration classes, read from the environment (DESIGN.md §2).
+"""Configuration classes, read from the environment (docs/design.md §2).
 
 Every interval is configuration so tests can run the real-time engine in milliseconds.
 Units are in the names: ``*_SECONDS`` are seconds, ``*_MS`` milliseconds.
@@ -42,7 +42,7 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024  # bytes: no legitimate request here is larger
     WTF_CSRF_TIME_LIMIT = None  # an admin tab stays open all day; the token lives with the session
 
-    # Real-time engine (DESIGN.md §1). Seconds unless the name says otherwise.
+    # Real-time engine (docs/design.md §1). Seconds unless the name says otherwise.
     SSE_HEARTBEAT_SECONDS = _float("SSE_HEARTBEAT_SECONDS", 15)
     SSE_LIFETIME_SECONDS = _float("SSE_LIFETIME_SECONDS", 600)
     SSE_LIFETIME_JITTER_SECONDS = _float("SSE_LIFETIME_JITTER_SECONDS", 60)
@@ -141,7 +141,7 @@ class DevelopmentConfig(Config):
 
 class ProductionConfig(Config):
     """Refuses to start without ``DATABASE_URL`` and without a strong ``SECRET_KEY``
-    (DESIGN.md §6; the key is checked in app/secret_key.py)."""
+    (docs/design.md §6; the key is checked in app/secret_key.py)."""
 
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True

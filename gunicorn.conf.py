@@ -1,4 +1,4 @@
-"""gunicorn settings (DESIGN.md §1). Must not import the app: the gevent worker patches the
+"""gunicorn settings (docs/design.md §1). Must not import the app: the gevent worker patches the
 standard library before the app is imported, and ``preload_app`` stays off for the same
 reason (and so each worker builds its own hub)."""
 

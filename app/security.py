@@ -1,4 +1,4 @@
-"""Access rules: who may see what (DESIGN.md §4: 401 JSON for API/stream, 403 wrong role),
+"""Access rules: who may see what (docs/design.md §4: 401 JSON for API/stream, 403 wrong role),
 session renewal at login, and the keys and limits of the rate limiter."""
 
 import hashlib

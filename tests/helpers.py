@@ -23,7 +23,7 @@ STAT_KEYS = {
     "cancelled_count",
     "version",
 }
-# The contract's `event: order` order object (DESIGN.md §4); feed rows carry more.
+# The contract's `event: order` order object (docs/design.md §4); feed rows carry more.
 ORDER_EVENT_KEYS = {
     "id",
     "order_number",

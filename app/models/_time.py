@@ -1,4 +1,4 @@
-"""UTC timestamps (DESIGN.md §3: all timestamps are UTC)."""
+"""UTC timestamps (docs/design.md §3: all timestamps are UTC)."""
 
 from datetime import UTC, datetime
 

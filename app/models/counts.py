@@ -1,4 +1,4 @@
-"""O(1) counters kept in the same transaction as every order write (DESIGN.md §1)."""
+"""O(1) counters kept in the same transaction as every order write (docs/design.md §1)."""
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so

@@ -1,4 +1,4 @@
-"""Orders and their items (DESIGN.md §3, the seed contract's names)."""
+"""Orders and their items (docs/design.md §3, the seed contract's names)."""
 
 from datetime import datetime
 

@@ -1,5 +1,5 @@
 """Revenue per 15-minute UTC bucket, kept in the same transaction as every order write, so
-the dashboard's "today vs yesterday" needs no ``GROUP BY`` over orders (DESIGN.md §1)."""
+the dashboard's "today vs yesterday" needs no ``GROUP BY`` over orders (docs/design.md §1)."""
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so

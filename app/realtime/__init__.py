@@ -1,5 +1,5 @@
 """Real-time engine: one hub per worker process fans one encoded SSE frame out to every
-open stream (DESIGN.md §1). ``init_app`` builds the hub with its backend and subscribes it
+open stream (docs/design.md §1). ``init_app`` builds the hub with its backend and subscribes it
 to what the services commit (``app.services.outbox``): the services never import this
 package."""
 

@@ -1,5 +1,5 @@
 """What the dashboard streams carry, read from the database once per version and encoded
-once for every stream (DESIGN.md §1, §4).
+once for every stream (docs/design.md §1, §4).
 
 ``DashboardState`` keeps what the hub last broadcast: the stats (with their version) and
 the revenue buckets of the last 48 hours. ``refresh`` reads them again (one query for the

@@ -1,5 +1,5 @@
 """The per-worker hub: wakes on publish, coalesces bursts, reads the database once per tick
-and fans the same encoded frames out to every open stream (DESIGN.md §1).
+and fans the same encoded frames out to every open stream (docs/design.md §1).
 
 One background thread per process runs the loop; under gunicorn's gevent worker the
 ``threading`` module is monkey-patched, so it is a greenlet and streams are greenlets too.

@@ -1,4 +1,4 @@
-"""Admin JSON API: polling fallback, order details, status changes (DESIGN.md §4)."""
+"""Admin JSON API: polling fallback, order details, status changes (docs/design.md §4)."""
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
@@ -30,7 +30,7 @@ MAX_MINUTES = 24 * 60
 @bp.get("/order-updates")
 @admin_required
 def order_updates():
-    """Polling fallback (DESIGN.md §4), for pages whose stream cannot open.
+    """Polling fallback (docs/design.md §4), for pages whose stream cannot open.
 
     ``?since=V`` (the version the page has): ``{success, reset: false, stats: {..., version},
     recent_orders: [summary], activity: [entry], revenue, timestamp, poll_interval_ms}`` with

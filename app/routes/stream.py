@@ -1,5 +1,5 @@
 """SSE endpoints. Each view authenticates, reads what it needs, releases its DB session and
-returns a generator that touches only the hub (DESIGN.md §1: no connection while streaming;
+returns a generator that touches only the hub (docs/design.md §1: no connection while streaming;
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
 import contextlib
@@ -143,7 +143,7 @@ def _end_keepalive(sock) -> None:
 @bp.get("/admin/orders/stream")
 @admin_required
 def admin_stream():
-    """``text/event-stream`` for the dashboard (DESIGN.md §4).
+    """``text/event-stream`` for the dashboard (docs/design.md §4).
 
     Frames: ``retry:``; the first snapshot (``id:`` version, ``data: {type: "initial",
     stats..., version, recent_updates, activity, revenue, resumed_from, timestamp}``); then

@@ -84,7 +84,7 @@ def changes_since(after: int, upto: int | None = None, limit: int = 1000):
 
 
 def event_body(change: Change) -> dict:
-    """The contract's ``event: order`` body for one change (DESIGN.md §4): ``{kind:
+    """The contract's ``event: order`` body for one change (docs/design.md §4): ``{kind:
     "created"|"status"|"cancelled", order: order_summary, actor: username|null, activity:
     activity_entry}``."""
     entry = activity_entry(change.activity, change.order.order_number, change.actor)

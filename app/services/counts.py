@@ -10,7 +10,7 @@ from app.models.counts import CANCELLED, TOTAL
 
 ROW_NAMES = (TOTAL, *ORDER_STATUSES, CANCELLED)
 
-# Seed contract's stat keys (DESIGN.md §4) for each counter row.
+# Seed contract's stat keys (docs/design.md §4) for each counter row.
 STAT_KEYS = {
     TOTAL: "total_orders",
     "Pending": "pending_count",

@@ -1,6 +1,6 @@
 """The dashboard's data in one request: what the page starts from (``view``) and what a
 page that polls instead of streaming missed (``since``). The shapes are the stream's
-(DESIGN.md §4), so the page handles a poll answer, a reload after a ``reset`` and a live
+(docs/design.md §4), so the page handles a poll answer, a reload after a ``reset`` and a live
 frame alike."""
 
 from flask import current_app

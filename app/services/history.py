@@ -32,7 +32,7 @@ def _entries(order: Order, newest_first: bool, limit: int) -> list[dict]:
 
 def order_history(order: Order) -> list[dict]:
     """``[activity_entry]`` of ``order``, oldest first (one query): placed, each move, the
-    cancel, each undo, with actor and time (DESIGN.md §4 activity shape)."""
+    cancel, each undo, with actor and time (docs/design.md §4 activity shape)."""
     return _entries(order, newest_first=False, limit=MAX_HISTORY)
 
 

@@ -1,4 +1,4 @@
-"""JSON shapes of the HTTP/SSE contract (DESIGN.md §4)."""
+"""JSON shapes of the HTTP/SSE contract (docs/design.md §4)."""
 
 from app.models import Order
 from app.models._time import isoformat

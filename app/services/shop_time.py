@@ -1,6 +1,6 @@
 """The shop's day: dates in the shop's time zone (``SHOP_TIMEZONE``, an IANA name).
 
-Every timestamp is stored as naive UTC (DESIGN.md §3). People think in the shop's local
+Every timestamp is stored as naive UTC (docs/design.md §3). People think in the shop's local
 days, though: "today's orders", an export dated 28 November. This module turns a local date
 into the UTC instants that bound it (DST-aware, through ``zoneinfo``), and formats stored
 instants as ISO 8601 with the shop's offset.

@@ -102,7 +102,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_order_items_order_id'), ['order_id'], unique=False)
 
     # ### end Alembic commands ###
-    # One counter row per status plus total and cancelled, all at zero (DESIGN.md §1).
+    # One counter row per status plus total and cancelled, all at zero (docs/design.md §1).
     counts = sa.table(
         "order_counts",
         sa.column("name", sa.String),

@@ -1,4 +1,4 @@
-/* Order Pulse live dashboard client (DESIGN.md §5): wires the panels to the shared stream.
+/* Order Pulse live dashboard client (docs/design.md §5): wires the panels to the shared stream.
  *
  * Everything on the page moves from pushed data, never from a request per change
  * (requests.json lists the few requests the page makes, and when):
