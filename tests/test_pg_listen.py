@@ -34,10 +34,17 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def pg(request):
     """``(app, url, shop)``: an app on a PostgreSQL database of its own, with the version
-    poll slowed to a minute, so anything that arrives sooner came through NOTIFY."""
+    poll slowed to a minute, so anything that arrives sooner came through NOTIFY. Its streams
+    live a minute instead of the testing config's 3 s: a CLI process started on a loaded
+    machine may take longer than that to commit."""
     name = f"orderpulse_listen_{uuid.uuid4().hex[:12]}"
     url = create_postgres_database(name)
-    app = create_app("testing", SQLALCHEMY_DATABASE_URI=url, HUB_VERSION_POLL_SECONDS=60)
+    app = create_app(
+        "testing",
+        SQLALCHEMY_DATABASE_URI=url,
+        HUB_VERSION_POLL_SECONDS=60,
+        SSE_LIFETIME_SECONDS=60,
+    )
     with app.app_context():
         db.create_all()
         ensure_rows()

@@ -1,14 +1,14 @@
 """Service rules: numbering, credits, validation, status moves, cancel, counts, idempotency."""
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Order, OrderCount, User
-from app.services import Conflict, Invalid, NotFound
+from app.services import Conflict, Invalid, NotFound, shop_time
 from app.services.counts import read_stats, reconcile, true_counts
 from app.services.orders import CheckoutRequest, checkout, parse_checkout, place_order
 from app.services.status import cancel_order, change_status
@@ -40,11 +40,13 @@ def stored_counts() -> dict[str, int]:
 
 
 def test_order_numbers_follow_the_pattern_and_increase(buyer, bread):
-    numbers = [make_order(buyer, [(bread, 1)]).order_number for _ in range(3)]
-    today = datetime.now(UTC).strftime("%Y%m%d")
+    orders = [make_order(buyer, [(bread, 1)]) for _ in range(3)]
+    numbers = [order.order_number for order in orders]
+    # Each number carries its own order's shop-local day (a run may straddle midnight).
+    days = [shop_time.today(order.date_ordered).strftime("%Y%m%d") for order in orders]
     parsed = [ORDER_NUMBER.match(n) for n in numbers]
     assert all(parsed), numbers
-    assert {m.group(1) for m in parsed} == {today}
+    assert [m.group(1) for m in parsed] == days
     sequence = [int(m.group(2)) for m in parsed]
     assert sequence == sorted(sequence) and len(set(numbers)) == 3
     assert sequence[1:] == [sequence[0] + 1, sequence[0] + 2]
