@@ -1,10 +1,10 @@
 """Reconnect storm: N dashboards on one gevent worker, then ``kill -HUP`` (a deploy).
 
-Each simulated dashboard reconnects the way ``stream-source.js`` does: on a dropped stream
-it waits 1 s (doubling to 30 s after failures) plus up to 0.5 s of jitter, then opens a new
-stream with ``?last_event_id=`` the newest version it has, so the server's first frame
-carries only what it missed. One order is placed 1 s after the HUP, so "back" means: on a
-new connection, and holding that order's version.
+Each simulated dashboard reconnects the way the page does (``app/static/js/lib/backoff.js``):
+on a dropped stream it waits 1 s (doubling to 30 s after failures) plus up to 0.5 s of
+jitter, then opens a new stream with ``?last_event_id=`` the newest version it has, so
+the server's first frame carries only what it missed. One order is placed 1 s after the
+HUP, so "back" means: on a new connection, and holding that order's version.
 
 Reports the time from the HUP until each dashboard is back (p50/p99/max, seconds), every
 non-200 answer by status, connection errors, and reconnect attempts. 127.0.0.1 only,
@@ -39,7 +39,7 @@ from stream_bench import (  # noqa: E402
     stream_request,
 )
 
-BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0  # seconds, as in dashboard/config.js
+BACKOFF_MIN, BACKOFF_MAX = 1.0, 30.0  # seconds, as in app/static/js/lib/backoff.js
 
 
 class Connection(asyncio.Protocol):

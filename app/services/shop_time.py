@@ -33,7 +33,7 @@ def load_zone(name) -> ZoneInfo:
 def init_app(app: Flask) -> None:
     """Validate ``SHOP_TIMEZONE`` at startup and keep the zone in ``app.extensions``; every
     template gets its name as ``shop_zone`` (pages show times in it: ``<html
-    data-time-zone>``, read by ``static/js/common.js``)."""
+    data-time-zone>``, read by ``static/js/lib/shop-time.js``)."""
     app.extensions[KEY] = load_zone(app.config.get("SHOP_TIMEZONE", "UTC"))
     app.context_processor(lambda: {"shop_zone": app.extensions[KEY].key})
 

@@ -297,6 +297,18 @@ def set_hidden(page, hidden: bool) -> None:
     page.evaluate(_HIDE, hidden)
 
 
+def show_toast(page, text: str, opts: dict | None = None) -> None:
+    """Show a toast on ``page`` as its own scripts do (``toast(text, opts)`` from
+    ``app/static/js/lib/toasts.js``, the same module instance the page imported)."""
+    page.evaluate(
+        """async ([text, opts]) => {
+            const { toast } = await import('/static/js/lib/toasts.js');
+            toast(text, opts);
+        }""",
+        [text, opts or {}],
+    )
+
+
 def old_hidden_behaviour(page, grace_ms: int = 600) -> None:
     """Serve ``page`` the dashboard as a shop with LIVE_HIDDEN_GRACE_MS=``grace_ms`` would
     (a hidden tab gives up its stream after that long): the server runs with the default,

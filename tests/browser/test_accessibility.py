@@ -180,17 +180,20 @@ def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifa
     # A cancelled order too (badge on the dashboard, banner on its page).
     gone = place_order(shop)
     page.evaluate(
-        """(id) => OrderPulse.postJSON(
-            document.getElementById('dashboard').dataset.cancelUrlTemplate
-                .replace(/\\/0(\\/|$)/, '/' + id + '$1'),
-            {reason: 'Contrast check'})""",
+        """async (id) => {
+            const { postJSON, urlFor } = await import('/static/js/lib/http.js');
+            return postJSON(urlFor(
+                document.getElementById('dashboard').dataset.cancelUrlTemplate, id),
+                {reason: 'Contrast check'});
+        }""",
         gone["id"],
     )
     page.evaluate(
-        """() => {
-            OrderPulse.toast('Saved.', {type: 'success', timeout: 0});
-            OrderPulse.toast('Something failed.', {type: 'error', title: 'Error', timeout: 0});
-            OrderPulse.toast('Note.', {type: 'info', timeout: 0,
+        """async () => {
+            const { toast } = await import('/static/js/lib/toasts.js');
+            toast('Saved.', {type: 'success', timeout: 0});
+            toast('Something failed.', {type: 'error', title: 'Error', timeout: 0});
+            toast('Note.', {type: 'info', timeout: 0,
                 actions: [{label: 'Undo', onClick() {}}]});
         }"""
     )

@@ -7,7 +7,13 @@ import re
 
 import pytest
 
-from tests.browser.conftest import customer_page, place_orders, set_hidden, wait_live
+from tests.browser.conftest import (
+    customer_page,
+    place_orders,
+    set_hidden,
+    show_toast,
+    wait_live,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -120,7 +126,7 @@ def test_new_orders_make_one_grouped_toast_above_dialogs(
     dialog.locator("[data-history] li").first.wait_for()
     assert page.evaluate("document.getElementById('toasts').closest('dialog') !== null")
     assert page.evaluate("document.getElementById('toasts').matches(':popover-open')")
-    page.evaluate("OrderPulse.toast('Saved.', {type: 'success', timeout: 0})")
+    show_toast(page, "Saved.", {"type": "success", "timeout": 0})
     page.screenshot(path=str(artifacts / "toasts-over-dialog.png"))
     page.click("[data-dismiss-toasts]")  # "Dismiss all": clickable over the modal dialog
     page.wait_for_function("() => !document.querySelector('#toasts .toast')")
@@ -128,7 +134,7 @@ def test_new_orders_make_one_grouped_toast_above_dialogs(
     page.keyboard.press("Escape")
     page.wait_for_function("() => !document.getElementById('details-dialog').open")
     # Back on the page, the region left the dialog.
-    page.evaluate("OrderPulse.toast('Again.', {timeout: 0})")
+    show_toast(page, "Again.", {"timeout": 0})
     assert page.evaluate("document.getElementById('toasts').parentNode === document.body")
 
 
@@ -169,12 +175,15 @@ def test_times_show_in_the_shops_zone_with_its_abbreviation(browser, live_server
         page.goto("/admin/manage_orders")
         wait_live(page)
         shown = page.evaluate(
-            """() => ({
-                old: OrderPulse.formatLocal('2025-01-15T04:47:00Z'),
-                title: OrderPulse.exactTime('2025-01-15T04:47:00Z'),
-                now: OrderPulse.formatLocal(new Date().toISOString()),
-                day: OrderPulse.localDay(new Date('2025-01-15T04:47:00Z')),
-            })"""
+            """async () => {
+                const t = await import('/static/js/lib/shop-time.js');
+                return {
+                    old: t.formatLocal('2025-01-15T04:47:00Z'),
+                    title: t.exactTime('2025-01-15T04:47:00Z'),
+                    now: t.formatLocal(new Date().toISOString()),
+                    day: t.localDay(new Date('2025-01-15T04:47:00Z')),
+                };
+            }"""
         )
         # 04:47 UTC on the 15th is 11:47 PM on the 14th in New York (not Tokyo's 13:47).
         assert shown["old"] == "Jan 14, 2025, 11:47 PM EST"

@@ -87,8 +87,10 @@ def test_the_live_pill_and_the_toasts_cover_no_row_action(browser, live_server, 
         assert pill.evaluate("n => getComputedStyle(n).position") == "static"
         assert pill.evaluate("n => !!n.closest('.site-header')")
         page.evaluate(
-            """() => { for (let i = 0; i < 6; i++)
-                OrderPulse.toast('Toast ' + i, {type: 'new', timeout: 0}); }"""
+            """async () => {
+                const { toast } = await import('/static/js/lib/toasts.js');
+                for (let i = 0; i < 6; i++) toast('Toast ' + i, {type: 'new', timeout: 0});
+            }"""
         )
         region = page.locator("#toasts").bounding_box()
         width, height = SIZES[size]

@@ -192,7 +192,7 @@ def test_revenue_is_bucketed_in_the_pages_zone(browser, live_server, zone, midni
         page.goto("/auth/login")
         result = page.evaluate(
             """async (midnight) => {
-                const { hourly } = await import('/static/js/dashboard/revenue.js');
+                const { hourly } = await import('/static/js/dashboard/revenue-hours.js');
                 const m = Date.parse(midnight) / 1000;
                 const buckets = new Map([[m - 900, [10, 1]], [m, [20, 2]], [m + 900, [5, 1]]]);
                 const after = hourly(buckets, new Date((m + 1800) * 1000));

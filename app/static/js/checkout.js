@@ -3,22 +3,19 @@
  * the balance is short (data-credits-missing > 0) the button stays disabled, even after
  * the Back button restores the page. The server is still the judge: it refuses a short
  * balance with 422, and the form's idempotency key makes a repeat return the same order. */
-(function () {
-  "use strict";
 
-  var form = document.getElementById("checkout-form");
-  if (!form) return;
-  var addressField = form.querySelector("[data-address-field]");
-  var address = addressField && addressField.querySelector("textarea");
-  var submit = form.querySelector("[data-submit]");
-  var radios = form.querySelectorAll('input[name="delivery_method"]');
-  var originalLabel = submit ? submit.textContent : "";
-  var clientError = null;
-  var creditsMissing = parseInt(form.getAttribute("data-credits-missing") || "0", 10) > 0;
+function bindCheckout(form) {
+  const addressField = form.querySelector("[data-address-field]");
+  const address = addressField && addressField.querySelector("textarea");
+  const submit = form.querySelector("[data-submit]");
+  const radios = Array.from(form.querySelectorAll('input[name="delivery_method"]'));
+  const originalLabel = submit ? submit.textContent : "";
+  const creditsMissing = parseInt(form.getAttribute("data-credits-missing") || "0", 10) > 0;
+  let clientError = null;
 
   function method() {
-    for (var i = 0; i < radios.length; i++) if (radios[i].checked) return radios[i].value;
-    return "";
+    const checked = radios.find((radio) => radio.checked);
+    return checked ? checked.value : "";
   }
 
   function showError(message) {
@@ -39,20 +36,20 @@
   }
 
   function sync() {
-    var pickup = method() === "pickup";
+    const pickup = method() === "pickup";
     if (addressField) addressField.hidden = pickup;
     if (address) address.required = !pickup;
     if (pickup) showError("");
   }
 
-  for (var i = 0; i < radios.length; i++) radios[i].addEventListener("change", sync);
+  for (const radio of radios) radio.addEventListener("change", sync);
   if (address) {
-    address.addEventListener("input", function () {
+    address.addEventListener("input", () => {
       if (address.value.trim()) showError("");
     });
   }
 
-  form.addEventListener("submit", function (ev) {
+  form.addEventListener("submit", (ev) => {
     if (creditsMissing || form.dataset.submitting === "true") {
       ev.preventDefault();
       return;
@@ -66,7 +63,7 @@
     form.dataset.submitting = "true";
     if (submit) {
       // Disable after this event so the browser still sends the form.
-      setTimeout(function () {
+      setTimeout(() => {
         submit.disabled = true;
         submit.setAttribute("aria-busy", "true");
         submit.textContent = submit.getAttribute("data-busy-label") || "Placing order…";
@@ -75,7 +72,7 @@
   });
 
   // Coming back with the Back button restores the page from cache: make it usable again.
-  window.addEventListener("pageshow", function (ev) {
+  window.addEventListener("pageshow", (ev) => {
     if (!ev.persisted) return;
     form.dataset.submitting = "false";
     if (submit) {
@@ -87,4 +84,7 @@
 
   if (submit && creditsMissing) submit.disabled = true;
   sync();
-})();
+}
+
+const form = document.getElementById("checkout-form");
+if (form) bindCheckout(form);

@@ -6,49 +6,73 @@
  * the header's balance follows both. `event: revoked` means the session ended on the server
  * (logout elsewhere, a password change): the page goes to the login page, no reconnect.
  * EventSource reconnects by itself after a dropped connection; when the browser gives up
- * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff. Delivered or cancelled
- * orders cannot change any more, except by the admin's Undo (data-undo-seconds, plus the
- * server's 5 s allowance): the stream closes once that has passed.
+ * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff (lib/backoff.js). Delivered
+ * or cancelled orders cannot change any more, except by the admin's Undo
+ * (data-undo-seconds, plus the server's 5 s allowance): the stream closes once that has
+ * passed.
  */
-(function () {
-  "use strict";
+import { createBackoff } from "./lib/backoff.js";
+import { clear, flash } from "./lib/dom.js";
+import { timeElement } from "./lib/shop-time.js";
+import { slug } from "./lib/text.js";
+import { toast } from "./lib/toasts.js";
 
-  var root = document.getElementById("order-tracking");
-  if (!root || !window.OrderPulse) return;
-  var OP = window.OrderPulse;
-  var STEPS = ["Pending", "Shipped", "Out for Delivery", "Delivered"];
+const STEPS = ["Pending", "Shipped", "Out for Delivery", "Delivered"];
+const TEXT = {
+  connecting: "Connecting…",
+  live: "Live",
+  reconnecting: "Reconnecting…",
+  final: "Final status",
+};
 
-  var indicator = root.querySelector("[data-live-indicator]");
-  var indicatorText = indicator && indicator.querySelector("[data-live-text]");
-  var badgeSlot = root.querySelector("[data-status-badge]");
-  var banner = root.querySelector("[data-cancelled-banner]");
-  var reasonEl = root.querySelector("[data-cancel-reason]");
-  var timelineCard = root.querySelector("[data-timeline-card]");
-  var statusText = root.querySelector("[data-status-text]");
-  var estimatedEl = root.querySelector("[data-estimated]");
-  var actualEl = root.querySelector("[data-actual]");
-  var estimatedRow = root.querySelector("[data-estimated-row]");
-  var actualRow = root.querySelector("[data-actual-row]");
-  var cancelledRow = root.querySelector("[data-cancelled-row]");
-  var cancelledWhen = root.querySelector("[data-cancelled-when]");
-  var cancelledAt = root.querySelector("[data-cancelled-at]");
-  var selfCancel = document.querySelector("[data-self-cancel]");
+function setTime(container, iso, fallback) {
+  if (!container) return;
+  clear(container);
+  if (!iso) {
+    container.textContent = fallback;
+    return;
+  }
+  container.appendChild(timeElement(iso));
+}
 
-  var es = null;
-  var backoff = 1000;
-  var retryTimer = null;
-  var finished = false;
-  var current = {
+/** The header's credit balance, from what the stream pushed. */
+function showBalance(balanceEl, balance) {
+  if (!balanceEl || typeof balance !== "number") return;
+  const text = balance + " cr";
+  if (balanceEl.textContent.trim() === text) return;
+  balanceEl.textContent = text;
+  flash(balanceEl);
+}
+
+function track(root) {
+  const indicator = root.querySelector("[data-live-indicator]");
+  const indicatorText = indicator && indicator.querySelector("[data-live-text]");
+  const badgeSlot = root.querySelector("[data-status-badge]");
+  const banner = root.querySelector("[data-cancelled-banner]");
+  const reasonEl = root.querySelector("[data-cancel-reason]");
+  const timelineCard = root.querySelector("[data-timeline-card]");
+  const statusText = root.querySelector("[data-status-text]");
+  const estimatedEl = root.querySelector("[data-estimated]");
+  const actualEl = root.querySelector("[data-actual]");
+  const estimatedRow = root.querySelector("[data-estimated-row]");
+  const actualRow = root.querySelector("[data-actual-row]");
+  const cancelledRow = root.querySelector("[data-cancelled-row]");
+  const cancelledWhen = root.querySelector("[data-cancelled-when]");
+  const cancelledAt = root.querySelector("[data-cancelled-at]");
+  const selfCancel = document.querySelector("[data-self-cancel]");
+  const balanceEl = document.querySelector("[data-balance]");
+
+  let es = null;
+  const retry = createBackoff(connect);
+  let finished = false;
+  const current = {
     status: root.dataset.status,
     cancelled: root.dataset.cancelled === "true",
   };
-
-  var TEXT = {
-    connecting: "Connecting…",
-    live: "Live",
-    reconnecting: "Reconnecting…",
-    final: "Final status",
-  };
+  // A final status may still be undone by the admin (UNDO_SECONDS + the server's 5 s): the
+  // stream stays open that long after the order reached it, then closes.
+  const undoMs = (parseInt(root.dataset.undoSeconds || "0", 10) + 5) * 1000;
+  let finishTimer = null;
 
   function setIndicator(kind) {
     if (!indicator) return;
@@ -56,65 +80,32 @@
     if (indicatorText) indicatorText.textContent = TEXT[kind] || kind;
   }
 
-  function slug(text) {
-    return String(text || "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-  }
-
-  function setTime(container, iso, fallback) {
-    if (!container) return;
-    while (container.firstChild) container.removeChild(container.firstChild);
-    if (!iso) {
-      container.textContent = fallback;
-      return;
-    }
-    container.appendChild(OP.timeElement(iso));
-  }
-
-  var balanceEl = document.querySelector("[data-balance]");
-
-  /** The header's credit balance, from what the stream pushed. */
-  function showBalance(balance) {
-    if (!balanceEl || typeof balance !== "number") return;
-    var text = balance + " cr";
-    if (balanceEl.textContent.trim() === text) return;
-    balanceEl.textContent = text;
-    balanceEl.classList.remove("flash-highlight");
-    void balanceEl.offsetWidth;
-    balanceEl.classList.add("flash-highlight");
-  }
-
   function render(data) {
-    showBalance(data.balance);
+    showBalance(balanceEl, data.balance);
     if (data.type === "balance") return;
-    var status = STEPS.indexOf(data.status) >= 0 ? data.status : current.status;
-    var cancelled = !!data.cancelled;
-    var changed = status !== current.status || cancelled !== current.cancelled;
-    var index = STEPS.indexOf(status);
+    const status = STEPS.indexOf(data.status) >= 0 ? data.status : current.status;
+    const cancelled = !!data.cancelled;
+    const changed = status !== current.status || cancelled !== current.cancelled;
+    const index = STEPS.indexOf(status);
 
-    var steps = root.querySelectorAll("[data-step]");
-    for (var i = 0; i < steps.length; i++) {
-      var li = steps[i];
-      var pos = STEPS.indexOf(li.getAttribute("data-step"));
+    for (const li of root.querySelectorAll("[data-step]")) {
+      const pos = STEPS.indexOf(li.getAttribute("data-step"));
       li.classList.toggle("is-done", pos < index);
       li.classList.toggle("is-current", pos === index);
       li.classList.toggle("is-todo", pos > index);
       if (pos === index) li.setAttribute("aria-current", "step");
       else li.removeAttribute("aria-current");
       // An undone step (the admin's Undo) is not reached any more: its time goes.
-      var stepTime = li.querySelector("[data-step-time]");
+      const stepTime = li.querySelector("[data-step-time]");
       if (pos > index && stepTime && stepTime.firstChild) setTime(stepTime, null, "");
-      var sr = li.querySelector(".timeline-sr");
+      const sr = li.querySelector(".timeline-sr");
       if (sr) sr.textContent = pos < index ? "(done)" : pos === index ? "(current)" : "";
-      if (changed && pos === index) {
-        li.classList.remove("flash-highlight");
-        void li.offsetWidth;
-        li.classList.add("flash-highlight");
-      }
+      if (changed && pos === index) flash(li);
     }
 
     if (badgeSlot) {
-      while (badgeSlot.firstChild) badgeSlot.removeChild(badgeSlot.firstChild);
-      var badge = document.createElement("span");
+      clear(badgeSlot);
+      const badge = document.createElement("span");
       badge.className = "badge " + (cancelled ? "badge-cancelled" : "badge-" + slug(status));
       badge.textContent = cancelled ? "Cancelled" : status;
       badgeSlot.appendChild(badge);
@@ -129,7 +120,7 @@
           cancelledAt.insertBefore(document.createTextNode(" on "), cancelledAt.firstChild);
         }
       } else if (!cancelled) {
-        var reached = root.querySelector('[data-step="' + status + '"] [data-step-time]');
+        const reached = root.querySelector('[data-step="' + status + '"] [data-step-time]');
         if (reached && !reached.firstChild) setTime(reached, data.updated_at, "");
       }
     }
@@ -153,7 +144,7 @@
     if ("actual_delivery" in data) setTime(actualEl, data.actual_delivery, "Not yet");
 
     if (changed && data.type === "update") {
-      OP.toast(cancelled ? "Your order was cancelled." : "Your order is now " + status + ".", {
+      toast(cancelled ? "Your order was cancelled." : "Your order is now " + status + ".", {
         type: cancelled ? "error" : "success",
         title: data.order_number || root.dataset.orderNumber,
       });
@@ -161,20 +152,29 @@
     current.status = status;
     current.cancelled = cancelled;
 
-    if (isFinal()) { setIndicator("final"); finishAfterUndo(data.updated_at); }
-    else { clearTimeout(finishTimer); if (es) setIndicator("live"); }
+    if (isFinal()) {
+      setIndicator("final");
+      finishAfterUndo(data.updated_at);
+    } else {
+      clearTimeout(finishTimer);
+      if (es) setIndicator("live");
+    }
   }
 
-  // A final status may still be undone by the admin (UNDO_SECONDS + the server's 5 s): the
-  // stream stays open that long after the order reached it (`updatedIso`), then closes.
-  var undoMs = (parseInt(root.dataset.undoSeconds || "0", 10) + 5) * 1000;
-  var finishTimer = null;
   function isFinal() { return current.cancelled || current.status === "Delivered"; }
+
+  /** Close the stream once the final status at `updatedIso` is past the admin's Undo. */
   function finishAfterUndo(updatedIso) {
     clearTimeout(finishTimer);
-    var left = Date.parse(updatedIso || "") + undoMs - Date.now();
-    if (left > 0) { finishTimer = setTimeout(finishAfterUndo, left); return; }
-    if (isFinal()) { finished = true; close(); }
+    const left = Date.parse(updatedIso || "") + undoMs - Date.now();
+    if (left > 0) {
+      finishTimer = setTimeout(finishAfterUndo, left);
+      return;
+    }
+    if (isFinal()) {
+      finished = true;
+      close();
+    }
   }
 
   function close() {
@@ -182,52 +182,49 @@
       es.close();
       es = null;
     }
-    clearTimeout(retryTimer);
-    retryTimer = null;
+    retry.cancel();
   }
 
   function connect() {
-    retryTimer = null;
+    retry.cancel();
     if (finished || es || !window.EventSource) return;
-    var source = new EventSource(root.dataset.streamUrl, { withCredentials: true });
+    const source = new EventSource(root.dataset.streamUrl, { withCredentials: true });
     es = source;
-    source.addEventListener("open", function () {
-      backoff = 1000;
+    source.addEventListener("open", () => {
+      retry.reset();
       setIndicator(isFinal() ? "final" : "live");
     });
-    source.addEventListener("message", function (ev) {
-      var data;
-      try { data = JSON.parse(ev.data); } catch (e) { return; }
+    source.addEventListener("message", (ev) => {
+      let data;
+      try { data = JSON.parse(ev.data); } catch { return; }
       render(data);
     });
-    source.addEventListener("revoked", function () {
+    source.addEventListener("revoked", () => {
       finished = true;
       close();
       window.location.assign((root.dataset.loginUrl || "/auth/login") + "?next=" +
         encodeURIComponent(window.location.pathname));
     });
-    source.addEventListener("error", function () {
+    source.addEventListener("error", () => {
       if (es !== source || finished) return;
       setIndicator("reconnecting");
       if (source.readyState === EventSource.CLOSED) {
         // The browser gave up (an HTTP error): retry ourselves with backoff and jitter.
         es = null;
-        var delay = backoff + Math.random() * Math.min(1000, backoff / 2);
-        backoff = Math.min(backoff * 2, 30000);
-        retryTimer = setTimeout(connect, delay);
+        retry.schedule();
       }
     });
   }
 
-  document.addEventListener("visibilitychange", function () {
+  document.addEventListener("visibilitychange", () => {
     if (!document.hidden && !es && !finished) {
-      clearTimeout(retryTimer);
-      backoff = 1000;
+      retry.cancel();
+      retry.reset();
       connect();
     }
   });
   window.addEventListener("pagehide", close);
-  window.addEventListener("pageshow", function (ev) {
+  window.addEventListener("pageshow", (ev) => {
     if (ev.persisted && !finished) connect();
   });
 
@@ -244,4 +241,7 @@
   }
   if (!isFinal()) setIndicator("connecting");
   connect();
-})();
+}
+
+const root = document.getElementById("order-tracking");
+if (root) track(root);

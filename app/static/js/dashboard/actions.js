@@ -7,12 +7,12 @@
  * - After a move, keyboard focus goes back to the row (or the dialog): its next action.
  * An answer redraws the row at once; the counters follow from the stream, or the next poll
  * while it is down. Requests: on_advance, on_cancel (requests.json). */
+import { setBusy } from "../lib/dom.js";
+import { postJSON, urlFor } from "../lib/http.js";
+import { toast } from "../lib/toasts.js";
 import { createCancelDialog } from "./cancel-dialog.js";
 import { confirmAction } from "./confirm.js";
-import { setBusy, urlFor } from "./dom.js";
 import { createUndo } from "./undo.js";
-
-const OP = window.OrderPulse;
 
 /** The summary a table row needs, from the details shape an action answers with. */
 export function summaryFromDetails(o) {
@@ -72,7 +72,7 @@ export function bindActions(cfg, feed, details) {
   /** A refusal: say why; a 409 carries the order as it is now, shown at once. */
   function refused(err, number) {
     const stale = err.status === 409 && err.data && err.data.changed;
-    OP.toast(err.message, { type: "error",
+    toast(err.message, { type: "error",
       title: stale ? "Not changed: " + number + " had changed" : "Could not update " + number });
     if (err.status === 409 && err.data && err.data.order) apply(err.data.order);
   }
@@ -94,7 +94,7 @@ export function bindActions(cfg, feed, details) {
     }
     setBusy(button, true);
     const body = { status: next, from: button.getAttribute("data-from") || undefined };
-    OP.postJSON(urlFor(cfg.statusTpl, id), body).then((data) => {
+    postJSON(urlFor(cfg.statusTpl, id), body).then((data) => {
       apply(data.order);
       refocus(id, inDialog);
       undo.offer(data.order, data.activity, number + " moved to " + data.order.status + ".");
@@ -113,7 +113,7 @@ export function bindActions(cfg, feed, details) {
     const inDialog = !!button.closest("dialog");
     cancelDialog.open({
       what: number,
-      submit: (reason) => OP.postJSON(urlFor(cfg.cancelTpl, id), { reason, from })
+      submit: (reason) => postJSON(urlFor(cfg.cancelTpl, id), { reason, from })
         .then((data) => {
           apply(data.order);
           undo.offer(data.order, data.activity,

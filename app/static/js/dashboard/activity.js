@@ -1,9 +1,11 @@
 /* The activity list: who did what, newest first. Entries come from the page's bootstrap
  * data, `event: order` frames and resume frames, so the same entry may arrive twice. */
+import { el } from "../lib/dom.js";
+import { timeElement } from "../lib/shop-time.js";
+import { slug } from "../lib/text.js";
+import { isoTime, newerThan } from "../lib/time-format.js";
 import { activityText } from "./activity-text.js";
-import { el, isoTime, newerThan, slug } from "./dom.js";
 
-const OP = window.OrderPulse;
 const ACTIVITY_MAX = 30;
 
 function activityItem(a) {
@@ -13,7 +15,7 @@ function activityItem(a) {
   li.appendChild(el("span", "activity-dot"));
   const body = el("div", "activity-body");
   body.appendChild(el("span", "activity-text", activityText(a)));
-  if (a.at) body.appendChild(OP.timeElement(a.at, "activity-time muted small"));
+  if (a.at) body.appendChild(timeElement(a.at, "activity-time muted small"));
   li.appendChild(body);
   return li;
 }

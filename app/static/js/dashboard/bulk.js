@@ -4,9 +4,9 @@
  * each order's result shown. Rows move from the answer at once, and every dashboard follows
  * from the stream as usual. Requests: on_select_all_matching, on_bulk_advance,
  * on_bulk_cancel (requests.json). */
-import { clear, el } from "./dom.js";
-
-const OP = window.OrderPulse;
+import { clear, el } from "../lib/dom.js";
+import { getJSON, postJSON } from "../lib/http.js";
+import { toast } from "../lib/toasts.js";
 
 export function createBulk(cfg, feed, selection, hooks) {
   const bar = document.querySelector("[data-bulk-bar]");
@@ -71,7 +71,7 @@ export function createBulk(cfg, feed, selection, hooks) {
     render();
     const body = { ids, action };
     if (reason) body.reason = reason;
-    return OP.postJSON(cfg.bulkUrl, body).then((data) => {
+    return postJSON(cfg.bulkUrl, body).then((data) => {
       showResults(data, action === "advance" ? "Advanced" : "Cancelled");
     }).finally(() => {
       busy = false;
@@ -88,7 +88,7 @@ export function createBulk(cfg, feed, selection, hooks) {
       yes: "Advance " + n,
     });
     if (!ok) return;
-    send("advance").catch((err) => OP.toast(err.message, { type: "error",
+    send("advance").catch((err) => toast(err.message, { type: "error",
       title: "Bulk advance failed" }));
   }
 
@@ -105,13 +105,13 @@ export function createBulk(cfg, feed, selection, hooks) {
   function selectAllMatching() {
     const url = cfg.idsUrl + (cfg.filterQuery ? "?" + cfg.filterQuery : "");
     allButton.disabled = true;
-    OP.getJSON(url).then((data) => {
+    getJSON(url).then((data) => {
       set(data.ids, true);
       if (data.truncated) {
-        OP.toast("The first " + data.limit + " of " + data.total.toLocaleString("en-US") +
+        toast("The first " + data.limit + " of " + data.total.toLocaleString("en-US") +
           " matching orders are selected (" + data.limit + " per bulk action).", {});
       }
-    }).catch((err) => OP.toast(err.message, { type: "error", title: "Could not select" }))
+    }).catch((err) => toast(err.message, { type: "error", title: "Could not select" }))
       .finally(() => { allButton.disabled = false; });
   }
 

@@ -1,8 +1,8 @@
 /* The cancel dialog: one reason for one order (POST …/cancel with the status its button
  * showed) or for the bulk selection (bulk.js sends it). The reason is checked here as the
  * server checks it (1..300 characters) before anything is sent. */
+import { setBusy } from "../lib/dom.js";
 import { closeDialog, openDialog } from "./dialogs.js";
-import { setBusy } from "./dom.js";
 
 const REASON_MAX = 300;
 

@@ -1,5 +1,6 @@
 /* The stat cards (and any other [data-stat] counter): only changed numbers are rewritten. */
-import { flash, formatCount } from "./dom.js";
+import { flash } from "../lib/dom.js";
+import { formatCount } from "../lib/text.js";
 
 const STAT_KEYS = ["total_orders", "pending_count", "shipped_count", "out_for_delivery",
   "delivered_count", "cancelled_count"];

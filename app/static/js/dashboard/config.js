@@ -2,9 +2,9 @@
  * data the page was rendered with (data-bootstrap: {version, stats, activity, revenue,
  * timestamp}), from which the stream resumes. */
 
+import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from "../lib/backoff.js";
+
 export const LOCK_NAME = "orderpulse-stream";
-export const BACKOFF_MIN_MS = 1000;
-const BACKOFF_MAX_MS = 30000;
 
 function intData(root, name, fallback) {
   const value = parseInt(root.dataset[name] || "", 10);

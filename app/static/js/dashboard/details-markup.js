@@ -1,12 +1,12 @@
 /* The details dialog's body: the summary grid, the items and the order's history. */
+import { el } from "../lib/dom.js";
+import { timeElement } from "../lib/shop-time.js";
+import { capitalize, formatCount, slug } from "../lib/text.js";
 import { activityText } from "./activity-text.js";
-import { capitalize, el, formatCount, slug } from "./dom.js";
 import { badge } from "./order-markup.js";
 
-const OP = window.OrderPulse;
-
 function when(iso, fallback) {
-  return iso ? OP.timeElement(iso) : fallback;
+  return iso ? timeElement(iso) : fallback;
 }
 
 function detailRow(list, label, value, className) {
@@ -95,7 +95,7 @@ export function historyItem(a) {
   li.appendChild(el("span", "activity-dot"));
   const body = el("div", "activity-body");
   body.appendChild(el("span", "activity-text", activityText(a, "it")));
-  if (a.at) body.appendChild(OP.timeElement(a.at, "activity-time muted small"));
+  if (a.at) body.appendChild(timeElement(a.at, "activity-time muted small"));
   li.appendChild(body);
   return li;
 }

@@ -4,14 +4,14 @@
  * with actor and time). The destructive "Cancel order…" sits apart from Close; the action
  * buttons, like a row's, wait while the pointer is on them (a label never changes under it).
  */
+import { clear, el } from "../lib/dom.js";
+import { getJSON, urlFor } from "../lib/http.js";
 import { openDialog } from "./dialogs.js";
-import { clear, el, urlFor } from "./dom.js";
 import {
   cancelledBanner, historyItem, itemsTable, summaryGrid,
 } from "./details-markup.js";
 import { actionButtons, actionsKey } from "./order-markup.js";
 
-const OP = window.OrderPulse;
 // What a pushed order summary can change in an open dialog (its items never change).
 const LIVE_KEYS = ["status", "cancelled", "cancellation_reason", "actual_delivery",
   "estimated_delivery", "next_status", "updated_at"];
@@ -99,7 +99,7 @@ export function createDetails(cfg) {
 
   function load(id) {
     // An answer for an order no longer asked for (the admin moved on) is dropped.
-    return OP.getJSON(urlFor(cfg.detailsTpl, id)).then((data) => {
+    return getJSON(urlFor(cfg.detailsTpl, id)).then((data) => {
       if (String(detailsId) !== String(id)) return;
       render(data.order, data.history || []);
     }).catch((err) => {

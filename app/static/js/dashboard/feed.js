@@ -10,7 +10,8 @@
  * - the result count follows the stat counters (status-only views) or each activity entry's
  *   move into or out of the view (view.js), each entry counted once.
  */
-import { clear, flash, isoTime } from "./dom.js";
+import { clear, flash } from "../lib/dom.js";
+import { isoTime } from "../lib/time-format.js";
 import { fillRow, markRenderedRows, rowSummary } from "./rows.js";
 
 const LEAVE_MS = 2500;

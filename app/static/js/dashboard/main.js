@@ -13,9 +13,13 @@
  * Hidden tabs keep listening (title count, notices, sound, desktop alerts); only the chart
  * waits to be shown to redraw. Data is only ever written with textContent / createElement.
  *
- * common.js and toasts.js (window.OrderPulse) and the vendored Chart.js are classic deferred
- * scripts placed before this module, so all have run by the time it does.
+ * The vendored Chart.js is a classic deferred script placed before this module, so it has
+ * run by the time this does; everything else is imported (../lib/ holds what the other
+ * pages share).
  */
+import { clearHighlightsWhenDone } from "../lib/dom.js";
+import { getJSON } from "../lib/http.js";
+import { toast } from "../lib/toasts.js";
 import { createActivity } from "./activity.js";
 import { bindActions } from "./actions.js";
 import { createBulk } from "./bulk.js";
@@ -25,15 +29,12 @@ import { confirmAction } from "./confirm.js";
 import { createDesktopAlerts } from "./desktop-alerts.js";
 import { createDetails } from "./details.js";
 import { bindDialogClosers } from "./dialogs.js";
-import { clearHighlightsWhenDone } from "./dom.js";
 import { createFeed } from "./feed.js";
 import { bindKeyboard } from "./keyboard.js";
 import { createNotices } from "./notices.js";
 import { createRevenue } from "./revenue.js";
 import { createStream } from "./stream-leader.js";
 import { createView } from "./view.js";
-
-const OP = window.OrderPulse;
 
 function byId(orders) {
   return new Map((orders || []).map((o) => [String(o.id), o]));
@@ -81,7 +82,7 @@ function init(root) {
   function reload() {
     if (reloading) return reloading;
     const url = cfg.dashboardUrl + (cfg.viewQuery ? "?" + cfg.viewQuery : "");
-    reloading = OP.getJSON(url).then((data) => {
+    reloading = getJSON(url).then((data) => {
       stream.setVersion(data.version);
       applyStats(data.stats, true);
       feed.markCounted(data.activity);
@@ -90,7 +91,7 @@ function init(root) {
       revenue.apply(data.revenue, true);
       bulk.render();
     }).catch((err) => {
-      OP.toast(err.message, { type: "error", title: "Could not reload the dashboard" });
+      toast(err.message, { type: "error", title: "Could not reload the dashboard" });
     }).then(() => { reloading = null; });
     return reloading;
   }
@@ -156,4 +157,4 @@ function init(root) {
 }
 
 const root = document.getElementById("dashboard");
-if (root && window.OrderPulse) init(root);
+if (root) init(root);

@@ -4,9 +4,9 @@
  * it (issue 12): the title count moves, the chime plays (if on). One chime per burst per
  * browser, however many dashboard tabs are open (the last chime's time is shared in
  * localStorage). */
-import { formatCount } from "./dom.js";
+import { formatCount } from "../lib/text.js";
+import { toast } from "../lib/toasts.js";
 
-const OP = window.OrderPulse;
 const SOUND_KEY = "orderpulse.sound";
 const CHIME_KEY = "orderpulse.lastChime";
 const CHIME_GAP_MS = 800; // a burst of orders makes one sound
@@ -118,7 +118,7 @@ export function createNotices(onSeen, onOpen, alerts) {
       return;
     }
     const state = { count, newest: o, toast: null };
-    state.toast = OP.toast(text, {
+    state.toast = toast(text, {
       type: "new", title, group: "new-orders", timeout: 8000,
       actions: [{ label: "Open", onClick: (t) => { t.dismiss(); onOpen(state.newest.id); } }],
     });

@@ -1,5 +1,6 @@
 /* Markup shared by the table rows and the details dialog (mirrors admin/_order_row.html). */
-import { el, slug } from "./dom.js";
+import { el } from "../lib/dom.js";
+import { slug } from "../lib/text.js";
 
 export function badge(status, cancelled) {
   if (cancelled) return el("span", "badge badge-cancelled", "Cancelled");

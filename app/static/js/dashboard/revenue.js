@@ -1,58 +1,16 @@
-/* The revenue chart (today's bars against yesterday's line) and its text summary, summed
- * here from the 15-minute UTC buckets the stream pushes ({bucket_seconds, buckets:
- * [[start (Unix s), revenue, orders]]}): no request of its own. Every zone in use is a
- * whole number of quarter hours from UTC, so each bucket falls in one local hour of
- * whatever zone the page shows (the browser's, or data-time-zone); Intl knows each zone's
- * offset on each date, so summer time and midnight need nothing special. The page redraws
- * once a minute, so "today" moves on at midnight without any order.
+/* The revenue chart (today's bars against yesterday's line) and its text summary, from the
+ * 15-minute UTC buckets the stream pushes ({bucket_seconds, buckets: [[start (Unix s),
+ * revenue, orders]]}), summed into local hours by revenue-hours.js: no request of its own.
+ * The page redraws once a minute, so "today" moves on at midnight without any order.
  *
  * Chart.js is the vendored classic script, loaded before the modules; without it only the
  * summary shows. */
-import { formatCount } from "./dom.js";
+import { formatCount } from "../lib/text.js";
+import { hourly, revenueSummary } from "./revenue-hours.js";
 
 const REDRAW_MS = 60 * 1000;
 const KEEP_SECONDS = 50 * 3600; // yesterday and today in any zone, and a margin
 const HOURS = Array.from({ length: 24 }, (_, h) => (h < 10 ? "0" : "") + h + ":00");
-
-function sumTo(list, hour) {
-  let total = 0;
-  for (let i = 0; i <= hour && i < list.length; i++) total += Number(list[i]) || 0;
-  return total;
-}
-
-/** A function that gives the local [date "YYYY-MM-DD", hour] of a Date in `timeZone`
- *  (undefined: the browser's zone). */
-export function localClock(timeZone) {
-  const format = new Intl.DateTimeFormat("en-CA", {
-    timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-    hourCycle: "h23",
-  });
-  return (date) => {
-    const parts = {};
-    for (const p of format.formatToParts(date)) parts[p.type] = p.value;
-    return [parts.year + "-" + parts.month + "-" + parts.day, parseInt(parts.hour, 10) % 24];
-  };
-}
-
-/** Sum buckets into the hours of today and yesterday in `timeZone` at `now`:
- *  {today, yesterday, orders_today, orders_yesterday} (24 ints each), plus `hour` (now's
- *  local hour). `buckets` is a Map start (Unix s) → [revenue, orders]. */
-export function hourly(buckets, now, timeZone) {
-  const clock = localClock(timeZone);
-  const [today, hour] = clock(now);
-  // Local yesterday: the date of a moment before today's first hour.
-  const [yesterday] = clock(new Date(now.getTime() - (hour + 1) * 3600 * 1000));
-  const out = { today: new Array(24).fill(0), yesterday: new Array(24).fill(0),
-    orders_today: new Array(24).fill(0), orders_yesterday: new Array(24).fill(0), hour };
-  for (const [start, [revenue, orders]] of buckets) {
-    const [day, h] = clock(new Date(start * 1000));
-    const key = day === today ? "today" : day === yesterday ? "yesterday" : null;
-    if (!key) continue;
-    out[key][h] += revenue;
-    out["orders_" + key][h] += orders;
-  }
-  return out;
-}
 
 function chartOptions() {
   const style = getComputedStyle(document.documentElement);
@@ -110,10 +68,7 @@ export function createRevenue(timeZone) {
     scheduled = false;
     const data = hourly(buckets, new Date(), timeZone);
     if (summary) {
-      summary.textContent = "Today so far: " + formatCount(sumTo(data.today, 23)) +
-        " credits in " + formatCount(sumTo(data.orders_today, 23)) + " orders. Yesterday by " +
-        "this hour: " + formatCount(sumTo(data.yesterday, data.hour)) + " credits in " +
-        formatCount(sumTo(data.orders_yesterday, data.hour)) + " orders.";
+      summary.textContent = revenueSummary(data);
     }
     if (!canvas || !window.Chart) return;
     if (!chart) {

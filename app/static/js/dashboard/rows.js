@@ -8,10 +8,11 @@
  * pointer leaves. A click meanwhile still sends the status its button was drawn for
  * (data-from), which the server refuses with who changed the order, if anyone did.
  */
-import { capitalize, el, formatCount } from "./dom.js";
+import { el } from "../lib/dom.js";
+import { timeElement } from "../lib/shop-time.js";
+import { capitalize, formatCount } from "../lib/text.js";
 import { actionButtons, actionsKey, badge } from "./order-markup.js";
 
-const OP = window.OrderPulse;
 const latest = new WeakMap(); // row → the summary its held actions wait to show
 
 function cell(label, className) {
@@ -94,7 +95,7 @@ export function fillRow(tr, o, selected) {
   add(cell("Total", "num")).textContent = formatCount(o.total_credits) + " cr";
   add(cell("Delivery")).textContent = capitalize(o.delivery_method);
   const tdDate = cell("Ordered");
-  if (o.date_ordered) tdDate.appendChild(OP.timeElement(o.date_ordered));
+  if (o.date_ordered) tdDate.appendChild(timeElement(o.date_ordered));
   add(tdDate);
 
   if (hold) {

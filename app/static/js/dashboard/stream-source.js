@@ -1,31 +1,32 @@
 /* The leader's connection to the server: an EventSource opened with the version the page
  * already has (?last_event_id=), so the server's first frame carries only what the page
- * missed; reconnected with exponential backoff plus jitter for ever. After a grace the
- * indicator turns red and the JSON endpoint is polled (never overlapping, ?since= the same
- * version) until the stream is back; a poll that answers means the server is back, so the
- * stream is retried at once. The requests this makes are listed in requests.json.
+ * missed; reconnected with exponential backoff plus jitter for ever (lib/backoff.js). After
+ * a grace the indicator turns red and the JSON endpoint is polled (never overlapping,
+ * ?since= the same version) until the stream is back; a poll that answers means the server
+ * is back, so the stream is retried at once. The requests this makes are listed in
+ * requests.json.
  *
  * leader: {isLeader(), setIndicator(kind), broadcast(msg), relay(type, data),
  *          version()} from stream-leader.js (relay passes a frame to the other tabs and to
  *          this one; version() is the newest version this tab has seen)
  * hooks: {poll(data), revoked(data)}
  */
-import { BACKOFF_MIN_MS } from "./config.js";
-
-const OP = window.OrderPulse;
+import { createBackoff } from "../lib/backoff.js";
+import { getJSON } from "../lib/http.js";
+import { toast } from "../lib/toasts.js";
 
 export function createSource(cfg, leader, hooks) {
   const s = {
     es: null,
     connected: false,
-    backoff: BACKOFF_MIN_MS,
-    retryTimer: null,
     graceTimer: null,
     polling: false,
     pollTimer: null,
     fetchInFlight: null,
   };
   let authWarned = false;
+  // Jitter spreads the reconnects of many dashboards after a server restart.
+  const retry = createBackoff(connect, { maxMs: cfg.backoffMaxMs });
 
   function withVersion(base, name) {
     const url = new URL(base, window.location.href);
@@ -37,7 +38,7 @@ export function createSource(cfg, leader, hooks) {
    *  share the request in flight. */
   function poll() {
     if (s.fetchInFlight) return s.fetchInFlight;
-    s.fetchInFlight = OP.getJSON(withVersion(cfg.updatesUrl, "since")).then((data) => {
+    s.fetchInFlight = getJSON(withVersion(cfg.updatesUrl, "since")).then((data) => {
       authWarned = false;
       if (leader.isLeader()) leader.broadcast({ type: "poll", data });
       hooks.poll(data);
@@ -48,7 +49,7 @@ export function createSource(cfg, leader, hooks) {
       // A lost session fails every poll: say so once, not every few seconds.
       if ((err.status === 401 || err.status === 403) && !authWarned) {
         authWarned = true;
-        OP.toast(err.message, { type: "error", title: "Live updates stopped" });
+        toast(err.message, { type: "error", title: "Live updates stopped" });
       }
     }).then(() => {
       s.fetchInFlight = null;
@@ -78,7 +79,7 @@ export function createSource(cfg, leader, hooks) {
 
   function onOpen() {
     s.connected = true;
-    s.backoff = BACKOFF_MIN_MS;
+    retry.reset();
     clearTimeout(s.graceTimer);
     s.graceTimer = null;
     leader.setIndicator("live");
@@ -102,12 +103,11 @@ export function createSource(cfg, leader, hooks) {
         }, cfg.graceMs);
       }
     }
-    scheduleReconnect();
+    retry.schedule();
   }
 
   function connect() {
-    clearTimeout(s.retryTimer);
-    s.retryTimer = null;
+    retry.cancel();
     if (s.es || !leader.isLeader()) return;
     if (!window.EventSource) {
       leader.setIndicator("offline");
@@ -138,26 +138,15 @@ export function createSource(cfg, leader, hooks) {
     });
   }
 
-  function scheduleReconnect() {
-    if (s.retryTimer) return;
-    const delay = s.backoff;
-    // Jitter spreads the reconnects of many dashboards after a server restart.
-    const jitter = Math.random() * Math.min(1000, delay * 0.5);
-    s.backoff = Math.min(s.backoff * 2, cfg.backoffMaxMs);
-    s.retryTimer = setTimeout(connect, delay + jitter);
-  }
-
   function reconnectNow() {
     if (s.connected || s.es || !leader.isLeader()) return;
-    clearTimeout(s.retryTimer);
-    s.retryTimer = null;
-    s.backoff = BACKOFF_MIN_MS;
+    retry.reset();
     connect();
   }
 
   /** Start streaming as the (new) leader, from the version this tab has. */
   function open() {
-    s.backoff = BACKOFF_MIN_MS;
+    retry.reset();
     connect();
   }
 
@@ -170,7 +159,7 @@ export function createSource(cfg, leader, hooks) {
     closeStream();
     s.connected = false;
     stopPolling();
-    clearTimeout(s.retryTimer); s.retryTimer = null;
+    retry.cancel();
     clearTimeout(s.graceTimer); s.graceTimer = null;
   }
 

@@ -3,25 +3,24 @@
  * requests.json), and the server reverts exactly that change as a change of its own, or
  * says why not (too late, changed since, the customer's balance no longer covers it). The
  * offer ends on time even under the pointer; `u` (keyboard.js) takes the newest one. */
-import { urlFor } from "./dom.js";
-
-const OP = window.OrderPulse;
+import { postJSON, urlFor } from "../lib/http.js";
+import { toast } from "../lib/toasts.js";
 
 export function createUndo(cfg, apply) {
   let last = null; // the newest offer still showing: {order, activity, toast}
 
-  function run(order, activity, toast) {
-    for (const b of toast.querySelectorAll("button")) b.disabled = true;
-    return OP.postJSON(urlFor(cfg.undoTpl, order.id), { activity_id: activity.id })
+  function run(order, activity, offered) {
+    for (const b of offered.querySelectorAll("button")) b.disabled = true;
+    return postJSON(urlFor(cfg.undoTpl, order.id), { activity_id: activity.id })
       .then((data) => {
-        toast.dismiss();
+        offered.dismiss();
         apply(data.order, "undo");
         const back = data.order.cancelled ? "cancelled" : data.order.status;
-        OP.toast(order.order_number + " is " + back + " again.", { type: "success",
+        toast(order.order_number + " is " + back + " again.", { type: "success",
           title: "Undone" });
       }).catch((err) => {
-        toast.dismiss();
-        OP.toast(err.message, { type: "error", title: "Could not undo " + order.order_number });
+        offered.dismiss();
+        toast(err.message, { type: "error", title: "Could not undo " + order.order_number });
         if (err.data && err.data.order) apply(err.data.order, "refused");
       });
   }
@@ -29,18 +28,18 @@ export function createUndo(cfg, apply) {
   /** Show `text` with an Undo button for `activity` (the change just made to `order`). */
   function offer(order, activity, text) {
     if (!activity || activity.id == null || !cfg.undoTpl) {
-      OP.toast(text, { type: "success" });
+      toast(text, { type: "success" });
       return;
     }
-    const toast = OP.toast(text, {
+    const offered = toast(text, {
       type: "success",
       timeout: cfg.undoMs,
       holdOnHover: false,
       actions: [{ label: "Undo", onClick: (t) => run(order, activity, t) }],
-      onDismiss: () => { if (last && last.toast === toast) last = null; },
+      onDismiss: () => { if (last && last.toast === offered) last = null; },
     });
-    toast.setAttribute("data-undo-for", String(order.id));
-    last = { order, activity, toast };
+    offered.setAttribute("data-undo-for", String(order.id));
+    last = { order, activity, toast: offered };
   }
 
   /** Undo the newest change still on offer (the `u` shortcut); false if there is none. */

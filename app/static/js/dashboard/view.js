@@ -7,9 +7,8 @@
  * username or email, case-insensitively; from/to are the shop's local dates, inclusive;
  * sorts are by ordered time, total or workflow position, ties broken by id.
  */
-import { isoTime } from "./dom.js";
+import { createTimeFormat, isoTime, parseInstant } from "../lib/time-format.js";
 
-const OP = window.OrderPulse;
 const STATUSES = ["Pending", "Shipped", "Out for Delivery", "Delivered"];
 const STAT_OF = {
   "": "total_orders", Pending: "pending_count", Shipped: "shipped_count",
@@ -31,13 +30,18 @@ function statesOf(entry) {
   }
 }
 
-function localDayOf(iso) {
-  const d = iso ? new Date(iso) : null;
-  return d && !isNaN(d.getTime()) ? OP.localDay(d) : "";
-}
-
+/** The view of `cfg` (config.js: its filter, and the shop's zone for the date filter):
+ *  {matches(order), delta(entry, order), compare(a, b), filtered, countStat, newestFirst,
+ *  sortsByStatus}. DOM-free. */
 export function createView(cfg) {
   const f = cfg.filter;
+  const { localDay } = createTimeFormat(cfg.timeZone);
+
+  function localDayOf(iso) {
+    const d = parseInstant(iso);
+    return d ? localDay(d) : "";
+  }
+
   const q = f.q.toLowerCase();
   const filtered = !!(f.status || q || f.from || f.to);
   // A view whose count is a counter: the pushed stats give it exactly.

@@ -1,5 +1,6 @@
-/* Small DOM and formatting helpers. Text only ever goes in through textContent. */
+/* Small DOM helpers. Text only ever goes in through textContent. */
 
+/** A new element: <tag class="className">text</tag> (className and text optional). */
 export function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -7,39 +8,12 @@ export function el(tag, className, text) {
   return node;
 }
 
+/** Remove every child of `node`. */
 export function clear(node) {
   while (node.firstChild) node.removeChild(node.firstChild);
 }
 
-export function slug(text) {
-  return String(text || "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
-}
-
-export function capitalize(text) {
-  text = String(text || "");
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-export function formatCount(n) {
-  const num = Number(n) || 0;
-  return num.toLocaleString("en-US");
-}
-
-export function isoTime(iso) {
-  const t = iso ? Date.parse(iso) : NaN;
-  return isNaN(t) ? 0 : t;
-}
-
-/** Compare [time, id] sort keys: ties on time are broken by the higher id. */
-export function newerThan(a, b) {
-  return a[0] !== b[0] ? a[0] > b[0] : a[1] > b[1];
-}
-
-export function urlFor(template, id) {
-  // Templates are built by url_for(order_id=0): replace the "/0/" segment only.
-  return template.replace(/\/0(\/|$)/, "/" + encodeURIComponent(String(id)) + "$1");
-}
-
+/** Replay the brief "changed" highlight on `node` (app.css .flash-highlight). */
 export function flash(node) {
   if (!node) return;
   node.classList.remove("flash-highlight");
@@ -57,7 +31,7 @@ export function clearHighlightsWhenDone() {
 }
 
 /** Mark a button busy (disabled, aria-busy) without changing its label: a label never
- *  changes under the pointer (issue 12). */
+ *  changes under the pointer (docs/design.md §5a). */
 export function setBusy(button, busy) {
   if (!button) return;
   button.disabled = !!busy;
