@@ -19,7 +19,7 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.lock-sha256 2>/dev/null)" != 
   echo "$lock_hash" >node_modules/.lock-sha256
 fi
 npx --no-install eslint app/static/js tests/js eslint.config.js
-node --test tests/js/*.test.mjs
+node --test --test-reporter=spec tests/js/*.test.mjs
 
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
