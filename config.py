@@ -2,20 +2,214 @@
 
 Every interval is configuration so tests can run the real-time engine in milliseconds.
 Units are in the names: ``*_SECONDS`` are seconds, ``*_MS`` milliseconds.
+
+Every environment variable the app or ``gunicorn.conf.py`` reads is named in ``SETTINGS``
+(add a new setting's name there). Values are parsed when this module is imported; a value
+that does not parse, an unknown ``ORDERPULSE_*`` variable, a retired setting or an unknown
+configuration name is a ``ConfigError`` from ``check_environment`` (called by
+``create_app`` and ``gunicorn.conf.py``), whose one-line message names it.
 """
 
+import difflib
+import ipaddress
 import os
+import re
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
+PREFIX = "ORDERPULSE_"
+
+# Every environment variable read by the app and gunicorn.conf.py: one list, so that a
+# typo in an ORDERPULSE_* name is refused rather than silently ignored.
+SETTINGS = frozenset(
+    {
+        # environment and secrets
+        "ORDERPULSE_CONFIG",
+        "SECRET_KEY",
+        "DATABASE_URL",
+        # real-time fan-out
+        "REDIS_URL",
+        "REDIS_CHANNEL",
+        "REALTIME_BACKEND",
+        "PG_NOTIFY_CHANNEL",
+        "SSE_HEARTBEAT_SECONDS",
+        "SSE_LIFETIME_SECONDS",
+        "SSE_LIFETIME_JITTER_SECONDS",
+        "SSE_RETRY_MS",
+        "SSE_MAX_STREAMS_PER_USER",
+        "SSE_EVENT_QUEUE_SIZE",
+        "SSE_WRITE_TIMEOUT_SECONDS",
+        "SSE_SEND_BUFFER_BYTES",
+        "SSE_DIRECT_WRITE",
+        "HUB_COALESCE_SECONDS",
+        "HUB_VERSION_POLL_SECONDS",
+        "HUB_HOUSEKEEPING_SECONDS",
+        "SSE_REVALIDATE_SECONDS",
+        "RECENT_UPDATES_SECONDS",
+        "SSE_RESUME_MAX_VERSIONS",
+        "SSE_RESUME_MAX_SECONDS",
+        "FALLBACK_POLL_MS",
+        "LIVE_OFFLINE_GRACE_MS",
+        "LIVE_BACKOFF_MAX_MS",
+        "LIVE_HIDDEN_GRACE_MS",
+        "UNDO_SECONDS",
+        # sessions and accounts
+        "SESSION_IDLE_TIMEOUT_SECONDS",
+        "SESSION_ABSOLUTE_TIMEOUT_SECONDS",
+        "SESSION_MAX_PER_USER",
+        "SESSION_TOUCH_SECONDS",
+        "SESSION_PRUNE_SECONDS",
+        "PASSWORD_HASH_THREADS",
+        # rate limits
+        "RATELIMIT_ENABLED",
+        "RATELIMIT_STORAGE_URI",
+        "RATELIMIT_LOGIN",
+        "RATELIMIT_LOGIN_ADDRESS",
+        "RATELIMIT_LOGIN_USERNAME",
+        "RATELIMIT_LOGIN_DEVICE",
+        "RATELIMIT_PASSWORD_SESSION",
+        "RATELIMIT_PASSWORD_USER",
+        "RATELIMIT_REGISTER",
+        "RATELIMIT_CHECKOUT",
+        # proxies, metrics, headers
+        "FORWARDED_ALLOW_IPS",
+        "METRICS_ALLOWED_IPS",
+        "METRICS_TOKEN",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "EXPOSE_WORKER_PID",
+        "HSTS_SECONDS",
+        # the shop
+        "SHOP_TIMEZONE",
+        "EXPORT_MAX_ROWS_PER_SECOND",
+        "ORDER_WRITE_CONCURRENCY",
+        "SIGNUP_CREDITS",
+        # gunicorn.conf.py
+        "BIND",
+        "WEB_CONCURRENCY",
+        "WORKER_CONNECTIONS",
+        "GRACEFUL_TIMEOUT",
+        "ACCESS_LOG",
+        "LOG_LEVEL",
+        "GUNICORN_CONTROL_SOCKET",
+    }
+)
+# Settings that are no longer read, with what replaced them: refused, not ignored.
+RETIRED = {
+    "PROXY_FIX": "forwarded headers are trusted from the addresses in FORWARDED_ALLOW_IPS "
+    "(default 127.0.0.1,::1); remove PROXY_FIX",
+}
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+_INT = re.compile(r"[+-]?[0-9]{1,18}")
+_problems: list[str] = []
 
 
-def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+class ConfigError(RuntimeError):
+    """A setting the app refuses to start with; ``str()`` is one line naming it."""
+
+
+def _env(name: str) -> str | None:
+    if name not in SETTINGS:  # a programming error: every setting is declared above
+        raise AssertionError(f"{name} is read but not declared in config.SETTINGS")
+    return os.environ.get(name)
+
+
+def _refused(name: str, raw: str, expected: str, default):
+    _problems.append(f"{name}={raw!r} is not {expected}")
+    return default
+
+
+def _str(name: str, default: str | None) -> str | None:
+    raw = _env(name)
+    return default if raw is None else raw
 
 
 def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    raw = _env(name)
+    if raw is None:
+        return default
+    if not _INT.fullmatch(raw.strip()):
+        return _refused(name, raw, "an integer (ASCII digits)", default)
+    return int(raw)
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw) if raw.strip().isascii() else None
+    except ValueError:
+        value = None
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return _refused(name, raw, "a number", default)
+    return value
+
+
+def parse_bool(raw: str) -> bool | None:
+    """``True`` for 1/true/yes/on, ``False`` for 0/false/no/off (any case, spaces
+    around), ``None`` for anything else: the one boolean rule of every setting."""
+    value = raw.strip().lower()
+    return True if value in TRUE else False if value in FALSE else None
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    value = parse_bool(raw)
+    if value is None:
+        return _refused(name, raw, "a boolean (1/true/yes/on or 0/false/no/off)", default)
+    return value
+
+
+def _addresses(name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of IP addresses or networks (``*``: any)."""
+    raw = _str(name, default)
+    items = tuple(item.strip() for item in raw.split(",") if item.strip())
+    for item in items:
+        if item != "*":
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                return _refused(name, raw, "a list of IP addresses or networks", ())
+    return items
+
+
+def check_environment(environ=None, config_name: str | None = None) -> str:
+    """The configuration name to use (``config_name``, else ``ORDERPULSE_CONFIG``, else
+    ``development``), after checking the environment. Raises ``ConfigError`` with a
+    one-line message for an unknown configuration name, an ``ORDERPULSE_*`` variable not
+    in ``SETTINGS`` (with the closest known name), a retired setting, or a value that did
+    not parse when this module was imported."""
+    environ = os.environ if environ is None else environ
+    for name in sorted(environ):
+        if name in RETIRED:
+            raise ConfigError(f"{name} is no longer read: {RETIRED[name]}")
+        if name.startswith(PREFIX) and name not in SETTINGS:
+            known = sorted(s for s in SETTINGS if s.startswith(PREFIX))
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(known)}"
+            raise ConfigError(f"unknown setting {name}: {hint}")
+    name = config_name or environ.get("ORDERPULSE_CONFIG") or "development"
+    if name not in CONFIGS:
+        choices = ", ".join(CONFIGS)
+        raise ConfigError(f"ORDERPULSE_CONFIG={name!r} is not a configuration: use {choices}")
+    if _problems:
+        raise ConfigError(_problems[0])
+    return name
+
+
+def limit_storage(explicit: str | None, redis_url: str | None, database_url: str) -> str:
+    """Where rate-limit counters live: ``RATELIMIT_STORAGE_URI`` when set, else Redis
+    (``REDIS_URL``), else the PostgreSQL database (``app/limits_storage.py``), else this
+    process's memory (SQLite: one worker). Every worker and host shares the first three."""
+    if explicit:
+        return explicit
+    if redis_url:
+        return redis_url
+    if database_url.startswith(("postgresql", "postgres:")):
+        return "orderpulse+" + database_url
+    return "memory://"
 
 
 class Config:
@@ -24,16 +218,16 @@ class Config:
     # None: app/secret_key.py reads SECRET_KEY when the app is built, and in development
     # makes a random key once under instance/ (never a constant: issue 11, finding 1).
     SECRET_KEY = None
-    SQLALCHEMY_DATABASE_URI = os.environ.get(
+    SQLALCHEMY_DATABASE_URI = _str(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'orderpulse.db'}"
     )
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
-    REDIS_URL = os.environ.get("REDIS_URL") or None
-    REDIS_CHANNEL = os.environ.get("REDIS_CHANNEL", "orderpulse:orders")
+    REDIS_URL = _str("REDIS_URL", None) or None
+    REDIS_CHANNEL = _str("REDIS_CHANNEL", "orderpulse:orders")
     # How commits reach every worker: auto = Redis with REDIS_URL, else PostgreSQL
     # LISTEN/NOTIFY on PostgreSQL, else in-process with a version poll (SQLite).
-    REALTIME_BACKEND = os.environ.get("REALTIME_BACKEND", "auto")
-    PG_NOTIFY_CHANNEL = os.environ.get("PG_NOTIFY_CHANNEL", "orderpulse_orders")
+    REALTIME_BACKEND = _str("REALTIME_BACKEND", "auto")
+    PG_NOTIFY_CHANNEL = _str("PG_NOTIFY_CHANNEL", "orderpulse_orders")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -58,7 +252,7 @@ class Config:
     # gigabytes of kernel memory. Frames are a few KB, so 64 KB costs healthy streams nothing.
     SSE_SEND_BUFFER_BYTES = _int("SSE_SEND_BUFFER_BYTES", 65536)
     # Hub writes frames straight to gunicorn gevent sockets (see realtime/subscription.py).
-    SSE_DIRECT_WRITE = os.environ.get("SSE_DIRECT_WRITE", "1") == "1"
+    SSE_DIRECT_WRITE = _bool("SSE_DIRECT_WRITE", True)
     HUB_COALESCE_SECONDS = _float("HUB_COALESCE_SECONDS", 0.25)
     HUB_VERSION_POLL_SECONDS = _float("HUB_VERSION_POLL_SECONDS", 1.0)
     HUB_HOUSEKEEPING_SECONDS = _float("HUB_HOUSEKEEPING_SECONDS", 1.0)
@@ -82,12 +276,24 @@ class Config:
     # An admin's advance or cancel offers "Undo" this long (app/services/undo.py).
     UNDO_SECONDS = _int("UNDO_SECONDS", 10)
 
+    # Server-side sessions (app/services/sessions.py; OWASP Session Management Cheat Sheet):
+    # a session ends after this long without a request, or this long after its login,
+    # whatever its use; a user keeps at most SESSION_MAX_PER_USER (a new login ends the
+    # oldest). last_seen_at is written at most every SESSION_TOUCH_SECONDS per session;
+    # each worker deletes expired rows at a login at most every SESSION_PRUNE_SECONDS.
+    SESSION_IDLE_TIMEOUT_SECONDS = _float("SESSION_IDLE_TIMEOUT_SECONDS", 7 * 86400)
+    SESSION_ABSOLUTE_TIMEOUT_SECONDS = _float("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 30 * 86400)
+    SESSION_MAX_PER_USER = _int("SESSION_MAX_PER_USER", 20)
+    SESSION_TOUCH_SECONDS = _float("SESSION_TOUCH_SECONDS", 60)
+    SESSION_PRUNE_SECONDS = _float("SESSION_PRUNE_SECONDS", 600)
+
     # Rate limits (Flask-Limiter; limit strings like "10 per minute"). Counters live in Redis
-    # when REDIS_URL is set, so every worker and host shares them; in memory otherwise.
-    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "1") == "1"
-    # Unset: create_app uses REDIS_URL when there is one, else "memory://".
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or None
-    # A Redis outage must not take logins and checkouts down: count in memory meanwhile.
+    # when REDIS_URL is set, else in PostgreSQL, so every worker and host shares them; in
+    # memory only on SQLite (config.limit_storage).
+    RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
+    # Unset: Redis (REDIS_URL), else PostgreSQL (DATABASE_URL), else "memory://".
+    RATELIMIT_STORAGE_URI = _str("RATELIMIT_STORAGE_URI", None) or None
+    # A storage outage must not take logins and checkouts down: count in memory meanwhile.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = True
@@ -95,25 +301,30 @@ class Config:
     # Failed logins (app/login_guard.py): per client address and username, per address over
     # all usernames (password spraying), per username from any address (a browser with the
     # user's device cookie is exempt: strangers cannot lock the owner out), per device cookie.
-    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute")
-    RATELIMIT_LOGIN_ADDRESS = os.environ.get("RATELIMIT_LOGIN_ADDRESS", "60 per hour")
-    RATELIMIT_LOGIN_USERNAME = os.environ.get("RATELIMIT_LOGIN_USERNAME", "30 per hour")
-    RATELIMIT_LOGIN_DEVICE = os.environ.get("RATELIMIT_LOGIN_DEVICE", "10 per minute")
+    RATELIMIT_LOGIN = _str("RATELIMIT_LOGIN", "10 per minute")
+    RATELIMIT_LOGIN_ADDRESS = _str("RATELIMIT_LOGIN_ADDRESS", "60 per hour")
+    RATELIMIT_LOGIN_USERNAME = _str("RATELIMIT_LOGIN_USERNAME", "30 per hour")
+    RATELIMIT_LOGIN_DEVICE = _str("RATELIMIT_LOGIN_DEVICE", "10 per minute")
     # Registrations (every POST: each valid one costs a password hash) per client address.
-    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "10 per hour")
+    RATELIMIT_REGISTER = _str("RATELIMIT_REGISTER", "10 per hour")
+    # Wrong current passwords on the account page, per session and per user (each costs a
+    # hash, like a login): a stolen session cannot guess the password it would change.
+    RATELIMIT_PASSWORD_SESSION = _str("RATELIMIT_PASSWORD_SESSION", "5 per minute")
+    RATELIMIT_PASSWORD_USER = _str("RATELIMIT_PASSWORD_USER", "10 per hour")
     # Checkouts (HTML and JSON) per user.
-    RATELIMIT_CHECKOUT = os.environ.get("RATELIMIT_CHECKOUT", "30 per minute")
+    RATELIMIT_CHECKOUT = _str("RATELIMIT_CHECKOUT", "30 per minute")
 
     # /metrics: these client addresses, or "Authorization: Bearer <METRICS_TOKEN>".
-    METRICS_ALLOWED_IPS = tuple(
-        ip.strip() for ip in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
-    )
-    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    METRICS_ALLOWED_IPS = _addresses("METRICS_ALLOWED_IPS", "127.0.0.1,::1")
+    METRICS_TOKEN = _str("METRICS_TOKEN", None) or None
 
-    # Behind one reverse proxy (deploy/nginx.conf) that sets X-Forwarded-For/-Proto itself:
-    # the client address and scheme come from those headers. Off, they are never read.
-    PROXY_FIX = os.environ.get("PROXY_FIX") == "1"
+    # X-Forwarded-For/-Proto are believed only from these peers (gunicorn's
+    # forwarded_allow_ips, the same variable): the reverse proxy (deploy/nginx.conf), which
+    # sets them itself. From any other address they are ignored (app/proxies.py).
+    FORWARDED_ALLOW_IPS = _addresses("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
+    # gunicorn workers per host (gunicorn.conf.py); production checks the limits' storage.
+    WEB_CONCURRENCY = _int("WEB_CONCURRENCY", 1)
     EXPOSE_WORKER_PID = False  # never in production: DevelopmentConfig lets tests turn it on
     HSTS_SECONDS = 0  # production only (ProductionConfig)
 
@@ -122,7 +333,7 @@ class Config:
 
     # The shop's time zone (IANA name): date filters, presets and the CSV's ordered_at use
     # its local days. Checked at startup (app/services/shop_time.py); stored times stay UTC.
-    SHOP_TIMEZONE = os.environ.get("SHOP_TIMEZONE", "UTC")
+    SHOP_TIMEZONE = _str("SHOP_TIMEZONE", "UTC")
     # CSV export pace (rows/s per export; 0: as fast as the worker can). An export shares its
     # gevent worker with checkouts and the dashboards' fan-out: see docs/admin-tools.md.
     EXPORT_MAX_ROWS_PER_SECOND = _int("EXPORT_MAX_ROWS_PER_SECOND", 30000)
@@ -136,7 +347,7 @@ class DevelopmentConfig(Config):
     """Local demo: SQLite under ``instance/``, debug off unless FLASK_DEBUG says so."""
 
     # Cross-process tests need to know which gunicorn worker served a stream.
-    EXPOSE_WORKER_PID = os.environ.get("EXPOSE_WORKER_PID") == "1"
+    EXPOSE_WORKER_PID = _bool("EXPOSE_WORKER_PID", False)
 
 
 class ProductionConfig(Config):
@@ -149,11 +360,18 @@ class ProductionConfig(Config):
     # HTTP to this host, so a network attacker cannot strip TLS from a returning admin.
     HSTS_SECONDS = _int("HSTS_SECONDS", 31536000)
 
-    @classmethod
-    def validate(cls) -> None:
-        """Raise ``RuntimeError`` when ``DATABASE_URL`` is missing."""
+    @staticmethod
+    def validate(config) -> None:
+        """Raise ``ConfigError`` when ``DATABASE_URL`` is missing, or when several workers
+        (``WEB_CONCURRENCY``) would each count rate limits in their own memory: 2 workers
+        would let twice the limit through (``limit_storage``)."""
         if not os.environ.get("DATABASE_URL"):
-            raise RuntimeError("ProductionConfig needs the environment variable DATABASE_URL")
+            raise ConfigError("ProductionConfig needs the environment variable DATABASE_URL")
+        if config["WEB_CONCURRENCY"] > 1 and config["RATELIMIT_STORAGE_URI"] == "memory://":
+            raise ConfigError(
+                f"WEB_CONCURRENCY={config['WEB_CONCURRENCY']} with rate limits in each "
+                "worker's memory: set REDIS_URL, use PostgreSQL, or run one worker"
+            )
 
 
 class TestConfig(Config):

@@ -16,29 +16,32 @@ from app.extensions import (
     migrate,
     release_session,
 )
-from config import CONFIGS
+from config import CONFIGS, check_environment, limit_storage
 
 
 def create_app(config_name: str | None = None, **overrides) -> Flask:
     """Build the app for ``config_name`` (``development``, ``production``, ``testing``;
     default from ``ORDERPULSE_CONFIG``), with ``overrides`` applied last (tests)."""
-    name = config_name or os.environ.get("ORDERPULSE_CONFIG", "development")
+    name = check_environment(config_name=config_name)  # ConfigError: one line, naming it
     config = CONFIGS[name]
-    if hasattr(config, "validate"):
-        config.validate()
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config)
     app.config.update(overrides)
+    app.config["CONFIG_NAME"] = name
+    app.config["RATELIMIT_STORAGE_URI"] = limit_storage(
+        app.config.get("RATELIMIT_STORAGE_URI"),
+        app.config.get("REDIS_URL"),
+        app.config["SQLALCHEMY_DATABASE_URI"],
+    )
+    if hasattr(config, "validate"):
+        config.validate(app.config)
     app.session_interface = SessionInterface()
     secret_key.configure(app, production=name == "production")
-    if app.config["PROXY_FIX"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
+    from app.proxies import TrustedProxies
 
-        # Behind nginx (deploy/nginx.conf): trust one hop for the client address and the
-        # scheme, which nginx sets from its own view. Not X-Forwarded-Host: nginx passes
-        # the client's Host as is ($http_host), and a client-sent X-Forwarded-Host would
-        # otherwise reach the app unchecked.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+    # Behind nginx (deploy/nginx.conf): the client address and scheme from one hop, and
+    # only when the peer is in FORWARDED_ALLOW_IPS.
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"])
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
@@ -65,7 +68,7 @@ def register_extensions(app: Flask) -> None:
         realtime,
     )
     from app.security import register_input_guards, session_identifier
-    from app.services import shop_time, write_gate
+    from app.services import sessions, shop_time, write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
@@ -82,10 +85,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     # The real client address, never a client-written X-Forwarded-For (app/security.py).
     login_manager._session_identifier_generator = session_identifier
+    login_manager.user_loader(sessions.load_user)  # server-side sessions that expire
     csrf.init_app(app)
-    # Rate-limit counters are shared by every worker and host through Redis when there is one.
-    if not app.config.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    # Rate-limit counters: Redis, else PostgreSQL, shared by every worker and host; memory
+    # only on SQLite (config.limit_storage). Importing the module registers its scheme.
+    from app import limits_storage  # noqa: F401
+
     limiter.init_app(app)
     realtime.init_app(app)
     write_gate.init_app(app)

@@ -10,7 +10,7 @@ from flask import Flask
 from app.extensions import db
 from app.models import User
 from app.models.user import ROLES
-from app.services import ServiceError, accounts, demo, revenue
+from app.services import ServiceError, accounts, demo, revenue, sessions
 from app.services.counts import reconcile
 from app.services.usernames import canonical
 
@@ -96,6 +96,15 @@ def register_cli(app: Flask) -> None:
             click.echo(line)
             time.sleep(max(0.0, 1.0 / rate - (time.monotonic() - started)))
         click.echo(f"Simulated {done} events in {duration:g}s.")
+
+    @app.cli.command("prune-sessions")
+    def prune_sessions() -> None:
+        """Delete expired sessions (idle longer than SESSION_IDLE_TIMEOUT_SECONDS or older
+        than SESSION_ABSOLUTE_TIMEOUT_SECONDS). The app does this by itself at logins; this
+        is for a quiet shop or a one-off cleanup."""
+        pruned = sessions.prune()
+        db.session.commit()
+        click.echo(f"Pruned {pruned} expired session(s).")
 
     @app.cli.command("reconcile-counts")
     def reconcile_counts() -> None:

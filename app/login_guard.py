@@ -15,17 +15,27 @@ in as that user before carries a signed device cookie naming them; with it, only
 per-device limit applies, never the address or username counters that others fill up. So a
 guesser is slowed, and the account's owner still logs in from their usual browser.
 
+A password change (account page) checks the current password, which costs a hash like a
+login: wrong ones are limited per session (``RATELIMIT_PASSWORD_SESSION``) and per user
+(``RATELIMIT_PASSWORD_USER``), so a stolen session cannot guess the password it would need.
+A device cookie carries the time of the user's last password change: once the password
+changes, cookies made before it no longer exempt their browser.
+
 Registration is limited per client address (``RATELIMIT_REGISTER``, every POST counts: a
 burst must be refused before it costs a password hash each). The client address is
-``request.remote_addr``, the real peer, or nginx's view of it with ``PROXY_FIX=1``.
+``request.remote_addr``: the real peer, or nginx's view of it when the peer is in
+``FORWARDED_ALLOW_IPS`` (``app/proxies.py``).
 """
 
 import secrets
 
+import sqlalchemy as sa
 from flask import current_app, g, request
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from app.extensions import limiter
+from app.extensions import db, limiter
+from app.models import User
 from app.security import limits_off
 from app.services import usernames
 
@@ -59,10 +69,22 @@ def _device_nonce() -> str | None:
     if not value:
         return None
     try:
-        username, nonce = _serializer().loads(value, max_age=DEVICE_MAX_AGE)
+        username, nonce, *rest = _serializer().loads(value, max_age=DEVICE_MAX_AGE)
     except (BadSignature, ValueError, TypeError):
         return None
-    return nonce if username == submitted_username() else None
+    if username != submitted_username():
+        return None
+    stamp = rest[0] if rest else ""
+    return nonce if stamp == password_stamp(username) else None
+
+
+def password_stamp(canonical_username: str) -> str:
+    """When the user's password last changed (ISO 8601; "" never, or no such user): a
+    device cookie counts only while it still carries this value."""
+    changed = db.session.scalar(
+        sa.select(User.password_changed_at).where(User.username_canonical == canonical_username)
+    )
+    return changed.isoformat() if changed else ""
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -72,7 +94,8 @@ def _serializer() -> URLSafeTimedSerializer:
 def remember_device(response, canonical_username: str) -> None:
     """After a successful login: give this browser a signed device cookie for the user
     (HttpOnly, sent only to ``/auth``, Secure when session cookies are)."""
-    value = _serializer().dumps([canonical_username, secrets.token_urlsafe(16)])
+    stamp = password_stamp(canonical_username)
+    value = _serializer().dumps([canonical_username, secrets.token_urlsafe(16), stamp])
     response.set_cookie(
         DEVICE_COOKIE,
         value,
@@ -138,3 +161,36 @@ def register_limit(view):
         exempt_when=limits_off,
         error_message="Too many registrations from this address: try again later.",
     )(view)
+
+
+def wrong_password(_response) -> bool:
+    """``deduct_when`` of the password limits: only a wrong current password counts (the
+    view sets ``g.wrong_password``); a typo in the new one costs no hash and no budget."""
+    return bool(g.get("wrong_password"))
+
+
+def _session_key() -> str:
+    return f"password-session:{getattr(current_user, 'session_id', None)}"
+
+
+def _user_key() -> str:
+    return f"password-user:{getattr(current_user, 'id', None)}"
+
+
+def password_limits(view):
+    """Decorate the password change: wrong current passwords per session
+    (``RATELIMIT_PASSWORD_SESSION``) and per user (``RATELIMIT_PASSWORD_USER``), POST
+    only; past either, 429 (a flash and a 303 back to the page), before any hash."""
+    for setting, key in (
+        ("RATELIMIT_PASSWORD_USER", _user_key),
+        ("RATELIMIT_PASSWORD_SESSION", _session_key),
+    ):
+        view = limiter.limit(
+            _config(setting),
+            key_func=key,
+            methods=["POST"],
+            deduct_when=wrong_password,
+            exempt_when=limits_off,
+            error_message="Too many wrong passwords: wait a while and try again.",
+        )(view)
+    return view

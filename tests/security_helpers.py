@@ -13,7 +13,12 @@ from tests.helpers import csrf_token
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # Values that make a rule's URL concrete; an unknown converter fails the walk loudly
 # instead of silently testing a URL that matches nothing.
-SAMPLE_ARGUMENTS = {"order_id": "1", "order_number": "ORD-19990101-00001", "filename": "x"}
+SAMPLE_ARGUMENTS = {
+    "order_id": "1",
+    "order_number": "ORD-19990101-00001",
+    "filename": "x",
+    "handle": "0123456789abcdef01234567",
+}
 _ARGUMENT = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>")
 
 

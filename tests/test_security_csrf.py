@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Order, User
+from app.models import Order, User, UserSession
+from app.services import sessions
 from app.services.history import last_change
 from app.services.status import change_status
 from tests.factories import PASSWORD
@@ -81,6 +82,8 @@ CASES = {
     ),
     # alice is signed in on a second browser too (setup), so there is a session to end.
     "settings.end_other_sessions": ("customer", "form", lambda shop: {}),
+    # Its URL names alice's session on her second browser (URL_VALUES).
+    "settings.end_session": ("customer", "form", lambda shop: {}),
 }
 
 
@@ -97,6 +100,24 @@ def shipped_by_boss(app, order) -> dict:
 
 # endpoint → setup(app, order) run before the "before" snapshot; it returns the body to send.
 PREPARE = {"admin_api.order_undo": shipped_by_boss}
+
+
+def alices_newest_session(app) -> dict:
+    """The handle of alice's newest session (her second browser, made by ``setup``)."""
+    with app.app_context():
+        newest = db.session.scalars(
+            sa.select(UserSession)
+            .join(User, User.id == UserSession.user_id)
+            .where(User.username == "alice")
+            .order_by(UserSession.created_at.desc())
+        ).first()
+        value = sessions.handle(newest)
+        db.session.remove()
+    return {"handle": value}
+
+
+# endpoint → values(app) for the rule's URL arguments that depend on the data.
+URL_VALUES = {"settings.end_session": alices_newest_session}
 
 
 def write_rules(app):
@@ -135,7 +156,8 @@ def placed_order(app, shop):
 
 def send(client, rule, method, kind, body, order, token=None):
     order_id, order_number = order
-    url = concrete_url(rule, order_id=order_id, order_number=order_number)
+    values = URL_VALUES[rule.endpoint](client.application) if rule.endpoint in URL_VALUES else {}
+    url = concrete_url(rule, order_id=order_id, order_number=order_number, **values)
     if callable(body):
         body = body(order_id)
     if kind == "json":

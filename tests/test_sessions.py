@@ -128,7 +128,7 @@ def test_the_account_page_lists_sessions_and_ends_the_others(app, shop, open_str
     there = logged_in_client(app, shop.admin.username)
     stream = open_dashboard(open_stream, there)
     page = here.get("/account").get_data(as_text=True)
-    assert page.count('class="session-item"') == 2 and "this session" in page
+    assert page.count('class="session-end"') == 2 and "This device" in page
     assert here.post("/account/sessions/end-others").status_code == 302
     assert data(stream.wait_for(revoked, timeout=3)) == {"reason": "other-sessions"}
     assert_json_error(there.get(API), 401)

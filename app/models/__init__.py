@@ -9,6 +9,7 @@ from app.models.order import (
     OrderItem,
 )
 from app.models.product import Product
+from app.models.rate_limit import RateLimitCounter
 from app.models.revenue import BUCKET_SECONDS, RevenueBucket
 from app.models.session import UserSession
 from app.models.user import User
@@ -23,6 +24,7 @@ __all__ = [
     "OrderCount",
     "OrderItem",
     "Product",
+    "RateLimitCounter",
     "RevenueBucket",
     "User",
     "UserSession",

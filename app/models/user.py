@@ -8,9 +8,8 @@ from flask_login import UserMixin
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import offload
-from app.extensions import db, login_manager
+from app.extensions import db
 from app.models._time import utcnow
-from app.models.session import UserSession
 
 ROLES = ("customer", "admin")
 
@@ -34,6 +33,9 @@ class User(UserMixin, db.Model):
     # A deactivated account cannot log in, and its sessions end (flask deactivate-user).
     active: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
     created_at: so.Mapped[datetime] = so.mapped_column(default=utcnow)
+    # When the password last changed (UTC; None: never). Login device cookies made before
+    # it no longer exempt a browser from the login limits (app/login_guard.py).
+    password_changed_at: so.Mapped[datetime | None] = so.mapped_column(default=None)
 
     orders = so.relationship("Order", back_populates="customer", lazy="dynamic")
 
@@ -66,30 +68,3 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} ({self.role})>"
-
-
-# Built once: each request's load then skips building and hashing the statement (a reconnect
-# storm is thousands of these a second).
-_IN_SESSION = (
-    sa.select(User)
-    .join(UserSession, UserSession.user_id == User.id)
-    .where(
-        UserSession.id == sa.bindparam("session_id"),
-        User.id == sa.bindparam("user_id"),
-        User.active.is_(True),
-    )
-)
-
-
-@login_manager.user_loader
-def load_user(alternative_id: str) -> User | None:
-    """Flask-Login callback: the active ``User`` whose session ``"<user id>:<session id>"``
-    still exists on the server (one query), else ``None``: anonymous."""
-    user_id, _, session_id = alternative_id.partition(":")
-    if not user_id.isdigit() or not session_id:
-        return None
-    params = {"user_id": int(user_id), "session_id": session_id}
-    user = db.session.scalars(_IN_SESSION, params).one_or_none()
-    if user is not None:
-        user.session_id = session_id
-    return user

@@ -156,12 +156,15 @@ class PostgresBackend(_Listener):
         self.hub.on_message([{"type": c["type"]} if c["type"] == "orders" else c for c in changes])
 
     def notify_in_transaction(self, session, changes: list[dict]) -> None:
-        """``pg_notify`` in ``session``'s transaction (payloads stay far below PostgreSQL's
-        8,000-byte limit: a change is a version number, not an order)."""
+        """``pg_notify`` in ``session``'s transaction, one notification per change, so each
+        stays far below PostgreSQL's 8,000-byte limit whatever the transaction did: a
+        change is a version number or a revoke naming a user and a session
+        (docs/design.md §5b), never a list of orders or sessions."""
         import sqlalchemy as sa
 
-        payload = json.dumps(changes, separators=(",", ":"))
-        session.execute(sa.select(sa.func.pg_notify(self.channel, payload)))
+        for change in changes:
+            payload = json.dumps([change], separators=(",", ":"))
+            session.execute(sa.select(sa.func.pg_notify(self.channel, payload)))
 
     def ping(self) -> None:
         """The database itself is checked by the readiness probe."""

@@ -282,15 +282,14 @@ class Hub:
                     sub.offer(events, None, chunk)
 
     def _apply_revocations(self) -> None:
-        """End the streams of sessions that ended (``revoke`` changes from any worker)."""
+        """End the streams of sessions that ended (``revoke`` changes from any worker): one
+        session, or every session of a user but the one kept (``sessions.ends``; the
+        message's shape is ``sessions.revoke_message``, docs/design.md §5b)."""
         with self._lock:
             revocations, self._revocations = self._revocations, []
         for revoke in revocations:
-            ended = revoke.get("session_ids")  # None: every session of the user
             for sub in self.registry.all():
-                if sub.user_id == revoke.get("user_id") and (
-                    ended is None or sub.session_id in ended
-                ):
+                if sessions.ends(revoke, sub.user_id, sub.session_id):
                     self._end(sub, revoke.get("reason", "ended"))
 
     def _revalidate(self) -> None:

@@ -38,7 +38,9 @@ def login():
     past a limit every attempt is refused for the window: a flash and a 303 back to the form
     (429 JSON for clients that ask for JSON)."""
     if current_user.is_authenticated:
-        return redirect(url_for("shop.index"))
+        # A page whose session was rotated by this browser (a password change in another
+        # tab) comes here with ?next=: it goes back there, still signed in.
+        return redirect(_safe_next(url_for("shop.index")))
     form = LoginForm()
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)

@@ -1,12 +1,14 @@
-"""The account page: change the password, see and end one's sessions (issue 11)."""
+"""The account page: change the password, see one's sessions (device, address, last seen)
+and end any of them, or all but this one."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask_login import current_user, login_user, logout_user
 
+from app import login_guard
 from app.extensions import db
 from app.forms import ChangePasswordForm, EmptyForm
 from app.security import customer_required
-from app.services import ServiceError, accounts, sessions
+from app.services import ServiceError, accounts, devices, sessions
 
 bp = Blueprint("settings", __name__, url_prefix="/account")
 
@@ -16,23 +18,36 @@ def _page(form=None, status=200):
         "account/settings.html",
         form=form or ChangePasswordForm(),
         end_form=EmptyForm(),
-        sessions=sessions.of_user(current_user.id),
+        sessions=devices.describe(sessions.of_user(current_user.id), current_user.session_id),
+        idle_days=devices.duration_text(current_app.config["SESSION_IDLE_TIMEOUT_SECONDS"]),
+        max_days=devices.duration_text(current_app.config["SESSION_ABSOLUTE_TIMEOUT_SECONDS"]),
     ), status
 
 
 @bp.get("")
 @customer_required
 def account():
-    """The signed-in user's password form and sessions (this one marked)."""
+    """The signed-in user's password form and sessions: each with its device ("Chrome on
+    Android"), address, sign-in time, last seen, "this device", and a "Log out" button."""
     return _page()
+
+
+@bp.get("/password")
+@customer_required
+def password_form():
+    """The form lives on the account page (a refused change comes back here: 303)."""
+    return redirect(url_for("settings.account") + "#password-title")
 
 
 @bp.post("/password")
 @customer_required
+@login_guard.password_limits
 def change_password():
-    """Change the password (the current one required): every other session ends, with its
-    open streams; this one goes on. A wrong current password or a bad new one: a flash and
-    the form again (422)."""
+    """Change the password (the current one required): this session gets a new id (a copy
+    of its cookie stops working), every other session ends with its open streams, older
+    device cookies stop counting (302 with a flash). A wrong current password or a bad new
+    one: a flash and the form again (422). Wrong current passwords are limited per session
+    and per user (429: a flash and a 303 back)."""
     form = ChangePasswordForm()
     if not form.validate_on_submit():
         flash("Please check the form.", "error")
@@ -42,8 +57,10 @@ def change_password():
         db.session.commit()
     except ServiceError as exc:
         db.session.rollback()
+        g.wrong_password = isinstance(exc, accounts.WrongPassword)
         flash(exc.message, "error")
         return _page(form, exc.status_code)
+    login_user(current_user._get_current_object())  # the cookie names the new session id
     flash(f"Password changed. {_sessions(ended)} ended.", "success")
     return redirect(url_for("settings.account"))
 
@@ -51,14 +68,43 @@ def change_password():
 @bp.post("/sessions/end-others")
 @customer_required
 def end_other_sessions():
-    """Log out every other session of this account (a lost phone, a shared computer)."""
+    """Log out every other session of this account (a lost phone, a shared computer); this
+    one goes on under a new id, so a copy of its cookie is logged out too."""
     if not EmptyForm().validate_on_submit():
         flash("Please try again.", "error")
-        return redirect(url_for("settings.account"))
-    ended = sessions.end_all(current_user.id, "other-sessions", keep=current_user.session_id)
+        return redirect(url_for("settings.account")), 303
+    ended = sessions.rotate(current_user, "other-sessions")
     db.session.commit()
+    login_user(current_user._get_current_object())
     flash(f"{_sessions(ended)} ended.", "success")
     return redirect(url_for("settings.account"))
+
+
+@bp.post("/sessions/<handle>/end")
+@customer_required
+def end_session(handle: str):
+    """Log out one session of this account, named by its handle on the account page (CSRF
+    checked). This session: a logout. Not one of the user's live sessions: 404 with a
+    flash (the page again)."""
+    if not EmptyForm().validate_on_submit():
+        flash("Please try again.", "error")
+        return redirect(url_for("settings.account")), 303
+    record = sessions.by_handle(current_user.id, handle)
+    if record is None:
+        flash("That session has already ended.", "error")
+        return _page(status=404)
+    sessions.end(current_user.id, record.id, "logout" if _is_this(record) else "ended")
+    db.session.commit()
+    if _is_this(record):
+        logout_user()
+        flash("You are logged out.", "info")
+        return redirect(url_for("shop.index"))
+    flash("That session is logged out.", "success")
+    return redirect(url_for("settings.account"))
+
+
+def _is_this(record) -> bool:
+    return record.id == current_user.session_id
 
 
 def _sessions(n: int) -> str:

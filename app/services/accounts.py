@@ -8,12 +8,14 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User
+from app.models._time import utcnow
 from app.models.user import ROLES
 from app.services import Conflict, Invalid, sessions, usernames
 
 __all__ = [
     "Conflict",
     "User",
+    "WrongPassword",
     "authenticate",
     "change_password",
     "create_user",
@@ -96,17 +98,25 @@ def authenticate(username: str, password: str) -> User | None:
     return user if user is not None and user.active else None
 
 
+class WrongPassword(Invalid):
+    """The current password given was not the user's (422); limited like a failed login."""
+
+
 def change_password(user: User, current: str, new: str) -> int:
-    """Set ``user``'s password to ``new`` after checking ``current``, and end every other
-    session of theirs (a leaked password or cookie is shut out); this one goes on. Returns
-    how many sessions ended. Raises ``Invalid`` (422) for a wrong current password or a new
-    one under 8 characters. The caller commits."""
+    """Set ``user``'s password to ``new`` after checking ``current``; the current session
+    gets a new id and every other session ends (``sessions.rotate``: a copied cookie, even
+    of this session, is shut out), and login device cookies made before stop exempting
+    their browser from the login limits (``password_changed_at``). Returns how many other
+    sessions ended. Raises ``Invalid`` (422) for a new password under 8 characters and
+    ``WrongPassword`` (422) for a wrong current one. The caller commits and logs the user
+    in again on the new id. Both hashes run off the event loop (``app/offload.py``)."""
     if len(new or "") < 8:
         raise Invalid("Passwords need at least 8 characters")
     if not user.check_password(current or ""):
-        raise Invalid("Your current password is not right")
+        raise WrongPassword("Your current password is not right")
     user.set_password(new)
-    return sessions.end_all(user.id, "password", keep=user.session_id)
+    user.password_changed_at = utcnow()
+    return sessions.rotate(user, "password")
 
 
 def set_role(user: User, role: str) -> int:

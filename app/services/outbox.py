@@ -13,7 +13,8 @@ written. ``app.realtime`` subscribes in its ``init_app``.
 
 A change is a dict with a ``type``: ``{"type": "orders", "version": int}`` after an order
 write (``version`` is the ``order_counts`` version it committed as), ``{"type": "revoke",
-"user_id": int, "session_id": str | None, "reason": str}`` when sessions end.
+"user_id": int, "session_id": str | None, "keep": str | None, "reason": str}`` when sessions
+end (``app.services.sessions.revoke_message``: one session, or all of a user's but ``keep``).
 """
 
 import weakref
