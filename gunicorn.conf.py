@@ -3,7 +3,16 @@ standard library before the app is imported, and ``preload_app`` stays off for t
 reason (and so each worker builds its own hub)."""
 
 import os
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import config as settings  # noqa: E402  (the settings only: never the app)
+
+try:
+    CONFIG_NAME = settings.check_environment()
+except settings.ConfigError as exc:  # one line naming the setting, no traceback
+    sys.exit(f"orderpulse: refusing to start: {exc}")
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
@@ -22,6 +31,21 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
     control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
 else:
     control_socket_disable = True
+
+
+def on_starting(server):
+    """Refuse production with several workers whose rate limits would each count in their
+    own memory (SQLite without Redis): each would let the whole limit through."""
+    storage = settings.limit_storage(
+        os.environ.get("RATELIMIT_STORAGE_URI"),
+        os.environ.get("REDIS_URL"),
+        os.environ.get("DATABASE_URL", ""),
+    )
+    if CONFIG_NAME == "production" and server.cfg.workers > 1 and storage == "memory://":
+        sys.exit(
+            f"orderpulse: refusing to start: {server.cfg.workers} workers with rate limits "
+            "in each worker's memory: set REDIS_URL, use PostgreSQL, or run one worker"
+        )
 
 
 def post_worker_init(worker):

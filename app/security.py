@@ -64,8 +64,8 @@ def session_identifier() -> str:
     from the client address and user agent. Flask-Login's own version reads the address
     from ``X-Forwarded-For`` first, which the client writes, so a stolen cookie replayed
     with the victim's address in that header passed (issue 11, finding 6). Here it is
-    ``request.remote_addr``: the socket's peer, or what ``ProxyFix`` took from the one
-    trusted proxy when ``PROXY_FIX`` is on."""
+    ``request.remote_addr``: the socket's peer, or what the one proxy hop in
+    ``FORWARDED_ALLOW_IPS`` said (``app/proxies.py``)."""
     agent = request.headers.get("User-Agent", "")
     return hashlib.sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
 

@@ -1,7 +1,8 @@
 """Through Debian's nginx with the shipped deploy/nginx.conf and deploy/orderpulse-site.conf
 (issue 11, findings 4, 6 and 10), in front of real gunicorn gevent servers run with
-``PROXY_FIX=1`` as deploy/orderpulse.env.example says. Clients connect from different
-loopback addresses (127.0.0.2, 127.0.0.3, ...), so nginx sees different clients."""
+``FORWARDED_ALLOW_IPS`` as deploy/orderpulse.env.example says (loopback, the default).
+Clients connect from different loopback addresses (127.0.0.2, 127.0.0.3, ...), so nginx
+sees different clients."""
 
 import asyncio
 import resource
@@ -30,7 +31,7 @@ def logged_in(session: Session) -> bool:
 
 def test_a_live_update_arrives_through_nginx(shared_db, servers, nginx):
     url, shop = shared_db
-    server = servers(url, PROXY_FIX="1")
+    server = servers(url)
     proxy = nginx(server.port)
     admin = Session(proxy.base, shop.admin.username, shop.password)
     stream = StreamReader(admin)
@@ -48,7 +49,7 @@ def test_a_live_update_arrives_through_nginx(shared_db, servers, nginx):
 
 def test_metrics_answer_only_the_allow_list_whatever_the_client_claims(shared_db, servers, nginx):
     url, _ = shared_db
-    proxy = nginx(servers(url, PROXY_FIX="1").port)
+    proxy = nginx(servers(url).port)
     local = Session(proxy.base, source="127.0.0.1")
     assert local.request("GET", "/metrics")[0] == 200
     stranger = Session(proxy.base, source="127.0.0.2")
@@ -59,7 +60,7 @@ def test_metrics_answer_only_the_allow_list_whatever_the_client_claims(shared_db
 
 def test_login_limits_key_on_the_address_nginx_saw(shared_db, servers, nginx):
     url, shop = shared_db
-    server = servers(url, PROXY_FIX="1", RATELIMIT_ENABLED="1", RATELIMIT_LOGIN="3 per minute")
+    server = servers(url, RATELIMIT_ENABLED="1", RATELIMIT_LOGIN="3 per minute")
     proxy = nginx(server.port)
     guesser = Session(proxy.base, source="127.0.0.2")
     # A new forged X-Forwarded-For each time: nginx replaces it, so all count as 127.0.0.2.
@@ -67,7 +68,7 @@ def test_login_limits_key_on_the_address_nginx_saw(shared_db, servers, nginx):
         attempt(guesser, "alice", **{"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(4)
     ]
     assert statuses == [200, 200, 200, 429]
-    # Before PROXY_FIX every client was 127.0.0.1 and this locked alice out everywhere.
+    # Without the proxy's header every client was 127.0.0.1 and this locked alice out everywhere.
     owner = Session(proxy.base, source="127.0.0.3")
     assert attempt(owner, "alice", shop.password) == 200  # the redirect, followed
     assert logged_in(owner)
@@ -75,7 +76,7 @@ def test_login_limits_key_on_the_address_nginx_saw(shared_db, servers, nginx):
 
 def test_a_stolen_cookie_replayed_from_another_address_is_anonymous(shared_db, servers, nginx):
     url, shop = shared_db
-    proxy = nginx(servers(url, PROXY_FIX="1").port)
+    proxy = nginx(servers(url).port)
     victim = Session(proxy.base, shop.admin.username, shop.password, source="127.0.0.2")
     cookie = {"Cookie": victim.cookie_header()}
     api = "/admin/api/order-updates"
@@ -171,7 +172,6 @@ def test_nginx_holds_2000_dashboards_while_checkouts_succeed(shared_db, servers,
     url, shop = shared_db
     server = servers(
         url,
-        PROXY_FIX="1",
         WORKER_CONNECTIONS="5000",
         SSE_MAX_STREAMS_PER_USER="5000",
         SSE_HEARTBEAT_SECONDS="15",
@@ -240,9 +240,10 @@ def open_streams(metrics_text: str) -> int:
     raise AssertionError("no orderpulse_open_streams in /metrics")
 
 
-def test_the_shipped_env_example_turns_the_proxy_fix_on():
+def test_the_shipped_env_example_trusts_the_local_proxy_only():
     from tests.servers import ROOT
 
     env = (ROOT / "deploy" / "orderpulse.env.example").read_text().splitlines()
-    assert "PROXY_FIX=1" in env
+    assert "FORWARDED_ALLOW_IPS=127.0.0.1,::1" in env
+    assert not any(line.startswith("PROXY_FIX") for line in env)  # refused at start-up
     assert "SECRET_KEY=" in env  # left empty: the app refuses to start until it is set

@@ -1,5 +1,6 @@
-"""The client address (issue 11, findings 4 and 6), in-process: without ``PROXY_FIX`` no
-``X-Forwarded-*`` header is ever believed; with it, only the one hop nginx adds. Session
+"""The client address (issue 11, findings 4 and 6), in-process: ``X-Forwarded-*`` headers
+are believed only from a peer in ``FORWARDED_ALLOW_IPS`` (default loopback: nginx on the
+same host), and then only the one hop nginx adds. Session
 protection and every limit key on that address. The same cases through the shipped nginx
 configuration are in tests/test_proxy_nginx.py."""
 
@@ -46,7 +47,7 @@ def test_a_stolen_cookie_with_a_forged_forwarded_for_is_refused(app, shop):
 
 @pytest.fixture
 def proxied_app(make_app):
-    app = make_app(PROXY_FIX=True)
+    app = make_app()  # the proxy connects from 127.0.0.1, trusted by default
     app.shop = seed_shop(app)
     return app
 
@@ -59,7 +60,7 @@ def test_behind_the_proxy_the_session_is_bound_to_the_address_nginx_saw(proxied_
     assert not is_logged_in(thief)
 
 
-def test_without_proxy_fix_forwarded_headers_change_nothing(app, shop):
+def test_forwarded_headers_from_an_untrusted_peer_change_nothing(app, shop):
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "203.0.113.9"
     headers = {"X-Forwarded-For": "127.0.0.1"}  # /metrics is open to 127.0.0.1
@@ -89,3 +90,18 @@ def test_login_limits_ignore_a_forged_forwarded_for(make_app):
         for i in range(4)
     ]
     assert statuses == [200, 200, 200, 303]
+
+
+def test_a_peer_in_forwarded_allow_ips_is_believed_and_no_other(make_app):
+    app = make_app(FORWARDED_ALLOW_IPS=("10.0.0.0/8",))
+    headers = {"X-Forwarded-For": "127.0.0.1"}
+    proxy = app.test_client()
+    proxy.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    assert proxy.get("/metrics", headers=headers).status_code == 200
+    # Loopback is no longer trusted once the setting names the proxy's network.
+    local = app.test_client()
+    local.environ_base["REMOTE_ADDR"] = "127.0.0.1"
+    assert local.get("/metrics", headers={"X-Forwarded-For": "203.0.113.4"}).status_code == 200
+    stranger = app.test_client()
+    stranger.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    assert stranger.get("/metrics", headers=headers).status_code == 403

@@ -20,9 +20,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 @pytest.fixture
 def proxied(tmp_path, nginx):
-    """A seeded gunicorn server with ``PROXY_FIX=1`` behind nginx on TLS + HTTP/2."""
+    """A seeded gunicorn server behind nginx on TLS + HTTP/2 (nginx connects from
+    loopback, which ``FORWARDED_ALLOW_IPS`` trusts by default)."""
     server = LiveServer(tmp_path)
-    server.env["PROXY_FIX"] = "1"
     server.prepare()
     server.start()
     try:
