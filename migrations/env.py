@@ -88,6 +88,16 @@ def run_migrations_online():
 
     connectable = get_engine()
 
+    # Indexes made for one database only (Index.ddl_if: the pg_trgm indexes) are not
+    # missing on the others.
+    def include_object(obj, name, type_, reflected, compare_to):
+        ddl_if = getattr(obj, "_ddl_if", None)
+        if type_ == "index" and ddl_if is not None and ddl_if.dialect:
+            return connectable.dialect.name == ddl_if.dialect
+        return True
+
+    conf_args.setdefault("include_object", include_object)
+
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 

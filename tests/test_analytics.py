@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Order, User
 from app.services import Invalid
-from app.services.analytics import hourly_revenue, parse_offset
+from app.services.analytics import check_offset, hourly_revenue
 from app.services.status import cancel_order
 from tests.factories import make_order, make_product
 from tests.helpers import assert_json_error
@@ -49,15 +49,20 @@ def test_offset_moves_the_day_boundary(ctx, shop):
     assert east["day_start"] == datetime(2026, 3, 9, 22)
 
 
-@pytest.mark.parametrize("raw,expected", [(None, 0), ("", 0), ("60", 60), ("-300", -300)])
-def test_parse_offset(raw, expected):
-    assert parse_offset(raw) == expected
+@pytest.mark.parametrize("offset", [0, 60, -300, 840, -840])
+def test_check_offset(offset):
+    assert check_offset(offset) == offset
 
 
-@pytest.mark.parametrize("raw", ["abc", "841", "-900", "1.5", "--1", "7", "-50"])
-def test_parse_offset_rejects(raw):
+@pytest.mark.parametrize("offset", [841, -900, 7, -50])
+def test_check_offset_rejects(offset):
     with pytest.raises(Invalid):
-        parse_offset(raw)
+        check_offset(offset)
+
+
+@pytest.mark.parametrize("raw", ["abc", "841", "-900", "1.5", "--1", "7", "-50", "²", "١٢٠"])
+def test_a_bad_offset_is_400_never_500(admin_client, raw):
+    assert_json_error(admin_client.get(URL + "?offset=" + raw), 400, "offset")
 
 
 def test_endpoint_shape(app, admin_client, shop):

@@ -54,20 +54,24 @@ def test_columns_values_and_quoting(paris):
     assert re.fullmatch(r'attachment; filename="orders-\d{4}-\d{2}-\d{2}\.csv"', disposition)
     header, *rows = rows_of(response)
     assert header == list(export.COLUMNS)
+    email = "alice@example.com"
     assert rows == [
         [
             numbers[0],
             "2026-11-21T00:30:05+01:00",  # the shop's zone, with its offset
             "alice",
+            email,
             "Pending",
             "false",
+            "",
             "21",
             "home delivery",
             address,
             '2 x Bread, "the good one"; 1 x Tea\nleaves',
         ],
-        [numbers[1], "2026-07-01T10:00:00+02:00", "alice", "Pending", "true", "6", "pickup"]
-        + ["", '1 x Bread, "the good one"'],
+        # Cancelled as the dashboard shows it, with the reason.
+        [numbers[1], "2026-07-01T10:00:00+02:00", "alice", email, "Cancelled", "true"]
+        + ["Out of stock", "6", "pickup", "", '1 x Bread, "the good one"'],
     ]
 
 
@@ -78,7 +82,7 @@ def test_formula_injection_is_neutralised(app, admin_client, shop, start):
         product = make_product(f'{start}HYPERLINK("http://evil.example")', credit_value=3)
         make_order(user, [(product, 1)], "home delivery", f"{start}1+1")
     [row] = rows_of(admin_client.get("/admin/orders.csv"))[1:]
-    customer, address, items = row[2], row[7], row[8]
+    customer, address, items = row[2], row[9], row[10]
     assert customer == f"'{start}cmd|' /C calc'!A0"
     assert address == f"'{start}1+1"
     assert items == f'1 x {start}HYPERLINK("http://evil.example")'  # starts with "1": text
@@ -98,6 +102,11 @@ def test_formula_injection_is_neutralised(app, admin_client, shop, start):
         ("a=b", "a=b"),
         ("", ""),
         ("'quoted", "'quoted"),
+        ("Main St;=cmd|' /C calc'!A0;", "Main St;'=cmd|' /C calc'!A0;"),
+        ("a, -3 floors", "a, '-3 floors"),
+        ("1 x tea; 2 x bread", "1 x tea; 2 x bread"),
+        ("x\n@SUM(A1)", "x\n'@SUM(A1)"),
+        (" =1+1", " '=1+1"),
     ],
 )
 def test_neutralise(value, expected):
@@ -124,8 +133,7 @@ def test_the_export_follows_the_view(app, admin_client, shop):
     assert numbers(**{"from": "2026-11-21", "to": "2026-11-21"}) == [a2]
     assert numbers(status="Shipped") == []
     named = admin_client.get("/admin/orders.csv?from=2026-11-21&to=2026-11-22")
-    assert "orders-" in named.headers["Content-Disposition"]
-    assert "-2026-11-21_2026-11-22.csv" in named.headers["Content-Disposition"]
+    assert named.headers["Content-Disposition"].endswith('"orders-2026-11-21_2026-11-22.csv"')
 
 
 def test_many_orders_stream_in_batches_and_chunks(app, admin_client, shop, monkeypatch):
@@ -140,7 +148,7 @@ def test_many_orders_stream_in_batches_and_chunks(app, admin_client, shop, monke
     assert len(chunks) > 3 and all(len(c) < 400 for c in chunks)
     rows = list(csv.reader(io.StringIO("".join(chunks), newline="")))[1:]
     assert [r[0] for r in rows] == made[::-1]
-    assert [r[8] for r in rows] == [f"{i % 3 + 1} x {product.name}" for i in range(11)][::-1]
+    assert [r[-1] for r in rows] == [f"{i % 3 + 1} x {product.name}" for i in range(11)][::-1]
 
 
 def test_customers_get_403_and_anonymous_401_json(client, customer_client, shop):
@@ -162,3 +170,54 @@ def test_pace_limits_rows_per_second_without_a_clock(monkeypatch):
     now[0] += 2.0
     assert pace.wait(1000) == 0  # behind the pace: no wait
     assert export.Pace(0).wait(10**9) == 0  # 0: no limit
+
+
+def test_every_text_cell_is_quoted_and_safe_whatever_the_separator(app, admin_client, shop):
+    """A spreadsheet that splits on ";" (Excel in many locales) read
+    ``Main St;=cmd|' /C calc'!A0;`` unquoted as a formula cell."""
+    with app.app_context():
+        alice = db.session.get(User, shop.alice.id)
+        make_order(
+            alice,
+            [(make_product(credit_value=4), 1)],
+            "home delivery",
+            "Main St;=cmd|' /C calc'!A0;",
+        )
+    text = admin_client.get("/admin/orders.csv").get_data(as_text=True)
+    line = text.splitlines()[1]
+    assert "\"Main St;'=cmd|' /C calc'!A0;\"" in line
+    cells = next(csv.reader([line]))
+    for quoted, cell in zip(line.split(","), cells, strict=False):
+        if not cell.isdigit():
+            assert quoted.startswith('"'), (quoted, line)
+    for delimiter in (";", ",", "\t"):
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            for cell in row:
+                assert not cell.lstrip(' "').startswith(("=", "+", "-", "@")), (delimiter, cell)
+    for piece in re.split(r"[;,]", line):  # even split naively, quotes and all
+        assert not piece.strip(' "').startswith(("=", "+", "@")), piece
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("range=today", "orders-today-{today}.csv"),
+        ("status=Pending", "orders-pending-{today}.csv"),
+        ("status=Out for Delivery&range=today", "orders-out-for-delivery-today-{today}.csv"),
+        ("status=Cancelled", "orders-cancelled-{today}.csv"),
+        ("q=Rye Bread", "orders-matching-rye-bread-{today}.csv"),
+        ("q=%%%", "orders-matching-search-{today}.csv"),
+        ("from=2026-12-01&to=2026-12-05", "orders-2026-12-01_2026-12-05.csv"),
+        ("from=2026-12-05&to=2026-12-05", "orders-2026-12-05.csv"),
+        ("from=2026-12-01", "orders-2026-12-01_now.csv"),
+        ("", "orders-{today}.csv"),
+    ],
+)
+def test_the_file_name_names_the_view(app, admin_client, shop, query, name):
+    from app.services import shop_time
+
+    with app.app_context():
+        today = shop_time.today().isoformat()
+    response = admin_client.get("/admin/orders.csv?" + query)
+    expected = name.format(today=today)
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{expected}"'

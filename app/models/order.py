@@ -6,6 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
+from app.models._search import trigram_index
 from app.models._time import utcnow
 
 # Status moves only forward, in this order.
@@ -21,6 +22,7 @@ class Order(db.Model):
         # The orders table sorts by total (ties by id): one index scan for the first page,
         # instead of sorting every order (a million in the benchmark).
         sa.Index("ix_orders_total_credits_id", "total_credits", "id"),
+        trigram_index("orders", "order_number"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
@@ -63,7 +65,8 @@ class OrderItem(db.Model):
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     order_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("orders.id"), index=True)
-    product_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("products.id"))
+    # Indexed: a search by product name finds its orders through their items.
+    product_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("products.id"), index=True)
     quantity: so.Mapped[int] = so.mapped_column(default=1)
     # Price at the time of the order: a later catalogue change must not rewrite history.
     credit_value: so.Mapped[int]

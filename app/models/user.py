@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import offload
 from app.extensions import db
+from app.models._search import trigram_index
 from app.models._time import utcnow
 
 ROLES = ("customer", "admin")
@@ -19,6 +20,8 @@ class User(UserMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint("credits >= 0", name="credits_non_negative"),
         sa.CheckConstraint("role IN ('customer', 'admin')", name="role_known"),
+        trigram_index("users", "username"),
+        trigram_index("users", "email"),
     )
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)

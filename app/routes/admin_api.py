@@ -9,11 +9,11 @@ from app.metrics import FALLBACK_POLLS
 from app.models import Order
 from app.models._time import isoformat, utcnow
 from app.routes.admin import view_args
-from app.routes.args import order_filter_args
+from app.routes.args import int_arg, order_filter_args
 from app.security import admin_required
 from app.services import Invalid, ServiceError, bulk, dashboard
-from app.services.activity import parse_limit, recent_activity
-from app.services.analytics import hourly_revenue, parse_offset
+from app.services.activity import MAX_LIMIT, recent_activity
+from app.services.analytics import MAX_OFFSET_MINUTES, check_offset, hourly_revenue
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
 from app.services.history import last_change, order_history
@@ -25,6 +25,7 @@ from app.services.undo import parse_activity_id, undo_change
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
 MAX_MINUTES = 24 * 60
+MAX_VERSION = 10**18 - 1  # versions are int64 counters
 
 
 @bp.get("/order-updates")
@@ -42,14 +43,9 @@ def order_updates():
     FALLBACK_POLLS.inc()
     extra = {"timestamp": isoformat(utcnow()), "poll_interval_ms": _poll_ms()}
     if "since" in request.args:
-        raw = request.args["since"].strip()
-        if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
-            return json_error("since must be a version number (a non-negative integer)", 400)
-        return jsonify(success=True, **dashboard.since(int(raw)), **extra)
-    raw = request.args.get("minutes", "5").strip()
-    minutes = int(raw) if raw.isascii() and raw.isdigit() else None
-    if minutes is None or not 1 <= minutes <= MAX_MINUTES:
-        return json_error(f"minutes must be an integer from 1 to {MAX_MINUTES}", 400)
+        since = int_arg("since", 0, MAX_VERSION, 0, strict=True)
+        return jsonify(success=True, **dashboard.since(since), **extra)
+    minutes = int_arg("minutes", 1, MAX_MINUTES, 5, strict=True)
     orders = recent_orders(minutes * 60, limit=100)
     summaries = [order_summary(o) for o in orders]
     return jsonify(success=True, stats=read_stats(), recent_orders=summaries, **extra)
@@ -170,7 +166,7 @@ def revenue():
     (``day_start`` is today's local midnight in UTC, ISO 8601). Cancelled orders count as
     orders but not as revenue. 400 for a bad ``offset``.
     """
-    offset = parse_offset(request.args.get("offset"))
+    offset = check_offset(int_arg("offset", -MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES, 0, True))
     data = hourly_revenue(offset)
     data["day_start"] = isoformat(data["day_start"])
     return jsonify(success=True, offset=offset, timestamp=isoformat(utcnow()), **data)
@@ -186,7 +182,7 @@ def activity():
     (``created``, ``status``, ``cancelled``, ``status_undone``, ``cancel_undone``),
     ``actor`` a username or null (the system). 400 for a bad ``limit``.
     """
-    limit = parse_limit(request.args.get("limit"))
+    limit = int_arg("limit", 1, MAX_LIMIT, 50, strict=True)
     return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from app.extensions import db
 from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm, max_quantity
 from app.models.limits import MAX_DB_INT
-from app.routes.args import page_arg
+from app.routes.args import page_arg, parse_int
 from app.routes.checkout import checkout_limited, place_once
 from app.security import customer_required
 from app.services import ServiceError, cart, catalog
@@ -18,13 +18,10 @@ bp = Blueprint("shop", __name__)
 
 
 def _product_id(raw: str | None) -> int | None:
-    """A form's product id as an ``int`` the database can bind, else ``None``. ASCII digits
-    only: ``"²".isdigit()`` is true but ``int("²")`` fails, and a 20-digit id overflows the
-    driver (both were 500s)."""
-    if not raw or not raw.isascii() or not raw.isdigit():
-        return None
-    value = int(raw)
-    return value if 1 <= value <= MAX_DB_INT else None
+    """A form's product id as an ``int`` the database can bind, else ``None``
+    (``parse_int``: ASCII digits only; a 20-digit id would overflow the driver)."""
+    value = parse_int(raw)
+    return value if value is not None and 1 <= value <= MAX_DB_INT else None
 
 
 @bp.get("/")

@@ -14,6 +14,7 @@ from app.extensions import release_session
 from app.realtime import get_hub, sse
 from app.realtime.subscription import Subscription
 from app.routes.account import own_order_or_404
+from app.routes.args import parse_int
 from app.security import admin_required, customer_required
 
 bp = Blueprint("stream", __name__)
@@ -66,10 +67,8 @@ def last_event_id():
         raw = request.args.get("last_event_id")
     if raw is None or raw.strip() == "":
         return None
-    raw = raw.strip()
-    if raw.isascii() and raw.isdigit() and len(raw) <= 18:
-        return int(raw)
-    return Subscription.RESET
+    version = parse_int(raw)
+    return version if version is not None and version >= 0 else Subscription.RESET
 
 
 def _respond(hub, sub) -> Response:

@@ -7,7 +7,6 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models import ACTIVITY_KINDS, Order, OrderActivity, User
 from app.models._time import isoformat, utcnow
-from app.services import Invalid
 
 MAX_LIMIT = 200
 
@@ -42,16 +41,6 @@ def record_activity(
     db.session.add(entry)
     db.session.flush()
     return entry
-
-
-def parse_limit(raw: str | None, default: int = 50) -> int:
-    """``?limit=`` as an int in 1..200 (``default`` when absent); raises ``Invalid`` (400)."""
-    if raw is None or raw.strip() == "":
-        return default
-    raw = raw.strip()
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise Invalid(f"limit must be an integer from 1 to {MAX_LIMIT}", 400)
-    return int(raw)
 
 
 def recent_activity(limit: int = 50) -> list[dict]:

@@ -9,20 +9,15 @@ from app.services import Invalid, revenue
 MAX_OFFSET_MINUTES = 14 * 60  # UTC-14 .. UTC+14 covers every zone in use
 
 
-def parse_offset(raw: str | None) -> int:
-    """``?offset=`` minutes east of UTC (the browser's ``-getTimezoneOffset()``), an integer
-    in -840..840 and a multiple of 15 (every zone in use is), 0 when absent; raises
-    ``Invalid`` (400) otherwise."""
-    if raw is None or raw.strip() == "":
-        return 0
-    raw = raw.strip()
-    digits = raw[1:] if raw[:1] in "+-" else raw
-    if not digits.isdigit() or abs(int(raw)) > MAX_OFFSET_MINUTES or int(raw) % 15:
+def check_offset(offset: int) -> int:
+    """``offset`` minutes east of UTC (the browser's ``-getTimezoneOffset()``) if it is in
+    -840..840 and a multiple of 15 (every zone in use is); raises ``Invalid`` (400)."""
+    if abs(offset) > MAX_OFFSET_MINUTES or offset % 15:
         raise Invalid(
             f"offset must be a multiple of 15 from -{MAX_OFFSET_MINUTES} to {MAX_OFFSET_MINUTES}",
             400,
         )
-    return int(raw)
+    return offset
 
 
 def hourly_revenue(offset_minutes: int = 0, now: datetime | None = None) -> dict:

@@ -7,6 +7,7 @@ in batches, and the CSV text leaves in chunks of about 64 KB.
 
 import csv
 import io
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC
@@ -23,8 +24,10 @@ COLUMNS = (
     "order_number",
     "ordered_at",
     "customer",
+    "customer_email",
     "status",
     "cancelled",
+    "cancellation_reason",
     "total_credits",
     "delivery_method",
     "delivery_address",
@@ -38,51 +41,80 @@ YIELD_EVERY = 20
 # OWASP "CSV Injection": a cell that starts with one of these is read as a formula by
 # Excel, LibreOffice and Google Sheets. Tab and carriage return are on OWASP's list too.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The same after a separator a spreadsheet may split on (";" in many Excel locales, ",",
+# tab, a line break), spaces allowed between: "Main St;=cmd|..." is two cells there.
+_FORMULA_AT = re.compile(r"(^|[;,\t\r\n])( *)(?=[=+\-@\t\r])")
 
 
 def neutralise(value: str) -> str:
-    """``value`` prefixed with ``'`` when a spreadsheet would run it as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """``value`` with ``'`` put before every formula start: at the beginning of the cell and
+    after each ``;``, ``,``, tab or line break (OWASP, "CSV Injection"), so a spreadsheet
+    shows text, whatever separator it splits on."""
+    return _FORMULA_AT.sub(lambda m: m.group(1) + m.group(2) + "'", value)
 
 
 def filename(view: OrderFilter) -> str:
-    """``orders-<shop's date today>[-<from>_<to>].csv``."""
-    name = f"orders-{shop_time.today().isoformat()}"
-    if view.date_from or view.date_to:
-        first = view.date_from.isoformat() if view.date_from else "start"
-        last = view.date_to.isoformat() if view.date_to else "now"
-        name += f"-{first}_{last}"
-    return name + ".csv"
+    """A name that says which view it holds: ``orders[-<status>][-matching-<text>]
+    [-<range>]-<dates>.csv``: ``orders-today-2026-12-07.csv``,
+    ``orders-pending-2026-12-07.csv`` (no dates: today's, the day of the export),
+    ``orders-7d-2026-12-01_2026-12-07.csv``, ``orders-2026-12-01_2026-12-05.csv``."""
+    parts = ["orders"]
+    if view.status:
+        parts.append(_slug(view.status))
+    if view.q:
+        parts.append("matching-" + (_slug(view.q)[:24].strip("-") or "search"))
+    if view.range:
+        parts.append(view.range)
+    first, last = view.date_from, view.date_to
+    if first is None and last is None:
+        parts.append(shop_time.today().isoformat())
+    elif first == last:
+        parts.append(first.isoformat())
+    else:
+        start = first.isoformat() if first else "start"
+        parts.append(f"{start}_{last.isoformat() if last else 'now'}")
+    return "-".join(parts) + ".csv"
+
+
+def _slug(text: str) -> str:
+    """Lower-case ASCII letters and digits, runs of anything else as one ``-``."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
 def csv_chunks(view: OrderFilter) -> Iterator[str]:
     """The header line and one line per order of ``view``, in its sort order, as text
     chunks of about ``CHUNK_BYTES``.
 
-    Columns: ``order_number``, ``ordered_at`` (ISO 8601 with the shop's offset),
-    ``customer`` (username), ``status``, ``cancelled`` (``true``/``false``),
-    ``total_credits`` (int), ``delivery_method``, ``delivery_address`` (empty for pickup),
-    ``items`` (``"2 x Rye bread; 1 x Sencha green tea"``, in item order). Text cells are
-    neutralised against formula injection. Needs the app context (and the database) until
-    the last chunk. Every ``YIELD_EVERY`` rows it yields the CPU (``time.sleep(0)``,
-    gevent's under gunicorn), so the worker's other requests and the hub's fan-out to open
-    dashboards go on during a long export.
+    Columns (``COLUMNS``): ``order_number``, ``ordered_at`` (ISO 8601 with the shop's
+    offset), ``customer`` (username), ``customer_email``, ``status`` (``Cancelled`` for a
+    cancelled order, as the dashboard shows it), ``cancelled`` (``true``/``false``),
+    ``cancellation_reason`` (empty unless cancelled), ``total_credits`` (int),
+    ``delivery_method``, ``delivery_address`` (empty for pickup), ``items`` (``"2 x Rye
+    bread; 1 x Sencha green tea"``, in item order). Every text cell is quoted and
+    neutralised against formula injection (``neutralise``); numbers are not quoted. Needs
+    the app context (and the database) until the last chunk. Every ``YIELD_EVERY`` rows it
+    yields the CPU (``time.sleep(0)``, gevent's under gunicorn), so the worker's other
+    requests and the hub's fan-out to open dashboards go on during a long export.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")  # RFC 4180 line ends
+    # RFC 4180 line ends; every text cell in quotes, so a separator inside it (";" in
+    # "Main St; Flat 2") never splits it, whatever separator the spreadsheet uses.
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(COLUMNS)
     zone = shop_time.zone()
     pace = Pace(current_app.config.get("EXPORT_MAX_ROWS_PER_SECOND") or 0)
     for count, (order, items) in enumerate(_orders_with_items(view), 1):
-        number, ordered, username, status, cancelled, total, method, address = order
+        number, ordered, username, email, status, cancelled, reason, total, method, address = order
         ordered = ordered.replace(tzinfo=UTC, microsecond=0).astimezone(zone)
         writer.writerow(
             (
                 neutralise(number),
                 ordered.isoformat(),
                 neutralise(username),
-                neutralise(status),
+                neutralise(email),
+                "Cancelled" if cancelled else neutralise(status),
                 "true" if cancelled else "false",
+                neutralise(reason or "") if cancelled else "",
                 total,
                 neutralise(method),
                 neutralise(address or ""),
@@ -113,8 +145,9 @@ class Pace:
 
 
 def _orders_with_items(view: OrderFilter) -> Iterator[tuple[tuple, list[str]]]:
-    """``((order_number, date_ordered, username, status, cancelled, total_credits,
-    delivery_method, delivery_address), ["2 x Rye bread", ...])`` per order of ``view``.
+    """``((order_number, date_ordered, username, email, status, cancelled,
+    cancellation_reason, total_credits, delivery_method, delivery_address),
+    ["2 x Rye bread", ...])`` per order of ``view``.
 
     One query, orders joined to their items (the view's order, then the item id, so an
     order's lines are consecutive), read through a server-side cursor in batches: no
@@ -128,8 +161,10 @@ def _orders_with_items(view: OrderFilter) -> Iterator[tuple[tuple, list[str]]]:
                 Order.order_number,
                 Order.date_ordered,
                 User.username,
+                User.email,
                 Order.status,
                 Order.cancelled,
+                Order.cancellation_reason,
                 Order.total_credits,
                 Order.delivery_method,
                 Order.delivery_address,

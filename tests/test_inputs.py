@@ -1,0 +1,97 @@
+"""Input corners: one integer rule (ASCII digits only) for every query argument, so a
+superscript or Arabic-Indic digit is a 400 (never a 500); search text matched literally
+(``%``, ``_`` and ``\\`` are no wildcards); search by product name."""
+
+import csv
+import io
+
+import pytest
+
+from app.extensions import db
+from app.models import User
+from app.routes.args import parse_int
+from app.services.order_query import like_pattern
+from tests.factories import make_order, make_product, make_user
+from tests.helpers import assert_json_error, message
+
+JUNK = ["²", "١٢", "1²", "1.5", "0x10", "1e3", "--1", " ", "9" * 19]
+
+
+@pytest.mark.parametrize("raw", JUNK)
+def test_parse_int_takes_ascii_digits_only(raw):
+    assert parse_int(raw) is None
+
+
+@pytest.mark.parametrize(("raw", "value"), [("0", 0), ("42", 42), (" -7 ", -7), ("+3", 3)])
+def test_parse_int_reads_plain_integers(raw, value):
+    assert parse_int(raw) == value
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/api/activity?limit={}",
+        "/admin/api/revenue?offset={}",
+        "/admin/api/order-updates?since={}",
+        "/admin/api/order-updates?minutes={}",
+    ],
+)
+@pytest.mark.parametrize("raw", ["²", "١٢", "1²"])
+def test_a_non_ascii_digit_is_400_never_500(admin_client, url, raw):
+    name = url.split("?")[1].split("=")[0]
+    assert_json_error(admin_client.get(url.format(raw)), 400, name)
+
+
+@pytest.mark.parametrize("raw", ["²", "١٢"])
+def test_pages_fall_back_to_the_default_page(admin_client, customer_client, raw):
+    assert admin_client.get(f"/admin/manage_orders?page={raw}&per_page={raw}").status_code == 200
+    assert customer_client.get(f"/orders?page={raw}").status_code == 200
+    assert customer_client.get(f"/?page={raw}").status_code == 200
+
+
+def test_a_stream_resuming_from_a_superscript_gets_a_reset(admin_client, open_stream):
+    stream = open_stream(admin_client, "/admin/orders/stream?last_event_id=²")
+    assert stream.response.status_code == 200
+    stream.wait_for(message("reset"), timeout=3)
+
+
+@pytest.fixture
+def named(app, shop):
+    """Orders of customers whose names hold LIKE's wildcards, and one with a product."""
+    with app.app_context():
+        people = {
+            name: make_user(username=name, email=f"{email}@example.com")
+            for name, email in [("a_b", "ab"), ("axb", "axb"), ("pct", "p100"), ("back", "bk")]
+        }
+        rye = make_product("Organic Rye Bread", credit_value=7)
+        numbers = {name: make_order(user).order_number for name, user in people.items()}
+        numbers["rye"] = make_order(db.session.get(User, shop.alice.id), [(rye, 2)]).order_number
+    return numbers
+
+
+def numbers_found(admin_client, q) -> set[str]:
+    response = admin_client.get("/admin/orders.csv", query_string={"q": q})
+    assert response.status_code == 200
+    rows = csv.reader(io.StringIO(response.get_data(as_text=True), newline=""))
+    return {row[0] for row in list(rows)[1:]}
+
+
+def test_wildcards_in_search_are_literal(admin_client, named):
+    assert numbers_found(admin_client, "a_b") == {named["a_b"]}  # not axb
+    assert numbers_found(admin_client, "%") == set()  # not everything
+    assert numbers_found(admin_client, "_") == {named["a_b"]}
+    assert numbers_found(admin_client, "\\") == set()
+    assert numbers_found(admin_client, "%_" * 50) == set()
+    ids = admin_client.get("/admin/api/orders/ids?q=%25").get_json()
+    assert ids["total"] == 0
+
+
+def test_like_pattern_escapes_its_wildcards():
+    assert like_pattern("50%_off\\") == "%50\\%\\_off\\\\%"
+
+
+def test_search_finds_product_names(admin_client, named):
+    assert numbers_found(admin_client, "rye bread") == {named["rye"]}
+    assert numbers_found(admin_client, "ORGANIC") == {named["rye"]}
+    rows = admin_client.get("/admin/api/dashboard?q=rye").get_json()["rows"]
+    assert [row["order_number"] for row in rows] == [named["rye"]]
