@@ -68,7 +68,7 @@ def register_extensions(app: Flask) -> None:
         realtime,
     )
     from app.security import register_input_guards, session_identifier
-    from app.services import sessions, shop_time, write_gate
+    from app.services import session_expiry, shop_time, write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
@@ -85,7 +85,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     # The real client address, never a client-written X-Forwarded-For (app/security.py).
     login_manager._session_identifier_generator = session_identifier
-    login_manager.user_loader(sessions.load_user)  # server-side sessions that expire
+    login_manager.user_loader(session_expiry.load_user)  # server-side sessions that expire
     csrf.init_app(app)
     # Rate-limit counters: Redis, else PostgreSQL, shared by every worker and host; memory
     # only on SQLite (config.limit_storage). Importing the module registers its scheme.

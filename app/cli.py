@@ -1,4 +1,5 @@
-"""Flask CLI commands: create-admin, seed-demo, simulate-orders, reconcile-counts."""
+"""Flask CLI commands: accounts, demo data, the catalogue as CSV, the simulator, and
+maintenance (prune-sessions, reconcile-counts)."""
 
 import random
 import time
@@ -10,14 +11,14 @@ from flask import Flask
 from app.extensions import db
 from app.models import User
 from app.models.user import ROLES
-from app.services import ServiceError, accounts, demo, revenue, sessions
+from app.services import ServiceError, accounts, catalog_csv, demo, revenue, session_expiry
 from app.services.counts import reconcile
 from app.services.usernames import canonical
 
 
 def register_cli(app: Flask) -> None:
     """Attach the commands to ``flask``: create-admin, set-role, deactivate-user, seed-demo,
-    simulate-orders, reconcile-counts."""
+    import-products, export-products, simulate-orders, prune-sessions, reconcile-counts."""
 
     @app.cli.command("create-admin")
     @click.argument("username")
@@ -60,17 +61,63 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("seed-demo")
     @click.option("--orders", default=600, show_default=True, help="Past orders to create")
     @click.option("--days", default=30, show_default=True, help="Spread over this many days")
-    def seed_demo(orders: int, days: int) -> None:
-        """Load the demo shop; does nothing if demo users already exist."""
+    @click.option(
+        "--demo-accounts",
+        is_flag=True,
+        help="Under production: make the demo admin and customers anyway, with random "
+        "passwords printed once",
+    )
+    def seed_demo(orders: int, days: int, demo_accounts: bool) -> None:
+        """Load the demo shop (products, an admin, 20 customers, past orders); does nothing
+        if demo users already exist. Under production it refuses unless --demo-accounts
+        is given, and then the passwords are random (a real catalogue without demo data:
+        import-products)."""
+        production = app.config.get("CONFIG_NAME") == "production"
+        if production and not demo_accounts:
+            raise click.ClickException(
+                "seed-demo makes demo accounts (admin and 20 customers) and is refused under "
+                "production; pass --demo-accounts to make them with random passwords, or "
+                "load your catalogue with: flask import-products FILE.csv"
+            )
         if db.session.scalar(sa.select(User).where(User.username == demo.ADMIN_LOGIN[0])):
             click.echo("Demo data already present; nothing to do.")
             return
-        made = demo.seed_demo(orders=orders, days=days)
+        passwords = demo.random_passwords() if production else None
+        made = demo.seed_demo(orders=orders, days=days, passwords=passwords)
         db.session.commit()
         click.echo(
             f"Seeded {made['products']} products, {made['customers']} customers, "
             f"{made['orders']} orders."
         )
+        for name, password in (passwords or {}).items():
+            click.echo(f"  {name}: {password}")
+
+    @app.cli.command("import-products")
+    @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
+    def import_products(file) -> None:
+        """Add or update products from a CSV FILE with a header row: name, category,
+        credit_value (required), description. All or nothing: every problem is listed
+        with its line and nothing is written unless all lines are good (exit 1).
+        Products are matched by name, so importing the same file again changes nothing."""
+        try:
+            made = catalog_csv.apply(catalog_csv.read(file.read()))
+            db.session.commit()
+        except catalog_csv.CatalogueErrors as exc:
+            db.session.rollback()
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            raise click.ClickException(exc.message) from exc
+        click.echo(
+            f"{made['added']} added, {made['updated']} updated, {made['unchanged']} unchanged."
+        )
+
+    @app.cli.command("export-products")
+    @click.argument("file", type=click.File("w", encoding="utf-8"), default="-")
+    def export_products(file) -> None:
+        """Write every product as CSV (the columns import-products reads) to FILE, or to
+        standard output."""
+        count = catalog_csv.write(file)
+        click.echo(f"{count} products written.", err=True)
 
     @app.cli.command("simulate-orders")
     @click.option("--rate", default=1.0, show_default=True, help="Events per second")
@@ -102,7 +149,7 @@ def register_cli(app: Flask) -> None:
         """Delete expired sessions (idle longer than SESSION_IDLE_TIMEOUT_SECONDS or older
         than SESSION_ABSOLUTE_TIMEOUT_SECONDS). The app does this by itself at logins; this
         is for a quiet shop or a one-off cleanup."""
-        pruned = sessions.prune()
+        pruned = session_expiry.prune()
         db.session.commit()
         click.echo(f"Pruned {pruned} expired session(s).")
 

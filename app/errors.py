@@ -29,7 +29,9 @@ def register_errors(app: Flask) -> None:
     @login_manager.unauthorized_handler
     def unauthorized():
         if wants_json():
-            return json_error("Authentication required: log in first", 401)
+            response, status = json_error("Authentication required: log in first", 401)
+            response.headers["WWW-Authenticate"] = challenge()
+            return response, status
         flash("Please log in to continue.", "info")
         return redirect(login_url())
 
@@ -131,6 +133,20 @@ def is_unavailable(error: Exception) -> bool:
     if isinstance(error, (sa_exc.OperationalError, sa_exc.TimeoutError)):
         return True
     return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+
+
+def challenge() -> str:
+    """The ``WWW-Authenticate`` value of a 401: RFC 9110 §11.6.1 requires at least one
+    challenge. Sessions here come from the login form and live in a cookie, which no
+    registered scheme names; this is the "Cookie" scheme of draft-broyer-http-cookie-auth
+    (the form to log in with and the cookie it sets)."""
+    from flask import current_app, url_for
+
+    cookie = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    return (
+        f'Cookie realm="Order Pulse", form-action="{url_for("auth.login")}", '
+        f'cookie-name="{cookie}"'
+    )
 
 
 def login_url() -> str:

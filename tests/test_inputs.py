@@ -95,3 +95,21 @@ def test_search_finds_product_names(admin_client, named):
     assert numbers_found(admin_client, "ORGANIC") == {named["rye"]}
     rows = admin_client.get("/admin/api/dashboard?q=rye").get_json()["rows"]
     assert [row["order_number"] for row in rows] == [named["rye"]]
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/api/order-updates", "/admin/orders/stream", "/admin/orders.csv"]
+)
+def test_a_401_carries_a_challenge(client, path):
+    """RFC 9110 §11.6.1: a 401 sends at least one WWW-Authenticate challenge."""
+    response = client.get(path)
+    assert_json_error(response, 401)
+    challenge = response.headers["WWW-Authenticate"]
+    assert challenge.startswith("Cookie ") and 'form-action="/auth/login"' in challenge
+
+
+def test_a_401_on_the_json_checkout_and_order_stream_too(client):
+    response = client.post("/api/orders", json={})
+    assert response.status_code == 401 and "WWW-Authenticate" in response.headers
+    stream = client.get("/orders/ORD-20260101-00001/stream")
+    assert stream.status_code == 401 and "WWW-Authenticate" in stream.headers

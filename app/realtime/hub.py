@@ -20,7 +20,7 @@ from app.realtime.frames import DashboardState, Tick
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
 from app.realtime.schedule import ErrorLog, Schedule
 from app.realtime.subscription import Subscription
-from app.services import sessions
+from app.services import session_expiry, sessions
 from app.services.counts import read_version
 from app.services.serializers import order_tracking
 
@@ -299,7 +299,7 @@ class Hub:
         subs = [sub for sub in self.registry.all() if sub.session_id and not sub.closed]
         if not subs:
             return
-        valid = sessions.still_valid({sub.session_id for sub in subs})
+        valid = session_expiry.still_valid({sub.session_id for sub in subs})
         for sub in subs:
             found = valid.get(sub.session_id)
             if found is None or found[0] != sub.user_id:

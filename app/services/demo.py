@@ -1,6 +1,7 @@
 """Demo data and the order simulator, both through the real services."""
 
 import random
+import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -95,11 +96,24 @@ ADMIN_LOGIN = ("admin", "admin12345")
 CUSTOMER_PASSWORD = "customer123"
 
 
-def seed_demo(orders: int = 600, days: int = 30, rng: random.Random | None = None) -> dict:
+def random_passwords() -> dict[str, str]:
+    """A random password per demo account (production, where the fixed demo passwords
+    would be an open door): ``{username: password}``."""
+    return {name: secrets.token_urlsafe(12) for name in (ADMIN_LOGIN[0], *CUSTOMERS)}
+
+
+def seed_demo(
+    orders: int = 600,
+    days: int = 30,
+    rng: random.Random | None = None,
+    passwords: dict[str, str] | None = None,
+) -> dict:
     """Catalogue (34 products, 6 categories), one admin, 20 customers and ``orders`` past
     orders spread over ``days`` days in every status. Returns counts of what was made.
-    Raises ``ServiceError`` (409) when demo users already exist."""
+    ``passwords`` (``random_passwords``) replaces the fixed demo passwords. Raises
+    ``ServiceError`` (409) when demo users already exist."""
     rng = rng or random.Random(42)
+    passwords = passwords or {}
     ensure_rows()
     products = [
         Product(
@@ -112,9 +126,17 @@ def seed_demo(orders: int = 600, days: int = 30, rng: random.Random | None = Non
         for name, price in items
     ]
     db.session.add_all(products)
-    accounts.create_user(ADMIN_LOGIN[0], "admin@example.com", ADMIN_LOGIN[1], role="admin")
+    admin, admin_password = ADMIN_LOGIN
+    accounts.create_user(
+        admin, "admin@example.com", passwords.get(admin, admin_password), role="admin"
+    )
     customers = [
-        accounts.create_user(name, f"{name}@example.com", CUSTOMER_PASSWORD, credits=100_000)
+        accounts.create_user(
+            name,
+            f"{name}@example.com",
+            passwords.get(name, CUSTOMER_PASSWORD),
+            credits=100_000,
+        )
         for name in CUSTOMERS
     ]
     db.session.flush()

@@ -1,13 +1,8 @@
-"""Server-side sessions (``user_sessions``): starting one at login, loading the one a cookie
-names, ending one (logout, the account page) or all of a user's but one (password change,
-"log out other sessions", demotion, deactivation), expiry and pruning, and checking which
-are still valid (the hub's periodic re-validation of open streams).
-
-Expiry (OWASP Session Management Cheat Sheet, "Session Expiration"): a session ends when it
-was idle for ``SESSION_IDLE_TIMEOUT_SECONDS`` or started more than
-``SESSION_ABSOLUTE_TIMEOUT_SECONDS`` ago; a user keeps at most ``SESSION_MAX_PER_USER``
-(a new login ends the oldest). Expired rows are deleted by the app itself (at logins, at
-most every ``SESSION_PRUNE_SECONDS`` per worker) and by ``flask prune-sessions``.
+"""Server-side sessions (``user_sessions``): starting one at login, a new id for the current
+one (password change, "log out other sessions"), ending one (logout, the account page) or
+all of a user's but one (demotion, deactivation). A user keeps at most
+``SESSION_MAX_PER_USER`` (a new login ends the oldest). Expiry, loading and pruning:
+``app/services/session_expiry.py``.
 
 Ending sessions is recorded in the outbox: after commit every worker's hub closes the
 matching open streams. The message has a constant size whatever the number of sessions
@@ -16,23 +11,15 @@ matching open streams. The message has a constant size whatever the number of se
 
 import hashlib
 import secrets
-import threading
-import time
-from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.extensions import db
 from app.models import User, UserSession
 from app.models._time import utcnow
-from app.services import outbox
+from app.services import outbox, session_expiry
 
 REASONS = ("logout", "password", "other-sessions", "role", "deactivated", "ended", "limit")
-PRUNE_BATCH = 1000  # rows per DELETE, so pruning never holds a login up for long
-
-_pruned_at = {"t": float("-inf")}
-_prune_lock = threading.Lock()
 
 
 def revoke_message(user_id: int, reason: str, session_id=None, keep=None) -> dict:
@@ -64,22 +51,6 @@ def ends(message: dict, user_id, session_id) -> bool:
     return message.get("keep") is None or message["keep"] != session_id
 
 
-def _config(name: str) -> float:
-    return current_app.config[name]
-
-
-def _valid_since(now: datetime) -> tuple[datetime, datetime]:
-    """``(seen after, created after)``: a session is valid when both hold."""
-    idle = timedelta(seconds=_config("SESSION_IDLE_TIMEOUT_SECONDS"))
-    absolute = timedelta(seconds=_config("SESSION_ABSOLUTE_TIMEOUT_SECONDS"))
-    return now - idle, now - absolute
-
-
-def _alive(now: datetime):
-    seen_after, created_after = _valid_since(now)
-    return sa.and_(UserSession.last_seen_at > seen_after, UserSession.created_at > created_after)
-
-
 def start(user: User, user_agent: str = "", ip: str = "") -> UserSession:
     """Add a new session for ``user`` (flushed, not committed) and make it the one
     ``user.get_id()`` names. Beyond ``SESSION_MAX_PER_USER`` the oldest sessions end
@@ -98,11 +69,13 @@ def start(user: User, user_agent: str = "", ip: str = "") -> UserSession:
     db.session.flush()
     user.session_id = record.id
     db.session.execute(
-        sa.delete(UserSession).where(UserSession.user_id == user.id, sa.not_(_alive(now)))
+        sa.delete(UserSession).where(
+            UserSession.user_id == user.id, sa.not_(session_expiry.alive(now))
+        )
     )
-    _keep_at_most(user.id, int(_config("SESSION_MAX_PER_USER")))
-    if _prune_due():
-        prune(now)
+    _keep_at_most(user.id, int(session_expiry.config("SESSION_MAX_PER_USER")))
+    if session_expiry.prune_due():
+        session_expiry.prune(now)
     return record
 
 
@@ -162,62 +135,11 @@ def end_all(user_id: int, reason: str, keep: str | None = None) -> int:
     return ended
 
 
-# Built once: each request's load then skips building and hashing the statement (a reconnect
-# storm is thousands of these a second).
-_IN_SESSION = (
-    sa.select(User, UserSession.last_seen_at)
-    .join(UserSession, UserSession.user_id == User.id)
-    .where(
-        UserSession.id == sa.bindparam("session_id"),
-        User.id == sa.bindparam("user_id"),
-        User.active.is_(True),
-        UserSession.last_seen_at > sa.bindparam("seen_after"),
-        UserSession.created_at > sa.bindparam("created_after"),
-    )
-)
-
-
-def load_user(alternative_id: str) -> User | None:
-    """Flask-Login's user loader: the active ``User`` whose session ``"<user id>:<session
-    id>"`` exists and has not expired (one query), else ``None`` (anonymous). A session
-    last seen more than ``SESSION_TOUCH_SECONDS`` ago is marked seen now (one UPDATE and
-    COMMIT, only while the request has written nothing yet)."""
-    user_id, _, session_id = alternative_id.partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10 or not session_id:
-        return None
-    now = utcnow()
-    seen_after, created_after = _valid_since(now)
-    params = {
-        "user_id": int(user_id),
-        "session_id": session_id,
-        "seen_after": seen_after,
-        "created_after": created_after,
-    }
-    row = db.session.execute(_IN_SESSION, params).one_or_none()
-    if row is None:
-        return None
-    user, last_seen = row
-    user.session_id = session_id
-    if last_seen < now - timedelta(seconds=_config("SESSION_TOUCH_SECONDS")):
-        _touch(session_id, now)
-    return user
-
-
-def _touch(session_id: str, now: datetime) -> None:
-    session = db.session
-    if session.new or session.dirty or session.deleted or session.info.get(outbox.KEY):
-        return  # the request has writes of its own in flight: never commit them here
-    session.execute(
-        sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
-    )
-    session.commit()
-
-
 def of_user(user_id: int) -> list[UserSession]:
     """The user's live sessions, the most recently seen first (the account page)."""
     query = (
         sa.select(UserSession)
-        .where(UserSession.user_id == user_id, _alive(utcnow()))
+        .where(UserSession.user_id == user_id, session_expiry.alive(utcnow()))
         .order_by(UserSession.last_seen_at.desc(), UserSession.created_at.desc())
     )
     return list(db.session.scalars(query))
@@ -232,52 +154,3 @@ def handle(record: UserSession) -> str:
 def by_handle(user_id: int, value: str) -> UserSession | None:
     """The live session of ``user_id`` whose ``handle`` is ``value``, else ``None``."""
     return next((s for s in of_user(user_id) if handle(s) == value), None)
-
-
-def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
-    """Delete expired sessions in batches of ``batch`` rows; returns how many. No message:
-    open streams of an expired session end at the hub's next re-validation."""
-    now = now or utcnow()
-    seen_after, created_after = _valid_since(now)
-    expired = sa.or_(
-        UserSession.last_seen_at <= seen_after, UserSession.created_at <= created_after
-    )
-    total = 0
-    while True:
-        ids = list(db.session.scalars(sa.select(UserSession.id).where(expired).limit(batch)))
-        if not ids:
-            return total
-        db.session.execute(sa.delete(UserSession).where(UserSession.id.in_(ids)))
-        total += len(ids)
-        if len(ids) < batch:
-            return total
-
-
-def _prune_due() -> bool:
-    interval = _config("SESSION_PRUNE_SECONDS")
-    with _prune_lock:
-        if time.monotonic() - _pruned_at["t"] < interval:
-            return False
-        _pruned_at["t"] = time.monotonic()
-        return True
-
-
-def still_valid(session_ids, chunk: int = 500) -> dict[str, tuple[int, str]]:
-    """``{session id: (user id, role)}`` for those of ``session_ids`` that still exist, have
-    not expired and belong to an active user: one query per ``chunk`` ids, whatever the
-    number of streams that share them."""
-    ids = list(session_ids)
-    valid: dict[str, tuple[int, str]] = {}
-    alive = _alive(utcnow())
-    for start_at in range(0, len(ids), chunk):
-        rows = db.session.execute(
-            sa.select(UserSession.id, User.id, User.role)
-            .join(User, User.id == UserSession.user_id)
-            .where(
-                UserSession.id.in_(ids[start_at : start_at + chunk]),
-                User.active.is_(True),
-                alive,
-            )
-        )
-        valid.update({sid: (uid, role) for sid, uid, role in rows})
-    return valid

@@ -1,0 +1,142 @@
+"""Session expiry (OWASP Session Management Cheat Sheet, "Session Expiration"): a session
+ends when it was idle for ``SESSION_IDLE_TIMEOUT_SECONDS`` or started more than
+``SESSION_ABSOLUTE_TIMEOUT_SECONDS`` ago. Loading the session a cookie names (Flask-Login's
+user loader), marking it seen, the hub's re-validation of open streams, and pruning expired
+rows (at logins, at most every ``SESSION_PRUNE_SECONDS`` per worker, and by ``flask
+prune-sessions``).
+"""
+
+import threading
+import time
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.extensions import db
+from app.models import User, UserSession
+from app.models._time import utcnow
+from app.services import outbox
+
+PRUNE_BATCH = 1000  # rows per DELETE, so pruning never holds a login up for long
+
+_pruned_at = {"t": float("-inf")}
+_prune_lock = threading.Lock()
+
+
+def config(name: str) -> float:
+    """The app's setting ``name`` (``SESSION_*`` seconds or counts)."""
+    return current_app.config[name]
+
+
+def _valid_since(now: datetime) -> tuple[datetime, datetime]:
+    """``(seen after, created after)``: a session is valid when both hold."""
+    idle = timedelta(seconds=config("SESSION_IDLE_TIMEOUT_SECONDS"))
+    absolute = timedelta(seconds=config("SESSION_ABSOLUTE_TIMEOUT_SECONDS"))
+    return now - idle, now - absolute
+
+
+def alive(now: datetime):
+    """The SQL condition "this session has not expired at ``now``"."""
+    seen_after, created_after = _valid_since(now)
+    return sa.and_(UserSession.last_seen_at > seen_after, UserSession.created_at > created_after)
+
+
+# Built once: each request's load then skips building and hashing the statement (a reconnect
+# storm is thousands of these a second).
+_IN_SESSION = (
+    sa.select(User, UserSession.last_seen_at)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        UserSession.id == sa.bindparam("session_id"),
+        User.id == sa.bindparam("user_id"),
+        User.active.is_(True),
+        UserSession.last_seen_at > sa.bindparam("seen_after"),
+        UserSession.created_at > sa.bindparam("created_after"),
+    )
+)
+
+
+def load_user(alternative_id: str) -> User | None:
+    """Flask-Login's user loader: the active ``User`` whose session ``"<user id>:<session
+    id>"`` exists and has not expired (one query), else ``None`` (anonymous). A session
+    last seen more than ``SESSION_TOUCH_SECONDS`` ago is marked seen now (one UPDATE and
+    COMMIT, only while the request has written nothing yet)."""
+    user_id, _, session_id = alternative_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 10 or not session_id:
+        return None
+    now = utcnow()
+    seen_after, created_after = _valid_since(now)
+    params = {
+        "user_id": int(user_id),
+        "session_id": session_id,
+        "seen_after": seen_after,
+        "created_after": created_after,
+    }
+    row = db.session.execute(_IN_SESSION, params).one_or_none()
+    if row is None:
+        return None
+    user, last_seen = row
+    user.session_id = session_id
+    if last_seen < now - timedelta(seconds=config("SESSION_TOUCH_SECONDS")):
+        _touch(session_id, now)
+    return user
+
+
+def _touch(session_id: str, now: datetime) -> None:
+    session = db.session
+    if session.new or session.dirty or session.deleted or session.info.get(outbox.KEY):
+        return  # the request has writes of its own in flight: never commit them here
+    session.execute(
+        sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
+    )
+    session.commit()
+
+
+def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
+    """Delete expired sessions in batches of ``batch`` rows; returns how many. No message:
+    open streams of an expired session end at the hub's next re-validation."""
+    now = now or utcnow()
+    seen_after, created_after = _valid_since(now)
+    expired = sa.or_(
+        UserSession.last_seen_at <= seen_after, UserSession.created_at <= created_after
+    )
+    total = 0
+    while True:
+        ids = list(db.session.scalars(sa.select(UserSession.id).where(expired).limit(batch)))
+        if not ids:
+            return total
+        db.session.execute(sa.delete(UserSession).where(UserSession.id.in_(ids)))
+        total += len(ids)
+        if len(ids) < batch:
+            return total
+
+
+def prune_due() -> bool:
+    interval = config("SESSION_PRUNE_SECONDS")
+    with _prune_lock:
+        if time.monotonic() - _pruned_at["t"] < interval:
+            return False
+        _pruned_at["t"] = time.monotonic()
+        return True
+
+
+def still_valid(session_ids, chunk: int = 500) -> dict[str, tuple[int, str]]:
+    """``{session id: (user id, role)}`` for those of ``session_ids`` that still exist, have
+    not expired and belong to an active user: one query per ``chunk`` ids, whatever the
+    number of streams that share them."""
+    ids = list(session_ids)
+    valid: dict[str, tuple[int, str]] = {}
+    live = alive(utcnow())
+    for start_at in range(0, len(ids), chunk):
+        rows = db.session.execute(
+            sa.select(UserSession.id, User.id, User.role)
+            .join(User, User.id == UserSession.user_id)
+            .where(
+                UserSession.id.in_(ids[start_at : start_at + chunk]),
+                User.active.is_(True),
+                live,
+            )
+        )
+        valid.update({sid: (uid, role) for sid, uid, role in rows})
+    return valid
