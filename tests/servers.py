@@ -63,6 +63,9 @@ class GunicornServer:
             "EXPOSE_WORKER_PID": "1",
             # These tests place orders in bursts; the limits have their own tests.
             "RATELIMIT_ENABLED": "0",
+            # One admin logs in from dozens of clients (41 addresses behind nginx); the
+            # per-user session cap has tests of its own.
+            "SESSION_MAX_PER_USER": "1000",
             "SSE_HEARTBEAT_SECONDS": "0.5",
             "SSE_RETRY_MS": "100",
             "PYTHONPATH": str(ROOT),

@@ -137,9 +137,13 @@ def test_order_updates_rejects_out_of_range_minutes(admin_client, minutes):
     assert_minutes_refused(admin_client, minutes)
 
 
-@pytest.mark.parametrize("minutes", ["abc", "1.5", ""])
+@pytest.mark.parametrize("minutes", ["abc", "1.5", "²", "١٢"])
 def test_order_updates_rejects_non_integer_minutes(admin_client, minutes):
     assert_minutes_refused(admin_client, minutes)
+
+
+def test_a_blank_minutes_is_the_default_like_every_blank_argument(admin_client):
+    assert admin_client.get("/admin/api/order-updates?minutes=").status_code == 200
 
 
 def test_details_has_exactly_the_contract_keys(admin_client, placed):

@@ -67,6 +67,6 @@ def test_the_export_never_fails(app, admin_client, order_ids, query):  # noqa: F
     body = response.get_data(as_text=True)
     assert response.status_code in (200, 400), body[:300]
     if response.status_code == 200:
-        assert body.startswith("order_number,ordered_at,")
+        assert body.startswith('"order_number","ordered_at",')
     else:
         assert response.get_json()["success"] is False

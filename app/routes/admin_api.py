@@ -43,7 +43,7 @@ def order_updates():
     FALLBACK_POLLS.inc()
     extra = {"timestamp": isoformat(utcnow()), "poll_interval_ms": _poll_ms()}
     if "since" in request.args:
-        since = int_arg("since", 0, MAX_VERSION, 0, strict=True)
+        since = int_arg("since", 0, MAX_VERSION, None, strict=True)
         return jsonify(success=True, **dashboard.since(since), **extra)
     minutes = int_arg("minutes", 1, MAX_MINUTES, 5, strict=True)
     orders = recent_orders(minutes * 60, limit=100)
@@ -61,7 +61,8 @@ def dashboard_view():
     """One request that reloads everything the dashboard shows for a view (after a
     ``type: "reset"`` frame): the page's query string (``status``, ``q``, dates, sort,
     ``per_page``, ``page``; bad values fall back to the defaults). Returns ``{success,
-    version, stats, rows: [summary], total, page, pages, per_page, activity: [entry]
+    version, stats, rows: [summary], total, total_capped (a broad search counted up to
+    10,000 only), page, pages, per_page, activity: [entry]
     (oldest first), revenue: {bucket_seconds, buckets: [[start, revenue, orders]]},
     timestamp}``."""
     data = dashboard.view(*view_args())
@@ -69,6 +70,7 @@ def dashboard_view():
     return jsonify(
         success=True,
         total=pagination.total,
+        total_capped=getattr(pagination, "capped", False),
         page=pagination.page,
         pages=pagination.pages,
         per_page=pagination.per_page,

@@ -20,8 +20,9 @@ STATUS_FILTERS = (*ORDER_STATUSES, "Cancelled")
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_Q = 100
 # ASCII digits only: str.isdigit() accepts "²" and "١", which int() then refuses (a 500)
-# or reads as a number nobody typed. Longer than 18 digits is junk (and past int64).
-_INT = re.compile(r"[+-]?[0-9]{1,18}")
+# or reads as a number nobody typed. Callers check the range; longer than 30 digits is junk
+# (and int() refuses 4,300+ digits).
+_INT = re.compile(r"[+-]?[0-9]{1,30}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Dates the zone arithmetic can always handle (a day before year 1 or after 9999 overflows).
 MIN_DATE, MAX_DATE = date(1970, 1, 1), date(9998, 12, 31)
@@ -38,19 +39,23 @@ def _raw(name: str) -> str | None:
 
 def parse_int(raw: str | None) -> int | None:
     """The one integer rule for every query argument, header and form id: an optional sign
-    and 1..18 ASCII digits (spaces around allowed), else ``None``."""
+    and 1..30 ASCII digits (spaces around allowed), else ``None``; callers check the
+    range."""
     if raw is None:
         return None
     raw = raw.strip()
     return int(raw) if _INT.fullmatch(raw) else None
 
 
-def int_arg(name: str, lo: int, hi: int, default: int, strict: bool = False) -> int:
-    """``?name=`` as an int in ``lo..hi`` (``parse_int``); ``default`` when absent. Lenient:
-    a non-integer gives ``default`` and an out-of-range value is clamped. Strict: 400 for
-    either (``{"success": false, "error": "<name> must be an integer from lo to hi"}``)."""
+def int_arg(name: str, lo: int, hi: int, default: int | None, strict: bool = False) -> int | None:
+    """``?name=`` as an int in ``lo..hi`` (``parse_int``); ``default`` when absent or blank
+    (``None`` with ``strict``: a 400, the argument is required). Lenient: a non-integer
+    gives ``default`` and an out-of-range value is clamped. Strict: 400 for either
+    (``{"success": false, "error": "<name> must be an integer from lo to hi"}``)."""
     raw = _raw(name)
     if raw is None:
+        if strict and default is None:
+            _refuse(name, f"an integer from {lo} to {hi}")
         return default
     value = parse_int(raw)
     if value is None:

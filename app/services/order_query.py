@@ -9,8 +9,9 @@ import sqlalchemy.orm as so
 from flask_sqlalchemy.pagination import Pagination
 
 from app.extensions import db
-from app.models import ORDER_STATUSES, Order, OrderItem, Product, User
-from app.services import paging, shop_time
+from app.models import ORDER_STATUSES, Order, User
+from app.services import order_search, paging, shop_time
+from app.services.order_search import text_match
 
 SORTS = ("ordered", "total", "status")
 DIRECTIONS = ("desc", "asc")
@@ -27,7 +28,8 @@ class OrderFilter:
     """One view of the orders table (``app.routes.args.order_filter_args`` builds it).
 
     ``status``: a status or ``"Cancelled"`` (status filters exclude cancelled orders, as the
-    counts do); ``q``: matches order number, username or email (case-insensitive);
+    counts do); ``q``: matches order number, username, email or product name
+    (case-insensitive, literally: ``app/services/order_search.py``);
     ``date_from``/``date_to``: local dates in ``SHOP_TIMEZONE``, inclusive; ``sort`` one of
     ``SORTS``, ``direction`` ``asc``/``desc`` (ties broken by id, same direction);
     ``range``: the preset that set the dates, kept for links.
@@ -49,7 +51,7 @@ class OrderFilter:
         elif self.status:
             where += [Order.status == self.status, Order.cancelled.is_(False)]
         if self.q:
-            where.append(text_matches(self.q))
+            where.append(text_match(self.q).condition)
         if self.date_from:
             where.append(Order.date_ordered >= shop_time.day_start(self.date_from))
         if self.date_to:
@@ -88,44 +90,26 @@ class OrderFilter:
         return {k: v for k, v in values.items() if v is not None}
 
 
-def like_pattern(text: str) -> str:
-    """``%text%`` with ``\\``, ``%`` and ``_`` escaped (``ESCAPE '\\'``): the admin's text
-    is matched literally, never as LIKE wildcards."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def text_matches(q: str):
-    """Orders whose number, customer's username or email, or any item's product name holds
-    ``q`` (case-insensitive, literally). Each part is its own index lookup on PostgreSQL
-    (pg_trgm GIN indexes; items by product), joined by their ids."""
-    pattern = like_pattern(q)
-
-    def like(column):
-        return column.ilike(pattern, escape="\\")
-
-    customers = sa.select(User.id).where(sa.or_(like(User.username), like(User.email)))
-    products = sa.select(Product.id).where(like(Product.name))
-    return Order.id.in_(
-        sa.union(
-            sa.select(Order.id).where(like(Order.order_number)),
-            sa.select(Order.id).where(Order.user_id.in_(customers)),
-            sa.select(OrderItem.order_id).where(OrderItem.product_id.in_(products)),
-        )
-    )
-
-
 def search_orders(view: OrderFilter, page: int = 1, per_page: int = 25) -> Pagination:
     """The dashboard table: one page of ``view`` (customers loaded in the same query); a
-    page past the end shows the last page (``app.services.paging``)."""
+    page past the end shows the last page (``app.services.paging``). A search that may
+    match more than ``order_search.CAP`` orders counts up to that many
+    (``pagination.capped``: show "10,000+")."""
     query = view.apply(sa.select(Order).options(so.contains_eager(Order.customer)))
-    return paging.paginate(query.order_by(*view.ordering()), page, per_page)
+    return paging.paginate(query.order_by(*view.ordering()), page, per_page, cap=_cap(view))
 
 
 def matching_ids(view: OrderFilter, limit: int) -> tuple[list[int], int]:
     """``(ids, total)``: the first ``limit`` ids of ``view`` in its sort order and how many
-    orders match in all (two queries: the count and the ids)."""
+    orders match in all (two queries: the count and the ids; the count stops at
+    ``order_search.CAP`` for a search that may match more)."""
     matching = view.apply(sa.select(Order.id))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
+    cap = _cap(view)
+    counted = matching.limit(cap + 1) if cap else matching
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
     ids = db.session.scalars(matching.order_by(*view.ordering()).limit(limit))
-    return list(ids), total
+    return list(ids), min(total, cap) if cap else total
+
+
+def _cap(view: OrderFilter) -> int | None:
+    return order_search.CAP if view.q and text_match(view.q).dense else None
