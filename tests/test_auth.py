@@ -103,8 +103,13 @@ def test_login_follows_a_local_next(client, shop):
 
 
 def test_login_page_redirects_when_already_logged_in(customer_client):
+    """To a safe ``next`` (a page whose stream ended because this browser's session got a
+    new id comes back to itself), else to the shop."""
     response = customer_client.get("/auth/login?next=/orders")
+    assert response.status_code == 302 and response.headers["Location"] == "/orders"
+    response = customer_client.get("/auth/login?next=//evil.example/x")
     assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert customer_client.get("/auth/login").headers["Location"] == "/"
 
 
 @pytest.mark.parametrize(
