@@ -92,24 +92,35 @@ class OrderFilter:
 
 def search_orders(view: OrderFilter, page: int = 1, per_page: int = 25) -> Pagination:
     """The dashboard table: one page of ``view`` (customers loaded in the same query); a
-    page past the end shows the last page (``app.services.paging``). A search that may
-    match more than ``order_search.CAP`` orders counts up to that many
-    (``pagination.capped``: show "10,000+")."""
+    page past the end shows the last page (``app.services.paging``). With a search text
+    the view's ids come first, in one query that stops after ``order_search.CAP`` + 1:
+    the page, its count ("10,000+" beyond: ``pagination.capped``) and its rows from those
+    (``app/services/order_search.py``)."""
     query = view.apply(sa.select(Order).options(so.contains_eager(Order.customer)))
-    return paging.paginate(query.order_by(*view.ordering()), page, per_page, cap=_cap(view))
+    if not view.q:
+        return paging.paginate(query.order_by(*view.ordering()), page, per_page)
+
+    def load(ids: list[int]) -> list[Order]:
+        found = {o.id: o for o in db.session.scalars(query.where(Order.id.in_(ids)))}
+        return [found[i] for i in ids if i in found]
+
+    ids = _first_ids(view, order_search.CAP + 1)
+    return paging.from_ids(ids, order_search.CAP, page, per_page, load)
 
 
 def matching_ids(view: OrderFilter, limit: int) -> tuple[list[int], int]:
     """``(ids, total)``: the first ``limit`` ids of ``view`` in its sort order and how many
-    orders match in all (two queries: the count and the ids; the count stops at
-    ``order_search.CAP`` for a search that may match more)."""
+    orders match in all (two queries: the count and the ids). With a search text, one
+    query, and the count stops at ``order_search.CAP``."""
+    if view.q:
+        ids = _first_ids(view, max(limit, order_search.CAP + 1))
+        return ids[: min(limit, order_search.CAP)], min(len(ids), order_search.CAP)
     matching = view.apply(sa.select(Order.id))
-    cap = _cap(view)
-    counted = matching.limit(cap + 1) if cap else matching
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(counted.subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matching.subquery()))
     ids = db.session.scalars(matching.order_by(*view.ordering()).limit(limit))
-    return list(ids), min(total, cap) if cap else total
+    return list(ids), total
 
 
-def _cap(view: OrderFilter) -> int | None:
-    return order_search.CAP if view.q and text_match(view.q).dense else None
+def _first_ids(view: OrderFilter, limit: int) -> list[int]:
+    query = view.apply(sa.select(Order.id)).order_by(*view.ordering()).limit(limit)
+    return list(db.session.scalars(query))

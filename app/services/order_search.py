@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import g, has_request_context
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
 from app.models import Order, OrderItem, Product, User
@@ -77,11 +78,28 @@ def _plan(q: str) -> TextMatch:
             if len(found) > CAP:
                 break
         else:
-            return TextMatch(Order.id.in_(sorted(found)) if found else sa.false(), dense=False)
+            return TextMatch(_one_of(Order.id, list(found)), dense=False)
+    # The ids fetched above (each at most CAP) stand in for their subqueries, which the
+    # database would otherwise run again for every order it looks at.
+    by_customer = (
+        Order.user_id.in_(customers) if len(user_ids) > CAP else _one_of(Order.user_id, user_ids)
+    )
     lines = (
         sa.select(OrderItem.id)
-        .where(OrderItem.order_id == Order.id, OrderItem.product_id.in_(products))
+        .where(OrderItem.order_id == Order.id, _one_of(OrderItem.product_id, product_ids))
         .correlate(Order)
     )
-    condition = sa.or_(like(Order.order_number), Order.user_id.in_(customers), lines.exists())
-    return TextMatch(condition, dense=True)
+    parts = [like(Order.order_number), by_customer]
+    if product_ids:
+        parts.append(lines.exists())
+    return TextMatch(sa.or_(*parts), dense=True)
+
+
+def _one_of(column, ids: list[int]):
+    """``column = ANY(:ids)`` on PostgreSQL (one array parameter, however many ids), an
+    ``IN`` list elsewhere; false for no ids."""
+    if not ids:
+        return sa.false()
+    if db.engine.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, sorted(ids), type_=ARRAY(sa.Integer)))
+    return column.in_(sorted(ids))
