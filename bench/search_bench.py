@@ -146,6 +146,20 @@ def sql_array(words) -> str:
     return ",".join("'" + w.replace("'", "''") + "'" for w in words)
 
 
+def create_database(url: str) -> None:
+    """Create the database ``url`` names when it does not exist (PostgreSQL)."""
+    import psycopg
+
+    target = sa.engine.make_url(url)
+    admin = target.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{target.database}"')
+
+
 def prepare(orders: int) -> None:
     upgrade(directory=str(ROOT / "migrations"))
     if db.session.scalar(sa.text("SELECT count(*) FROM orders")):
@@ -197,6 +211,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
+    create_database(args.database_url)
     app = create_app("development", SQLALCHEMY_DATABASE_URI=args.database_url)
     with app.app_context():
         prepare(args.orders)
