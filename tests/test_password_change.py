@@ -127,3 +127,34 @@ def test_device_cookies_made_before_a_password_change_stop_counting(limited_app)
     assert (
         owner.post("/auth/login", data={"username": "alice", "password": NEW}).status_code == 302
     )
+
+
+def handles_of(app, user_id) -> dict[str, str]:
+    """``{session id: handle}`` of the user's sessions."""
+    from app.extensions import db
+    from app.services import sessions
+
+    with app.app_context():
+        found = {s.id: sessions.handle(s) for s in sessions.of_user(user_id)}
+        db.session.remove()
+    return found
+
+
+def test_the_account_page_logs_out_one_session_of_ones_own_only(app, shop):
+    here = logged_in_client(app, shop.alice.username)
+    phone = logged_in_client(app, shop.alice.username)
+    bob = logged_in_client(app, shop.bob.username)
+    page = here.get("/account").get_data(as_text=True)
+    assert "Mozilla" not in page and "Unknown device" in page  # the test client names none
+    [bobs] = handles_of(app, shop.bob.id).values()
+    refused = here.post(f"/account/sessions/{bobs}/end")
+    assert refused.status_code == 404 and "already ended" in refused.get_data(as_text=True)
+    assert here.post("/account/sessions/not-a-handle/end").status_code == 404
+    assert bob.get("/orders").status_code == 200, "someone else's session is left alone"
+    phone_handle, here_handle = handles_of(app, shop.alice.id).values()  # newest first
+    assert here.post(f"/account/sessions/{phone_handle}/end").headers["Location"] == "/account"
+    assert phone.get("/orders").status_code == 302 and here.get("/orders").status_code == 200
+    response = here.post(f"/account/sessions/{here_handle}/end")
+    assert response.headers["Location"] == "/", "this one: a logout"
+    assert here.get("/orders").status_code == 302
+    assert sessions_of(app, shop.alice.id) == 0
