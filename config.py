@@ -264,6 +264,15 @@ class Config:
     # missed in its first frame; further behind, one "reset" frame (one reload request).
     SSE_RESUME_MAX_VERSIONS = _int("SSE_RESUME_MAX_VERSIONS", 1000)
     SSE_RESUME_MAX_SECONDS = _float("SSE_RESUME_MAX_SECONDS", 600)
+    # Presence (docs/design.md §5a, app/realtime/presence.py): each worker renews the
+    # sessions whose dashboards it streams this often; an entry not renewed within the TTL
+    # is gone (a worker that died); a session whose last stream closed leaves after the
+    # grace (a stream that reconnects meanwhile keeps it); frames at most once per coalesce.
+    # A closed tab is gone from the other dashboards within grace + coalesce (< 5 s).
+    PRESENCE_RENEW_SECONDS = _float("PRESENCE_RENEW_SECONDS", 1.5)
+    PRESENCE_TTL_SECONDS = _float("PRESENCE_TTL_SECONDS", 4.5)
+    PRESENCE_LEAVE_GRACE_SECONDS = _float("PRESENCE_LEAVE_GRACE_SECONDS", 2.5)
+    PRESENCE_COALESCE_SECONDS = _float("PRESENCE_COALESCE_SECONDS", 0.25)
 
     # Dashboard client (app/static/js/dashboard/), passed through data- attributes.
     FALLBACK_POLL_MS = _int("FALLBACK_POLL_MS", 10000)  # JSON polling while the stream is down
@@ -391,6 +400,10 @@ class TestConfig(Config):
     HUB_VERSION_POLL_SECONDS = 0.05
     HUB_HOUSEKEEPING_SECONDS = 0.05
     SSE_REVALIDATE_SECONDS = 0.2
+    PRESENCE_RENEW_SECONDS = 0.2
+    PRESENCE_TTL_SECONDS = 1.0
+    PRESENCE_LEAVE_GRACE_SECONDS = 0.2
+    PRESENCE_COALESCE_SECONDS = 0.02
 
 
 CONFIGS = {

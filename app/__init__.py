@@ -111,7 +111,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.routes import account, admin, admin_api, api, auth, health, settings, shop, stream
+    from app.routes import (
+        account,
+        admin,
+        admin_api,
+        api,
+        auth,
+        health,
+        presence,
+        settings,
+        shop,
+        stream,
+    )
 
-    for module in (auth, shop, account, settings, api, admin, admin_api, stream, health):
+    modules = (auth, shop, account, settings, api, admin, admin_api, presence, stream, health)
+    for module in modules:
         app.register_blueprint(module.bp)

@@ -139,7 +139,12 @@ class DashboardState:
         """``type: "reset"``: the client is beyond the resume window (or sent an unknown or
         future id) and must reload its data with one request."""
         if self._reset is None:
-            body = {"type": "reset", **self.stats, "timestamp": isoformat(utcnow())}
+            body = {
+                "type": "reset",
+                **self.stats,
+                "heartbeat_ms": self._heartbeat_ms(),
+                "timestamp": isoformat(utcnow()),
+            }
             self._reset = sse.encode(body, id=self.version)
         return self._reset
 
@@ -161,9 +166,15 @@ class DashboardState:
             "activity": activity,
             "revenue": _revenue([[s, *v] for s, v in sorted(self.buckets.items())]),
             "resumed_from": resumed_from,
+            "heartbeat_ms": self._heartbeat_ms(),
             "timestamp": isoformat(utcnow()),
         }
         return sse.encode(body, id=self.version)
+
+    def _heartbeat_ms(self) -> int:
+        """``SSE_HEARTBEAT_SECONDS`` in ms: the page's watchdog counts a link silent for
+        two of them as dead (docs/design.md §5a), whatever this server is set to."""
+        return round(self.config["SSE_HEARTBEAT_SECONDS"] * 1000)
 
 
 def _window() -> dict[int, tuple[int, int]]:

@@ -17,6 +17,7 @@ from app.metrics import DELIVERY_LAG, FRAMES_SENT
 from app.models import Order
 from app.realtime import sse
 from app.realtime.frames import DashboardState, Tick
+from app.realtime.presence import Presence
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
 from app.realtime.schedule import ErrorLog, Schedule
 from app.realtime.subscription import Subscription
@@ -42,7 +43,11 @@ class Hub:
     end (``revoke`` messages, or found by the periodic re-validation) close with an
     ``event: revoked`` frame. Config keys (seconds): ``HUB_COALESCE_SECONDS``,
     ``HUB_VERSION_POLL_SECONDS``, ``HUB_HOUSEKEEPING_SECONDS``, ``SSE_HEARTBEAT_SECONDS``,
-    ``SSE_REVALIDATE_SECONDS``; the registry's and the state's keys.
+    ``SSE_REVALIDATE_SECONDS``; the registry's, the state's and presence's keys.
+
+    Presence (``app.realtime.presence``): the sessions whose dashboard streams are open
+    here are announced through the backend, and every change of the cluster's table goes
+    to the dashboard streams as one ``event: presence`` frame.
     """
 
     def __init__(self, app: Flask, backend_factory):
@@ -51,6 +56,7 @@ class Hub:
         self.registry = StreamRegistry(app.config)
         self.state = DashboardState(app.config)
         self.backend = backend_factory(self)
+        self.presence = Presence(app.config, lambda messages: self.backend.send(messages))
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._changed = False
@@ -59,6 +65,7 @@ class Hub:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._errors = ErrorLog(log, "realtime hub tick failed")
+        self._sessions_seen = -1  # the registry's sessions_version presence last saw
 
     # -- streams -------------------------------------------------------------------------
     @property
@@ -66,11 +73,17 @@ class Hub:
         """Open streams in this process."""
         return self.registry.count
 
-    def open_admin(self, user_id=None, session_id=None, since=None) -> Subscription:
+    def open_admin(
+        self, user_id=None, session_id=None, since=None, username="", focus=None
+    ) -> Subscription:
         """Open a dashboard stream. Its first frame, sent by the loop, is the snapshot for a
-        fresh page (``since`` ``None``), what changed since version ``since``, or a reset.
-        Touches no database. Raises ``TooManyStreams`` (429), ``Draining`` (503)."""
-        sub = self.registry.open(user_id, session_id, since=since)
+        fresh page (``since`` ``None``), what changed since version ``since``, or a reset;
+        then the current ``event: presence`` frame. ``focus`` ``(order id, action)`` is the
+        page's open dialog (``(None, None)``: none; ``None``: not said). Touches no
+        database. Raises ``TooManyStreams`` (429), ``Draining`` (503)."""
+        sub = self.registry.open(user_id, session_id, since=since, username=username)
+        if focus is not None:
+            self.presence.focus(user_id, username, session_id, *focus)
         self._start_and_wake()
         return sub
 
@@ -84,6 +97,8 @@ class Hub:
     def close(self, sub: Subscription) -> None:
         """Forget a stream whose response closed (idempotent)."""
         self.registry.remove(sub)
+        if sub.order_id is None:
+            self._wake.set()  # presence: its session may have left this worker
 
     def close_streams(self, drain: bool = False) -> int:
         """End every open stream with its ``retry:`` hint; ``drain`` refuses new ones."""
@@ -107,14 +122,19 @@ class Hub:
                 kind = change.get("type")
                 if kind == "revoke":
                     self._revocations.append(change)
+                elif kind == "presence":
+                    self.presence.receive([change])
                 elif kind in ("orders", "resync"):
                     self._changed = True
+                    if kind == "resync":
+                        self.presence.hello()
                     if change.get("published_at"):
                         self._published.append(change["published_at"])
         self._wake.set()
 
     # -- loop ----------------------------------------------------------------------------
     def _start_and_wake(self) -> None:
+        started = False
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
                 if self._thread is None or not self._thread.is_alive():
@@ -123,7 +143,9 @@ class Hub:
                         target=self._run, name="realtime-hub", daemon=True
                     )
                     self._thread.start()
-                    self.backend.start()
+                    started = True
+        if started:  # outside the lock: a backend may call on_message at once
+            self.backend.start()
         self._wake.set()
 
     def stop(self, close_streams: bool = True) -> None:
@@ -150,13 +172,17 @@ class Hub:
         with self.app.app_context():
             while not self._stopping:
                 now = time.monotonic()
-                ready = last_tick + coalesce if self._changed else None
+                ready = self.presence.deadline()
+                if self._changed:
+                    ready = min(ready, last_tick + coalesce)
                 if self._wake.wait(schedule.timeout(now, ready)):
                     self._wake.clear()
                 if self._stopping:
                     break
                 now = time.monotonic()
                 poll = schedule.due("poll", now)
+                # Before the re-validation: a revoke names why the session ended.
+                self._apply_revocations()
                 try:
                     # A burst's leading edge goes out at once; the rest of it waits out the
                     # coalescing window and goes out as one tick.
@@ -171,6 +197,7 @@ class Hub:
                         self._serve_pending()
                     if schedule.due("revalidate", now):
                         self._revalidate()
+                    self._step_presence()
                     self._errors.recovered()
                 except Exception:  # the loop must outlive a database outage
                     self._errors.report()
@@ -178,11 +205,23 @@ class Hub:
                     self._wake.wait(min(1.0, config["HUB_VERSION_POLL_SECONDS"]))
                 finally:
                     release_session()  # survives a connection the database killed
-                self._apply_revocations()
                 if schedule.due("heartbeat", now):
                     self._broadcast([sse.HEARTBEAT], None, include_orders=True)
                 if schedule.due("housekeeping", now):
                     self._expire(now)
+
+    def _step_presence(self) -> None:
+        local = self.registry.admin_sessions(self._sessions_seen)
+        if local is not None:
+            self._sessions_seen = self.registry.sessions_version
+        frame = self.presence.step(time.monotonic(), local)
+        if frame is not None:
+            subs = self.registry.admins()
+            chunk = sse.chunk(frame)
+            for done, sub in enumerate(subs, 1):
+                sub.offer((), None, chunk, presence=frame)
+                if done % FANOUT_BATCH == 0:
+                    time.sleep(0)
 
     def _tick(self) -> None:
         tick = self.state.refresh()
@@ -206,13 +245,14 @@ class Hub:
         if self.state.version < 0 or any(self.state.needs_refresh_for(s.since) for s in admins):
             self._tick()
         chunks: dict = {}
+        presence = self.presence.frame() if admins else b""
         for sub in admins:
             key = sub.since if isinstance(sub.since, int) or sub.since is None else "x"
             if key not in chunks:
                 frame = self.state.first_frame(sub.since)
-                chunks[key] = (frame, sse.chunk(frame))
+                chunks[key] = (frame, sse.chunk(frame + presence))
             frame, chunk = chunks[key]
-            sub.offer([frame], None, chunk)
+            sub.offer([frame], None, chunk, presence=presence)
             self.registry.activate(sub)
         watchers = [sub for sub in pending if sub.order_id is not None]
         if watchers:

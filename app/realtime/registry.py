@@ -39,6 +39,9 @@ class StreamRegistry:
         self._orders: dict[int, set[Subscription]] = {}
         self._pending: set[Subscription] = set()
         self._per_user: dict[int, int] = {}  # open streams per user id
+        # Dashboard streams per session, for presence: (user id, session id) → [name, count]
+        self._sessions: dict[tuple, list] = {}
+        self.sessions_version = 0  # rises whenever a session's first or last one changes
         self.draining = False  # set when the worker shuts down: no new streams
 
     @property
@@ -49,7 +52,9 @@ class StreamRegistry:
                 len(self._admins) + sum(len(s) for s in self._orders.values()) + len(self._pending)
             )
 
-    def open(self, user_id=None, session_id=None, order_id=None, since=None) -> Subscription:
+    def open(
+        self, user_id=None, session_id=None, order_id=None, since=None, username=""
+    ) -> Subscription:
         """A new pending subscription, after the draining and per-user checks.
 
         Raises ``Draining`` (503) while the worker shuts down and ``TooManyStreams`` (429)
@@ -74,6 +79,10 @@ class StreamRegistry:
                         "close another tab or share one stream between tabs"
                     )
                 self._per_user[user_id] = self._per_user.get(user_id, 0) + 1
+            if order_id is None and user_id is not None:
+                held = self._sessions.setdefault((user_id, session_id), [username, 0])
+                held[1] += 1
+                self.sessions_version += held[1] == 1
             self._pending.add(sub)
         OPEN_STREAMS.inc()
         return sub
@@ -101,6 +110,14 @@ class StreamRegistry:
                 self._admins.add(sub)
             else:
                 self._orders.setdefault(sub.order_id, set()).add(sub)
+
+    def admin_sessions(self, seen_version: int) -> dict | None:
+        """``{(user id, session id): username}`` of the open dashboard streams, or ``None``
+        when ``sessions_version`` is still ``seen_version`` (nothing changed)."""
+        with self._lock:
+            if seen_version == self.sessions_version:
+                return None
+            return {key: held[0] for key, held in self._sessions.items()}
 
     def admins(self) -> list[Subscription]:
         with self._lock:
@@ -134,6 +151,12 @@ class StreamRegistry:
                     self._per_user[sub.user_id] = left
                 else:
                     self._per_user.pop(sub.user_id, None)
+            held = self._sessions.get((sub.user_id, sub.session_id))
+            if sub.order_id is None and held is not None:
+                held[1] -= 1
+                if not held[1]:
+                    del self._sessions[(sub.user_id, sub.session_id)]
+                    self.sessions_version += 1
             self._admins.discard(sub)
             self._pending.discard(sub)
             watchers = self._orders.get(sub.order_id)

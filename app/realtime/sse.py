@@ -7,7 +7,11 @@ from ``json.dumps`` escapes them, so one ``data:`` line per frame is enough.
 
 import json
 
-HEARTBEAT = b": heartbeat\n\n"
+# A comment for proxies and clients we did not write, and an event with data, because a
+# page's EventSource never sees comments and its watchdog needs to see every byte arrive
+# (docs/design.md §5a; an event with empty data is not dispatched: HTML, "Server-sent
+# events", dispatch the event).
+HEARTBEAT = b": heartbeat\nevent: heartbeat\ndata: {}\n\n"
 HEADERS = {
     "Cache-Control": "no-cache",
     # nginx would otherwise buffer the stream and deliver it in lumps.

@@ -54,6 +54,7 @@ class Subscription:
         "_events",
         "_queue_size",
         "_snapshot",
+        "_presence",
         "_lock",
         "_wake",
         "closed",
@@ -82,6 +83,7 @@ class Subscription:
         self._events: deque[bytes] | None = None
         self._queue_size = queue_size
         self._snapshot: bytes | None = None
+        self._presence: bytes | None = None
         self._lock = _new_lock()
         self._wake = threading.Event()
         self.closed = False
@@ -102,10 +104,16 @@ class Subscription:
         return self._raw is not None
 
     def offer(
-        self, events: list[bytes] = (), snapshot: bytes | None = None, chunk: bytes | None = None
+        self,
+        events: list[bytes] = (),
+        snapshot: bytes | None = None,
+        chunk: bytes | None = None,
+        presence: bytes | None = None,
     ) -> None:
-        """Deliver frames (called by the hub). ``chunk`` is ``events + snapshot`` framed as
-        one HTTP/1.1 chunk, for streams in direct mode. A closed stream takes nothing more:
+        """Deliver frames (called by the hub). ``chunk`` is ``events + presence + snapshot``
+        framed as one HTTP/1.1 chunk, for streams in direct mode. ``presence``, like
+        ``snapshot``, is a whole state: queued, it replaces an unsent older one (so it never
+        pushes order events out of the bounded queue). A closed stream takes nothing more:
         what it had is its last word (a ``retry:``, or why its session ended)."""
         if self.closed:
             return
@@ -132,6 +140,8 @@ class Subscription:
                 if self._events is None:
                     self._events = deque(maxlen=self._queue_size)
                 self._events.extend(events)
+            if presence is not None:
+                self._presence = presence
             if snapshot is not None:
                 self._snapshot = snapshot
         self._wake.set()
@@ -164,6 +174,9 @@ class Subscription:
         with self._lock:
             parts = list(self._events or ())
             self._events = None
+            if self._presence is not None:
+                parts.append(self._presence)
+                self._presence = None
             if self._snapshot is not None:
                 parts.append(self._snapshot)
                 self._snapshot = None

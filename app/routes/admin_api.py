@@ -10,6 +10,7 @@ from app.models import Order
 from app.models._time import isoformat, utcnow
 from app.routes.admin import view_args
 from app.routes.args import int_arg, order_filter_args
+from app.routes.presence import from_page_script, note_focus
 from app.security import admin_required
 from app.services import Invalid, ServiceError, bulk, dashboard
 from app.services.activity import MAX_LIMIT, recent_activity
@@ -82,8 +83,12 @@ def dashboard_view():
 @admin_required
 def order_details_view(order_id: int):
     """``{success, order: {...contract keys}, history: [activity entry] (oldest first:
-    placed, moves, cancel, undos, with actor and time)}``; 404 unknown order."""
+    placed, moves, cancel, undos, with actor and time)}``; 404 unknown order. Asked by the
+    dashboard's script (``X-CSRFToken``), it also tells the other dashboards that this
+    admin is viewing the order (presence rides the request: docs/design.md §5a)."""
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
+    if from_page_script():
+        note_focus(order.id, "viewing")
     return jsonify(success=True, order=order_details(order), history=order_history(order))
 
 

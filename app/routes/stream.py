@@ -12,10 +12,12 @@ from flask_login import current_user
 
 from app.extensions import release_session
 from app.realtime import get_hub, sse
+from app.realtime.presence import parse_focus
 from app.realtime.subscription import Subscription
 from app.routes.account import own_order_or_404
 from app.routes.args import parse_int
 from app.security import admin_required, customer_required
+from app.services import Invalid
 
 bp = Blueprint("stream", __name__)
 
@@ -69,6 +71,21 @@ def last_event_id():
         return None
     version = parse_int(raw)
     return version if version is not None and version >= 0 else Subscription.RESET
+
+
+def stream_focus(args):
+    """``?focus=`` as ``(order id, action)``: ``(None, None)`` when empty, ``None`` when
+    absent or malformed (presence keeps what it knew)."""
+    raw = args.get("focus")
+    if raw is None:
+        return None
+    if raw == "":
+        return (None, None)
+    action, _, order_id = raw.partition(":")
+    try:
+        return parse_focus(order_id or None, action or None)
+    except Invalid:
+        return None
 
 
 def _respond(hub, sub) -> Response:
@@ -150,7 +167,11 @@ def admin_stream():
     the previous one) and ``event: order`` ``{kind, order, actor, activity}`` frames as
     commits happen; ``: heartbeat`` every ``SSE_HEARTBEAT_SECONDS``; ends after
     ``SSE_LIFETIME_SECONDS`` ± jitter; ``event: revoked`` ``{reason}`` and the end when
-    this session ends (logout, password change, demotion, deactivation). With
+    this session ends (logout, password change, demotion, deactivation). ``event:
+    presence`` ``{admins: [{user_id, username, session, order_id, action, since}],
+    timestamp}`` after the first frame and whenever presence changes (docs/design.md §5a);
+    ``?focus=<action>:<order id>`` (or ``focus=`` for none) is the dialog the page has open
+    (ignored when malformed: a stream never fails over presence). With
     ``Last-Event-ID`` (or ``?last_event_id=``) V
     within the resume window, the first snapshot carries the orders and activity changed
     since V (``resumed_from: V``); beyond it, or for an unknown or future id, the first
@@ -158,7 +179,10 @@ def admin_stream():
     429 JSON past ``SSE_MAX_STREAMS_PER_USER``, 503 JSON while the worker restarts.
     """
     hub = get_hub()
-    sub = hub.open_admin(current_user.id, current_user.session_id, since=last_event_id())
+    user = current_user
+    sub = hub.open_admin(
+        user.id, user.session_id, last_event_id(), user.username, stream_focus(request.args)
+    )
     return _respond(hub, sub)
 
 
