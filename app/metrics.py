@@ -47,6 +47,12 @@ BACKEND_RECONNECTS = Counter(
     ["backend"],
 )
 
+PRESENCE_MESSAGES = Counter(
+    "orderpulse_presence_messages",
+    "Presence messages this worker sent through its backend (docs/design.md §5a), by op",
+    ["op"],
+)
+
 
 def render() -> tuple[bytes, str]:
     """``(body, content_type)`` of the Prometheus text exposition for this deployment."""

@@ -4,6 +4,7 @@ that fills in any converter, and logins that carry the CSRF token."""
 import re
 
 import sqlalchemy as sa
+from prometheus_client import REGISTRY
 
 from app.extensions import db
 from app.models import Order, OrderCount, OrderItem, User, UserSession
@@ -25,7 +26,8 @@ _ARGUMENT = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>")
 def snapshot(app) -> dict:
     """Everything a refused request must leave alone: users (count, balances, roles,
     passwords), server-side sessions,
-    orders (count, statuses, cancellations), order items and every ``order_counts`` row."""
+    orders (count, statuses, cancellations), order items, every ``order_counts`` row and
+    the presence announced by this process."""
     with app.app_context():
         state = {
             "users": db.session.execute(
@@ -45,6 +47,10 @@ def snapshot(app) -> dict:
                     OrderCount.name
                 )
             ).all(),
+            # Presence lives in the hubs, not the database: what this process announced.
+            "presence": REGISTRY.get_sample_value(
+                "orderpulse_presence_messages_total", {"op": "focus"}
+            ),
         }
         db.session.remove()
     return state

@@ -47,6 +47,11 @@ CASES = {
         "json",
         lambda shop: lambda order_id: {"ids": [order_id], "action": "advance"},
     ),
+    "presence.presence": (
+        "admin",
+        "json",
+        lambda shop: lambda order_id: {"order_id": order_id, "action": "cancelling"},
+    ),
     # Its body is made by PREPARE (below): the id of a change boss has just made.
     "admin_api.order_undo": ("admin", "json", lambda shop: {}),
     "auth.login": ("anonymous", "form", lambda s: {"username": "alice", "password": PASSWORD}),

@@ -213,7 +213,7 @@ class Hub:
     def _step_presence(self) -> None:
         local = self.registry.admin_sessions(self._sessions_seen)
         if local is not None:
-            self._sessions_seen = self.registry.sessions_version
+            self._sessions_seen, local = local
         frame = self.presence.step(time.monotonic(), local)
         if frame is not None:
             subs = self.registry.admins()

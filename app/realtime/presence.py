@@ -30,6 +30,7 @@ import secrets
 import threading
 import time
 
+from app.metrics import PRESENCE_MESSAGES
 from app.realtime.presence_board import PresenceBoard, session_key
 from app.services import Invalid
 
@@ -197,6 +198,8 @@ class Presence:
     def _publish(self, messages: list[dict]) -> None:
         if not messages:
             return
+        for message in messages:
+            PRESENCE_MESSAGES.labels(message["op"]).inc()
         try:
             self._send([{"type": "presence", **m} for m in messages])
         except Exception as exc:  # best effort: the next renewal repairs what was lost

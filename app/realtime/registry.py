@@ -111,13 +111,13 @@ class StreamRegistry:
             else:
                 self._orders.setdefault(sub.order_id, set()).add(sub)
 
-    def admin_sessions(self, seen_version: int) -> dict | None:
-        """``{(user id, session id): username}`` of the open dashboard streams, or ``None``
-        when ``sessions_version`` is still ``seen_version`` (nothing changed)."""
+    def admin_sessions(self, seen_version: int) -> tuple[int, dict] | None:
+        """``(sessions_version, {(user id, session id): username})`` of the open dashboard
+        streams, or ``None`` while ``sessions_version`` is still ``seen_version``."""
         with self._lock:
             if seen_version == self.sessions_version:
                 return None
-            return {key: held[0] for key, held in self._sessions.items()}
+            return self.sessions_version, {key: held[0] for key, held in self._sessions.items()}
 
     def admins(self) -> list[Subscription]:
         with self._lock:
