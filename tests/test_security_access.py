@@ -41,6 +41,7 @@ ADMIN_BODIES = {
     "admin_api.orders_bulk": lambda order_id, app: {"ids": [int(order_id)], "action": "advance"},
     # The walk reaches undo right after the admin's cancel of the same order: undo that.
     "admin_api.order_undo": lambda order_id, app: {"activity_id": latest_change(app, order_id)},
+    "presence.presence": lambda order_id, app: {"order_id": int(order_id), "action": "viewing"},
 }
 
 
