@@ -1,5 +1,5 @@
-"""Prepare a benchmark database: migrate, one admin, one rich customer, a few products, and
-optionally many past orders by fast bulk insert (``--orders``).
+"""Prepare a benchmark database: migrate, one admin (and ``--admins`` more), one rich
+customer, a few products, and optionally many past orders by fast bulk insert (``--orders``).
 
 Usage: ``DATABASE_URL=... python bench/prepare.py --orders 1000000``
 """
@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=0, help="bulk past orders to insert")
     parser.add_argument("--customers", type=int, default=0, help="extra customers buyer1..N")
     parser.add_argument("--items", action="store_true", help="give the bulk orders items")
+    parser.add_argument("--admins", type=int, default=0, help="extra admins benchadmin1..N")
     args = parser.parse_args()
     app = create_app("development")
     with app.app_context():
@@ -87,6 +88,10 @@ def main() -> None:
                 for i in range(5)
             )
             db.session.commit()
+        for i in range(1, args.admins + 1):
+            name = f"{ADMIN[0]}{i}"
+            if db.session.scalar(sa.select(User).where(User.username == name)) is None:
+                accounts.create_user(name, f"{name}@example.com", ADMIN[1], role="admin")
         for i in range(1, args.customers + 1):
             name = f"buyer{i}"
             if db.session.scalar(sa.select(User).where(User.username == name)) is None:
