@@ -173,10 +173,14 @@ async def latency(args, server) -> dict:
         dialog, join, leave = [], [], []
         watching = list(watchers.values())
         for i in range(args.opens):  # her dashboard opens: does she show on both workers?
+            # Each change alone, past the previous frame's coalescing window (the load mode
+            # measures changes that do share frames).
+            await asyncio.sleep(args.gap)
             started = time.perf_counter()
             hers = await watch(server, cookie_header(maria))
             join += await seen_after(watching, started, lambda shown: name in shown)
             focus = (i + 1, "cancelling")
+            await asyncio.sleep(args.gap)
             started = time.perf_counter()
             body = {"order_id": focus[0], "action": focus[1]}
             headers = {"X-CSRFToken": token}
@@ -187,10 +191,11 @@ async def latency(args, server) -> dict:
             dialog += await seen_after(
                 watching, started, lambda shown, f=focus: shown.get(name) == f
             )
+            await asyncio.sleep(args.gap)
             closed = time.perf_counter()
             hers.transport.close()
             leave += await seen_after(watching, closed, lambda shown: name not in shown)
-        result.update(opens=args.opens, leave_grace_s=args.leave_grace)
+        result.update(opens=args.opens, leave_grace_s=args.leave_grace, gap_s=args.gap)
         result.update(summary("dashboard_open", join))
         result.update(summary("dialog_open", dialog))
         result.update(summary("dashboard_closed_gone", leave))
@@ -377,6 +382,7 @@ def main(argv=None) -> None:
     parser.add_argument("--backend", choices=("redis", "postgres", "local"), default=None)
     parser.add_argument("--opens", type=int, default=50, help="latency: opens to measure")
     parser.add_argument("--leave-grace", type=float, default=2.5, help="seconds (server)")
+    parser.add_argument("--gap", type=float, default=0.5, help="latency: seconds between")
     parser.add_argument("--streams", "-n", type=int, default=1000, help="load: dashboards")
     parser.add_argument("--admins", type=int, default=20, help="load: admin sessions")
     parser.add_argument("--move-every", type=float, default=2.0, help="load: seconds")

@@ -1,7 +1,9 @@
 """The live dashboard page and the CSV export of its current view."""
 
 from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
+from flask_login import current_user
 
+from app.realtime.presence_board import session_key
 from app.routes.args import (
     PER_PAGE_CHOICES,
     STATUS_FILTERS,
@@ -34,7 +36,8 @@ def manage_orders():
     .order_filter_args``), ``per_page`` (25, 50, 100) and ``page`` (past the end: the last
     page). Bad values fall back to the defaults (never an error page). The data shown (and
     its version) also goes in ``data-bootstrap``: the live client follows the stream from
-    that version, with no request of its own on load.
+    that version, with no request of its own on load. ``data-presence-session`` is the
+    page's own session as ``event: presence`` frames name it.
     """
     view, page, per_page = view_args()
     data = dashboard.view(view, page, per_page)
@@ -56,6 +59,8 @@ def manage_orders():
         zone=shop_time.zone().key,
         link=links.url,
         link_args=links.args,
+        # Presence names sessions by this key; the page leaves its own out.
+        presence_session=session_key(current_user.id, current_user.session_id),
     )
 
 

@@ -73,6 +73,30 @@ describe("postJSON and getJSON", () => {
     await assert.rejects(getJSON("/x"),
       { message: "Network error: the server could not be reached.", status: 0 });
   });
+
+  it("says when the browser is offline, so a page can keep what was typed", async () => {
+    mock.method(globalThis, "fetch", async () => { throw new TypeError("Failed to fetch"); });
+    const saved = Object.getOwnPropertyDescriptor(globalThis, "navigator");
+    Object.defineProperty(globalThis, "navigator", {
+      configurable: true, value: { onLine: false },
+    });
+    try {
+      await assert.rejects(postJSON("/x", {}), {
+        message: "You are offline: nothing was sent. Try again when the connection is back.",
+        status: 0,
+        offline: true,
+      });
+    } finally {
+      if (saved) Object.defineProperty(globalThis, "navigator", saved);
+      else delete globalThis.navigator;
+    }
+  });
+
+  it("sends the CSRF header on a GET too (the page's own script asks)", async () => {
+    const fetch = mock.method(globalThis, "fetch", async () => json({ success: true }));
+    await getJSON("/admin/api/order/7/details");
+    assert.equal(fetch.mock.calls[0].arguments[1].headers["X-CSRFToken"], "token-123");
+  });
 });
 
 describe("urlFor", () => {

@@ -113,7 +113,10 @@ export function bindActions(cfg, feed, details) {
     const inDialog = !!button.closest("dialog");
     cancelDialog.open({
       what: number,
-      submit: (reason) => postJSON(urlFor(cfg.cancelTpl, id), { reason, from })
+      orderId: id,
+      from,
+      // `seen`: the status the dialog shows now (it follows the order while open).
+      submit: (reason, seen) => postJSON(urlFor(cfg.cancelTpl, id), { reason, from: seen })
         .then((data) => {
           apply(data.order);
           undo.offer(data.order, data.activity,

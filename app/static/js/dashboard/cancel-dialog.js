@@ -1,8 +1,15 @@
 /* The cancel dialog: one reason for one order (POST …/cancel with the status its button
  * showed) or for the bulk selection (bulk.js sends it). The reason is checked here as the
- * server checks it (1..300 characters) before anything is sent. */
+ * server checks it (1..300 characters) before anything is sent.
+ *
+ * For one order it follows the order live (docs/design.md §5a): when someone else moves or
+ * cancels it meanwhile (`follow`, from pushed frames or a 409's answer), a line says who
+ * and what, the typed reason stays, and the admin gets a next step: "Cancel anyway" (from
+ * the status now shown) or, when it can no longer be cancelled, only "Close". A failed
+ * submit (offline included) keeps the reason and says why. */
 import { setBusy } from "../lib/dom.js";
 import { closeDialog, openDialog } from "./dialogs.js";
+import { cancelAfterChange } from "./presence-text.js";
 
 const REASON_MAX = 300;
 
@@ -19,7 +26,17 @@ export function createCancelDialog() {
   const number = dialog.querySelector("[data-cancel-number]");
   const help = dialog.querySelector("[data-cancel-help]");
   const helpText = help ? help.textContent : "";
+  const change = dialog.querySelector("[data-cancel-change]");
+  const keep = dialog.querySelector(".dialog-foot [data-close-dialog]");
+  const keepText = keep ? keep.textContent : "";
   let onSubmit = null;
+  let current = null; // {orderId, from}: the one order this dialog is for (null: bulk)
+
+  function setChange(text) {
+    if (!change) return;
+    change.textContent = text || "";
+    change.hidden = !text;
+  }
 
   function setError(message) {
     if (!error) return;
@@ -28,12 +45,18 @@ export function createCancelDialog() {
     input.setAttribute("aria-invalid", message ? "true" : "false");
   }
 
-  /** opts: {what (e.g. "ORD-…" or "12 orders"), help, button, submit(reason)}. */
+  /** opts: {what (e.g. "ORD-…" or "12 orders"), help, button, submit(reason, from),
+   *  orderId and from (one order: its id and the status its button showed)}. */
   function open(opts) {
     onSubmit = opts.submit;
+    current = opts.orderId != null ? { orderId: String(opts.orderId), from: opts.from } : null;
+    dialog.setAttribute("data-order-id", current ? current.orderId : "");
     number.textContent = opts.what;
     if (help) help.textContent = opts.help || helpText;
     submitButton.textContent = opts.button || "Cancel order";
+    submitButton.hidden = false;
+    if (keep) keep.textContent = keepText;
+    setChange("");
     input.value = "";
     if (count) count.textContent = "0";
     setError("");
@@ -57,11 +80,14 @@ export function createCancelDialog() {
     }
     if (!onSubmit) return;
     setBusy(submitButton, true);
-    onSubmit(reason).then(() => {
+    onSubmit(reason, current ? current.from : undefined).then(() => {
       setBusy(submitButton, false);
       closeDialog(dialog);
     }).catch((err) => {
       setBusy(submitButton, false);
+      if (err.status === 409 && err.data && err.data.order) {
+        follow(err.data.order, err.data.changed ? err.data.changed.actor : null);
+      }
       setError(err.message);
     });
   });
@@ -70,5 +96,23 @@ export function createCancelDialog() {
     if (input.value.trim()) setError("");
   });
 
-  return { open };
+  /** `order` (a summary or details) changed, by `actor`: if this dialog is open for it,
+   *  say so and offer what still makes sense. */
+  function follow(order, actor) {
+    if (!current || !dialog.open || !order || String(order.id) !== current.orderId) return;
+    const next = cancelAfterChange(order, current.from, actor);
+    if (!next.note) return;
+    current.from = next.from;
+    setChange(next.note);
+    submitButton.hidden = !next.canCancel;
+    if (next.button) submitButton.textContent = next.button;
+    if (keep && !next.canCancel) keep.textContent = "Close";
+  }
+
+  return {
+    open,
+    follow,
+    /** The order id this dialog is open for (a string), or null. */
+    currentOrder: () => (current && dialog.open ? current.orderId : null),
+  };
 }

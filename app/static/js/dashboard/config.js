@@ -53,6 +53,12 @@ export function readConfig(root) {
     backoffMaxMs: Math.max(BACKOFF_MIN_MS, intData(root, "backoffMaxMs", BACKOFF_MAX_MS)),
     graceMs: intData(root, "offlineGraceMs", 3000),
     pollMs: Math.max(200, intData(root, "pollMs", 10000)),
+    // The server's heartbeat interval until its first frame says (heartbeat_ms).
+    heartbeatMs: Math.max(100, intData(root, "heartbeatMs", 15000)),
+    // Presence (presence.js): where the page says which dialog is open, and who it is.
+    presenceUrl: data.presenceUrl,
+    username: data.username || "",
+    presenceSession: data.presenceSession || "",
     // 0 (the default): a hidden tab keeps listening; > 0 is the shops' old behaviour.
     hiddenGraceMs: intData(root, "hiddenGraceMs", 0),
     undoMs: intData(root, "undoSeconds", 10) * 1000,

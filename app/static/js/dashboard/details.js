@@ -148,5 +148,7 @@ export function createDetails(cfg) {
   }
 
   return { dialog, open, refreshIfShowing, showIfOpen, shownNumber, addActivity,
-    isOpen: () => !!(dialog && dialog.open) };
+    isOpen: () => !!(dialog && dialog.open),
+    /** The order id the open dialog is for (a string), or null. */
+    currentId: () => (dialog && dialog.open && detailsId != null ? String(detailsId) : null) };
 }

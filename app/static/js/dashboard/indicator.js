@@ -1,4 +1,6 @@
-/* The "Live / Reconnecting / Offline / Paused" pill. */
+/* The "Live / Reconnecting / Offline / Paused" pill. "reconnecting": the stream errored or
+ * went silent for two heartbeat intervals; "offline": down past the grace, polling;
+ * "no-network": the browser's own `offline` event, shown at once. */
 
 export function createIndicator(pollMs) {
   const node = document.querySelector("[data-live-indicator]");
@@ -9,11 +11,13 @@ export function createIndicator(pollMs) {
     reconnecting: "Reconnecting…",
     offline: "Offline — polling every " + Math.round(pollMs / 100) / 10 + " s",
     paused: "Paused while hidden",
+    "no-network": "Offline",
   };
   const TITLE = {
     live: "Receiving live updates",
     offline: "The live stream is down; numbers refresh by polling",
     paused: "This tab is hidden; it catches up when shown",
+    "no-network": "This device has no network connection; the page catches up when it is back",
   };
 
   function set(kind) {

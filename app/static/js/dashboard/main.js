@@ -9,6 +9,8 @@
  * - `event: order` frames {kind, order, actor, activity}: the table, the feed, an open
  *   dialog's history, the view's count and new-order notices;
  * - polls of the JSON endpoint while the stream is down, in the resume's shape;
+ * - `event: presence` frames {admins}: who else is here and what they have open
+ *   (presence.js);
  * - `event: revoked`: the session ended on the server; go to the login page.
  * Hidden tabs keep listening (title count, notices, sound, desktop alerts); only the chart
  * waits to be shown to redraw. Data is only ever written with textContent / createElement.
@@ -32,6 +34,7 @@ import { bindDialogClosers } from "./dialogs.js";
 import { createFeed } from "./feed.js";
 import { bindKeyboard } from "./keyboard.js";
 import { createNotices } from "./notices.js";
+import { createPresence } from "./presence.js";
 import { createRevenue } from "./revenue.js";
 import { createStream } from "./stream-leader.js";
 import { createView } from "./view.js";
@@ -56,6 +59,7 @@ function init(root) {
   const revenue = createRevenue(cfg.timeZone);
   let reloading = null;
   let bulk = null;
+  let presence = null;
 
   /** Orders and activity entries from any source: rows, the view's count, an open dialog
    *  and its history, and a notice for each order placed after the page's data. */
@@ -116,8 +120,10 @@ function init(root) {
       }
       if (data.kind === "created") notices.announce(data.order);
       details.refreshIfShowing(data.order);
+      presence.orderChanged(data);
       bulk.render();
     },
+    presence: (data) => presence.apply(data),
     poll(data) {
       if (data.reset) {
         applyStats(data.stats, true);
@@ -137,6 +143,7 @@ function init(root) {
 
   bindDialogClosers(Array.from(document.querySelectorAll("dialog")));
   const actions = bindActions(cfg, feed, details);
+  presence = createPresence(cfg, { details, cancelDialog: actions.cancelDialog, stream });
   bulk = createBulk(cfg, feed, selection, {
     apply: (order) => {
       feed.upsert(order);

@@ -6,7 +6,10 @@
  * want the old behaviour) a tab hidden that long gives up the stream and resumes the same
  * way when shown. Without Web Locks or BroadcastChannel every tab is its own leader.
  *
- * hooks: {snapshot(data), order(data), poll(data), revoked(data), seen()}
+ * The dialog this browser has open (presence: setFocus) is shared on the channel too, so
+ * whichever tab holds the stream names it in the stream's URL when it (re)connects.
+ *
+ * hooks: {snapshot(data), order(data), presence(data), poll(data), revoked(data), seen()}
  */
 import { LOCK_NAME } from "./config.js";
 import { createIndicator } from "./indicator.js";
@@ -31,12 +34,14 @@ export function createStream(cfg, hooks) {
   let lockAbort = null;
   let hiddenTimer = null;
   let version = cfg.version; // the newest version this tab has applied
+  let focus = ""; // this browser's open dialog, "<action>:<order id>" ("": none)
   const source = createSource(cfg, {
     isLeader: () => role === "leader",
     setIndicator,
     broadcast,
     relay,
     version: () => version,
+    focus: () => focus,
   }, { poll: (data) => deliver("poll", data) });
 
   function broadcast(msg) {
@@ -67,17 +72,21 @@ export function createStream(cfg, hooks) {
     } else if (type === "poll") {
       if (data.stats) seeVersion(data.stats.version);
       hooks.poll(data);
+    } else if (type === "presence" && Array.isArray(data.admins)) {
+      hooks.presence(data);
     } else if (type === "revoked") {
       hooks.revoked(data);
     }
   }
 
-  /** A frame from our own EventSource: pass it to the followers, then show it here. */
+  /** A frame from our own EventSource: pass it to the followers, then show it here;
+   *  returns its data (null when it is not JSON). */
   function relay(type, raw) {
     let data;
-    try { data = JSON.parse(raw); } catch (e) { return; }
+    try { data = JSON.parse(raw); } catch (e) { return null; }
     broadcast({ type, data });
     deliver(type, data);
+    return data;
   }
 
   function onChannelMessage(ev) {
@@ -89,6 +98,7 @@ export function createStream(cfg, hooks) {
       return;
     }
     if (msg.type === "seen") { hooks.seen(); return; }
+    if (msg.type === "focus") { focus = String(msg.focus || ""); return; }
     if (role === "leader") return; // a stale leader's echo; we own the stream now
     if (msg.type === "state") {
       leaderState = msg.state;
@@ -165,6 +175,11 @@ export function createStream(cfg, hooks) {
     else source.reconnectNow();
   });
   window.addEventListener("online", () => source.reconnectNow());
+  // Every tab hears it: the pill says so at once, whoever holds the stream.
+  window.addEventListener("offline", () => {
+    if (role === "leader") source.offline();
+    else indicator.set("no-network");
+  });
   window.addEventListener("pagehide", () => {
     source.closeStream();
     // Hand the stream over at once rather than when the page is finally discarded.
@@ -184,5 +199,10 @@ export function createStream(cfg, hooks) {
     broadcast,
     version: () => version,
     setVersion: (v) => { version = v; },
+    /** This browser's open dialog, for presence ("<action>:<order id>", "" for none). */
+    setFocus(value) {
+      focus = value;
+      broadcast({ type: "focus", focus: value });
+    },
   };
 }

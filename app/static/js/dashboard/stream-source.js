@@ -6,14 +6,23 @@
  * is back, so the stream is retried at once. The requests this makes are listed in
  * requests.json.
  *
- * leader: {isLeader(), setIndicator(kind), broadcast(msg), relay(type, data),
- *          version()} from stream-leader.js (relay passes a frame to the other tabs and to
- *          this one; version() is the newest version this tab has seen)
+ * The socket is not trusted (docs/design.md §5a): a watchdog (watchdog.js) counts the time
+ * since the last byte, frame or heartbeat; silence for two of the server's heartbeat
+ * intervals (`heartbeat_ms` in its first frame) drops the EventSource and opens a new one
+ * from the page's version, at once (a link that hangs costs one attempt per two intervals,
+ * so the next attempt is never far off when it comes back). The browser's `offline` event
+ * shows "Offline" at once; `online` reconnects.
+ *
+ * leader: {isLeader(), setIndicator(kind), broadcast(msg), relay(type, data) → data,
+ *          version(), focus()} from stream-leader.js (relay passes a frame to the other
+ *          tabs and to this one; version() is the newest version this tab has seen;
+ *          focus() the dialog this browser has open, "<action>:<order id>" or "")
  * hooks: {poll(data), revoked(data)}
  */
 import { createBackoff } from "../lib/backoff.js";
 import { getJSON } from "../lib/http.js";
 import { toast } from "../lib/toasts.js";
+import { createWatchdog } from "./watchdog.js";
 
 export function createSource(cfg, leader, hooks) {
   const s = {
@@ -27,6 +36,7 @@ export function createSource(cfg, leader, hooks) {
   let authWarned = false;
   // Jitter spreads the reconnects of many dashboards after a server restart.
   const retry = createBackoff(connect, { maxMs: cfg.backoffMaxMs });
+  const watchdog = createWatchdog({ intervalMs: cfg.heartbeatMs, onSilent: silent });
 
   function withVersion(base, name) {
     const url = new URL(base, window.location.href);
@@ -86,10 +96,21 @@ export function createSource(cfg, leader, hooks) {
     stopPolling();
   }
 
+  /** Two heartbeat intervals without a byte: the link is dead, whatever the socket says. */
+  function silent() {
+    if (!leader.isLeader() || !s.es) return;
+    retry.reset(); // a hanging attempt already waited its two intervals
+    onError();
+  }
+
   function onError() {
     if (!leader.isLeader()) return;
     closeStream();
     s.connected = false;
+    if (navigator.onLine === false) {
+      offline();
+      return;
+    }
     if (!s.polling) {
       leader.setIndicator("reconnecting");
       if (!s.graceTimer) {
@@ -117,16 +138,23 @@ export function createSource(cfg, leader, hooks) {
     let es;
     try {
       // A new EventSource sends no Last-Event-ID header: the version goes in the URL.
-      es = new EventSource(withVersion(cfg.streamUrl, "last_event_id"),
-        { withCredentials: true });
+      es = new EventSource(streamUrl(), { withCredentials: true });
     } catch (e) {
       onError();
       return;
     }
     s.es = es;
-    es.addEventListener("open", onOpen);
-    es.addEventListener("message", (ev) => leader.relay("snapshot", ev.data));
-    es.addEventListener("order", (ev) => leader.relay("order", ev.data));
+    watchdog.start();
+    const touch = () => { if (s.es === es) watchdog.touch(); };
+    es.addEventListener("open", () => { touch(); onOpen(); });
+    es.addEventListener("message", (ev) => {
+      touch();
+      const data = leader.relay("snapshot", ev.data);
+      if (data && data.heartbeat_ms) watchdog.setInterval(data.heartbeat_ms);
+    });
+    es.addEventListener("order", (ev) => { touch(); leader.relay("order", ev.data); });
+    es.addEventListener("presence", (ev) => { touch(); leader.relay("presence", ev.data); });
+    es.addEventListener("heartbeat", touch); // comments never reach a page: an event does
     es.addEventListener("revoked", (ev) => {
       // The session ended on the server (logout, password change, role): no reconnect.
       stop();
@@ -136,6 +164,25 @@ export function createSource(cfg, leader, hooks) {
       // A replaced EventSource may still report; only the current one counts.
       if (s.es === es) onError();
     });
+  }
+
+  /** The page's version and the dialog this browser has open (presence rides the URL). */
+  function streamUrl() {
+    const url = new URL(withVersion(cfg.streamUrl, "last_event_id"), window.location.href);
+    const focus = leader.focus();
+    if (focus != null) url.searchParams.set("focus", focus);
+    return url.pathname + url.search;
+  }
+
+  /** The browser says it has no network: "Offline" now, no polling; `online` reconnects. */
+  function offline() {
+    if (!leader.isLeader()) return;
+    closeStream();
+    s.connected = false;
+    stopPolling();
+    retry.cancel();
+    clearTimeout(s.graceTimer); s.graceTimer = null;
+    leader.setIndicator("no-network");
   }
 
   function reconnectNow() {
@@ -151,6 +198,7 @@ export function createSource(cfg, leader, hooks) {
   }
 
   function closeStream() {
+    watchdog.stop();
     if (s.es) { s.es.close(); s.es = null; }
   }
 
@@ -165,6 +213,7 @@ export function createSource(cfg, leader, hooks) {
 
   return {
     open,
+    offline,
     reconnectNow,
     stop,
     closeStream,

@@ -34,9 +34,15 @@ export async function readResponse(resp) {
   return data;
 }
 
+/** The request never got an answer: say whether the browser knows it is offline (nothing
+ *  was sent; whatever the user typed is still on the page to send again). */
 function networkError() {
-  const err = new Error("Network error: the server could not be reached.");
+  const offline = typeof navigator !== "undefined" && navigator.onLine === false;
+  const err = new Error(offline ?
+    "You are offline: nothing was sent. Try again when the connection is back." :
+    "Network error: the server could not be reached.");
   err.status = 0;
+  err.offline = offline;
   throw err;
 }
 
@@ -55,11 +61,13 @@ export function postJSON(url, body) {
   }).then(readResponse, networkError);
 }
 
-/** GET JSON, never from the HTTP cache; resolves and rejects as postJSON does. */
+/** GET JSON, never from the HTTP cache; resolves and rejects as postJSON does. The CSRF
+ *  header says the request comes from the page's own script, which lets a GET carry what
+ *  the admin is looking at (the details dialog: presence, docs/design.md §5a). */
 export function getJSON(url) {
   return fetch(url, {
     credentials: "same-origin",
-    headers: { "Accept": "application/json" },
+    headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
     cache: "no-store",
   }).then(readResponse, networkError);
 }
