@@ -9,21 +9,19 @@ import logging
 import threading
 import time
 
-import sqlalchemy.orm as so
 from flask import Flask
 
-from app.extensions import db, release_session
+from app.extensions import release_session
 from app.metrics import DELIVERY_LAG, FRAMES_SENT
-from app.models import Order
 from app.realtime import sse
-from app.realtime.frames import DashboardState, Tick
+from app.realtime.frames import DashboardState
 from app.realtime.presence import Presence
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
+from app.realtime.revocation import apply_revocations, revalidate
 from app.realtime.schedule import ErrorLog, Schedule
 from app.realtime.subscription import Subscription
-from app.services import session_expiry, sessions
+from app.realtime.tracking import dispatch_tracking, serve_watchers
 from app.services.counts import read_version
-from app.services.serializers import order_tracking
 
 __all__ = ["Draining", "Hub", "TooManyStreams"]
 
@@ -182,7 +180,9 @@ class Hub:
                 now = time.monotonic()
                 poll = schedule.due("poll", now)
                 # Before the re-validation: a revoke names why the session ended.
-                self._apply_revocations()
+                with self._lock:
+                    revocations, self._revocations = self._revocations, []
+                apply_revocations(self.registry, revocations)
                 try:
                     # A burst's leading edge goes out at once; the rest of it waits out the
                     # coalescing window and goes out as one tick.
@@ -196,7 +196,7 @@ class Hub:
                     if self.registry.has_pending():
                         self._serve_pending()
                     if schedule.due("revalidate", now):
-                        self._revalidate()
+                        revalidate(self.registry)
                     self._step_presence()
                     self._errors.recovered()
                 except Exception:  # the loop must outlive a database outage
@@ -215,13 +215,8 @@ class Hub:
         if local is not None:
             self._sessions_seen, local = local
         frame = self.presence.step(time.monotonic(), local)
-        if frame is not None:
-            subs = self.registry.admins()
-            chunk = sse.chunk(frame)
-            for done, sub in enumerate(subs, 1):
-                sub.offer((), None, chunk, presence=frame)
-                if done % FANOUT_BATCH == 0:
-                    time.sleep(0)
+        if frame is not None:  # encoded once, like every frame: O(admins) per change
+            self._fan_out(self.registry.admins(), sse.chunk(frame), presence=frame)
 
     def _tick(self) -> None:
         tick = self.state.refresh()
@@ -233,7 +228,7 @@ class Hub:
         for moment in published:
             DELIVERY_LAG.observe(max(0.0, now - moment))
         if tick.tracking or tick.balances:
-            self._dispatch_tracking(tick)
+            dispatch_tracking(self.registry, tick)
 
     def _serve_pending(self) -> None:
         """Send each waiting stream its first frame (one frame per distinct version asked
@@ -256,22 +251,7 @@ class Hub:
             self.registry.activate(sub)
         watchers = [sub for sub in pending if sub.order_id is not None]
         if watchers:
-            self._serve_watchers(watchers)
-
-    def _serve_watchers(self, subs: list[Subscription]) -> None:
-        ids = {sub.order_id for sub in subs}
-        query = db.select(Order).where(Order.id.in_(ids)).options(so.joinedload(Order.customer))
-        orders = {o.id: o for o in db.session.scalars(query)}
-        for sub in subs:
-            order = orders.get(sub.order_id)
-            if order is None:  # deleted meanwhile: nothing to follow
-                sub.close()
-                continue
-            state = {**order_tracking(order), "balance": order.customer.credits}
-            sub.last = (state["status"], state["cancelled"], state["balance"])
-            frame = sse.encode({"type": "initial", **state})
-            sub.offer([frame], None, sse.chunk(frame))
-            self.registry.activate(sub)
+            serve_watchers(self.registry, watchers)
 
     def _broadcast(
         self, events: list[bytes], snapshot: bytes | None, include_orders=False
@@ -282,79 +262,17 @@ class Hub:
                 subs.extend(self.registry.watchers(order_id))
         # Framed once for every stream in direct mode (see subscription.py).
         chunk = sse.chunk(b"".join(events) + (snapshot or b""))
+        self._fan_out(subs, chunk, events, snapshot)
+
+    def _fan_out(self, subs, chunk: bytes, events=(), snapshot=None, presence=None) -> None:
         started = time.perf_counter()
         for done, sub in enumerate(subs, 1):
-            sub.offer(events, snapshot, chunk)
+            sub.offer(events, snapshot, chunk, presence=presence)
             if done % FANOUT_BATCH == 0:
                 time.sleep(0)  # let requests run during a long fan-out (gevent: a yield)
         FRAMES_SENT.inc(len(subs))
         took = time.perf_counter() - started
         log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
-
-    def _dispatch_tracking(self, tick: Tick) -> None:
-        """Each changed order's state to its watchers; a customer's new balance to every
-        other order stream of theirs (a charge or a refund shows on all their pages).
-        ``sub.last`` is the ``(status, cancelled, balance)`` it last sent, to skip repeats."""
-        encoded: dict = {}
-
-        def frame(key, body):
-            if key not in encoded:
-                data = sse.encode(body)
-                encoded[key] = ([data], sse.chunk(data))
-            return encoded[key]
-
-        for order_id in self.registry.watched_orders():
-            tracked = tick.tracking.get(order_id)
-            for sub in self.registry.watchers(order_id):
-                if tracked is not None:
-                    state = tracked[0]
-                    last = (state["status"], state["cancelled"], state["balance"])
-                    body = {"type": "update", **state}
-                elif sub.user_id in tick.balances and sub.last is not None:
-                    balance = tick.balances[sub.user_id]
-                    last = (*sub.last[:2], balance)
-                    body = {"type": "balance", "balance": balance}
-                else:
-                    continue
-                if sub.last != last:
-                    sub.last = last
-                    events, chunk = frame((body["type"], order_id, sub.user_id), body)
-                    sub.offer(events, None, chunk)
-
-    def _apply_revocations(self) -> None:
-        """End the streams of sessions that ended (``revoke`` changes from any worker): one
-        session, or every session of a user but the one kept (``sessions.ends``; the
-        message's shape is ``sessions.revoke_message``, docs/design.md §5b)."""
-        with self._lock:
-            revocations, self._revocations = self._revocations, []
-        for revoke in revocations:
-            for sub in self.registry.all():
-                if sessions.ends(revoke, sub.user_id, sub.session_id):
-                    self._end(sub, revoke.get("reason", "ended"))
-
-    def _revalidate(self) -> None:
-        """One query for every open stream's session: a session deleted, a user deactivated
-        or an admin demoted straight in the database ends its streams too (within
-        ``SSE_REVALIDATE_SECONDS``), not only through revoke messages."""
-        subs = [sub for sub in self.registry.all() if sub.session_id and not sub.closed]
-        if not subs:
-            return
-        valid = session_expiry.still_valid({sub.session_id for sub in subs})
-        for sub in subs:
-            found = valid.get(sub.session_id)
-            if found is None or found[0] != sub.user_id:
-                self._end(sub, "ended")
-            elif sub.order_id is None and found[1] != "admin":
-                self._end(sub, "role")
-
-    def _end(self, sub: Subscription, reason: str) -> None:
-        """Close ``sub`` with an ``event: revoked`` frame: the page goes to the login page
-        instead of reconnecting; its slot is freed once its response closes."""
-        if sub.closed:
-            return
-        frame = sse.encode({"reason": reason}, event="revoked")
-        sub.offer([frame], None, sse.chunk(frame))
-        sub.close()
 
     def _expire(self, now: float) -> None:
         for sub in self.registry.all():

@@ -1,0 +1,44 @@
+"""Ending the streams of sessions that ended (docs/design.md §1: sessions end on the
+server): ``revoke`` messages from any worker, and the periodic re-validation of every open
+stream's session, which catches changes made straight in the database."""
+
+from app.realtime import sse
+from app.realtime.registry import StreamRegistry
+from app.realtime.subscription import Subscription
+from app.services import session_expiry, sessions
+
+
+def apply_revocations(registry: StreamRegistry, revocations: list[dict]) -> None:
+    """End the streams of sessions that ended (``revoke`` changes from any worker): one
+    session, or every session of a user but the one kept (``sessions.ends``; the
+    message's shape is ``sessions.revoke_message``, docs/design.md §5b)."""
+    for revoke in revocations:
+        for sub in registry.all():
+            if sessions.ends(revoke, sub.user_id, sub.session_id):
+                end(sub, revoke.get("reason", "ended"))
+
+
+def revalidate(registry: StreamRegistry) -> None:
+    """One query for every open stream's session: a session deleted, a user deactivated
+    or an admin demoted straight in the database ends its streams too (within
+    ``SSE_REVALIDATE_SECONDS``), not only through revoke messages."""
+    subs = [sub for sub in registry.all() if sub.session_id and not sub.closed]
+    if not subs:
+        return
+    valid = session_expiry.still_valid({sub.session_id for sub in subs})
+    for sub in subs:
+        found = valid.get(sub.session_id)
+        if found is None or found[0] != sub.user_id:
+            end(sub, "ended")
+        elif sub.order_id is None and found[1] != "admin":
+            end(sub, "role")
+
+
+def end(sub: Subscription, reason: str) -> None:
+    """Close ``sub`` with an ``event: revoked`` frame: the page goes to the login page
+    instead of reconnecting; its slot is freed once its response closes."""
+    if sub.closed:
+        return
+    frame = sse.encode({"reason": reason}, event="revoked")
+    sub.offer([frame], None, sse.chunk(frame))
+    sub.close()
