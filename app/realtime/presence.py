@@ -102,7 +102,8 @@ class Presence:
         """Announce the session's focus (``order_id`` and ``action`` both ``None``: none)."""
         key = session_key(user_id, session_id)
         at = time.time()
-        self._own[key] = (order_id, action, at)
+        with self._lock:  # request threads write it, the hub's loop reads it
+            self._own[key] = (order_id, action, at)
         msg = {"op": "focus", "user_id": user_id, "username": username, "session": key}
         self._publish([{**msg, "order_id": order_id, "action": action, "at": at}])
 
@@ -127,7 +128,8 @@ class Presence:
         for key in [k for k, due in self._leaving.items() if due <= now]:
             del self._leaving[key]
             del self._held[key]
-            self._own.pop(key, None)
+            with self._lock:
+                self._own.pop(key, None)
             out.append({"op": "gone", "worker": self.worker, "session": key})
         if self._hello:
             self._hello = False
@@ -141,8 +143,11 @@ class Presence:
             self._expire_at = now + min(0.5, self.renew / 3)
             self.board.expire(now)
             stale = time.time() - self.board.ttl
-            for key in [k for k, f in self._own.items() if k not in self._held and f[2] < stale]:
-                del self._own[key]
+            with self._lock:
+                for key in [
+                    k for k, f in self._own.items() if k not in self._held and f[2] < stale
+                ]:
+                    del self._own[key]
         if self.board.changes != self._sent_changes and now >= self._sent_at + self.coalesce:
             self._sent_changes, self._sent_at = self.board.changes, now
             return self.frame()
