@@ -116,6 +116,7 @@ def cluster(request, tmp_path):
         "HUB_VERSION_POLL_SECONDS": 60,
         "SSE_LIFETIME_SECONDS": 60,
         "SSE_MAX_STREAMS_PER_USER": 50,
+        "SESSION_MAX_PER_USER": 1000,  # one test opens 300 sessions of one user
     }
     if kind == "postgres":
         database = request.getfixturevalue("pg_database")

@@ -92,9 +92,7 @@ def test_the_losing_admin_keeps_the_reason_and_gets_a_next_step(
     assert (status, bool(cancelled), reason) == ("Shipped", True, "The customer called to cancel")
 
 
-def test_an_open_details_dialog_follows_its_order_and_names_who_moved_it(
-    dashboard, new_context
-):
+def test_an_open_details_dialog_follows_its_order_and_names_who_moved_it(dashboard, new_context):
     order = fresh_order(new_context)
     mine, hers = two_dashboards(dashboard, new_context)
     row(mine, order["id"]).locator('[data-action="details"]').click()
@@ -147,8 +145,10 @@ def test_presence_costs_a_request_only_on_the_admins_own_actions(dashboard, new_
     stream_path = urlsplit(REQUESTS["stream"].split(" ", 1)[1]).path
     mine.on(
         "request",
-        lambda r: urlsplit(r.url).path != stream_path
-        and sent.append(f"{r.method} {urlsplit(r.url).path}"),
+        lambda r: (
+            urlsplit(r.url).path != stream_path
+            and sent.append(f"{r.method} {urlsplit(r.url).path}")
+        ),
     )
     # Another admin moving around costs this page nothing.
     for action in ("viewing", "cancelling", None):
