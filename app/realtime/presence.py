@@ -42,16 +42,15 @@ ORDER_ID_MAX = 2**63 - 1
 
 
 def parse_focus(order_id, action) -> tuple[int | None, str | None]:
-    """``(order id, action)`` from a request: ``order_id`` a positive integer (or its
-    digits) with ``action`` one of ``ACTIONS`` (default ``"viewing"``), or both ``None``
-    (no order open). Raises ``Invalid``: 400 for a malformed id, 422 for an unknown
-    action or one given without an order."""
+    """``(order id, action)`` from a request's JSON (or a query string already parsed by
+    ``app.routes.args.parse_int``): ``order_id`` a positive integer with ``action`` one of
+    ``ACTIONS`` (default ``"viewing"``), or both ``None`` (no order open). Raises
+    ``Invalid``: 400 for a malformed id, 422 for an unknown action or one given without
+    an order."""
     if order_id is None:
         if action is not None:
             raise Invalid('"action" needs an "order_id"', 422)
         return NO_FOCUS
-    if isinstance(order_id, str) and order_id.isascii() and order_id.isdigit():
-        order_id = int(order_id) if len(order_id) <= 19 else 0
     if isinstance(order_id, bool) or not isinstance(order_id, int):
         raise Invalid('"order_id" must be an order id (an integer) or null', 400)
     if not 0 < order_id <= ORDER_ID_MAX:

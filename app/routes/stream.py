@@ -82,8 +82,11 @@ def stream_focus(args):
     if raw == "":
         return (None, None)
     action, _, order_id = raw.partition(":")
+    order_id = parse_int(order_id)
+    if order_id is None:
+        return None
     try:
-        return parse_focus(order_id or None, action or None)
+        return parse_focus(order_id, action or None)
     except Invalid:
         return None
 
