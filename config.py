@@ -351,6 +351,19 @@ class Config:
     # gevent worker with checkouts and the dashboards' fan-out: see docs/admin-tools.md.
     EXPORT_MAX_ROWS_PER_SECOND = _int("EXPORT_MAX_ROWS_PER_SECOND", 30000)
 
+    # -- Operations: logs, database pool, startup checks (docs/operations.md) ---------------
+    # "text" (one line per record) or "json" (one JSON object per line, python-json-logger);
+    # gunicorn.conf.py reads the same variable, so a process has one format.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    # SQLAlchemy pool per worker process (connections): the PostgreSQL budget is
+    # hosts x WEB_CONCURRENCY x (DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW + 1 listener).
+    DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 5)
+    DATABASE_MAX_OVERFLOW = _int("DATABASE_MAX_OVERFLOW", 10)
+    DATABASE_POOL_TIMEOUT_SECONDS = _float("DATABASE_POOL_TIMEOUT_SECONDS", 10)
+    # Each worker checks the database and Redis once at boot and logs what it found.
+    STARTUP_CHECKS = os.environ.get("STARTUP_CHECKS", "1") == "1"
+    # -- end of the operations block -------------------------------------------------------
+
     CHECKOUT_MAX_LINES = 50
     CHECKOUT_MAX_QUANTITY = 99
     SIGNUP_CREDITS = _int("SIGNUP_CREDITS", 1000)

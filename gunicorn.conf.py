@@ -1,7 +1,14 @@
 """gunicorn settings (docs/design.md §1). Must not import the app: the gevent worker patches the
 standard library before the app is imported, and ``preload_app`` stays off for the same
-reason (and so each worker builds its own hub)."""
+reason (and so each worker builds its own hub). The hooks below import it lazily, inside
+the workers only.
 
+Under systemd (``deploy/orderpulse.socket``), gunicorn takes its listening socket from
+systemd (``LISTEN_FDS``) and ``bind`` is ignored: a restart or a release switch then queues
+new connections in that socket instead of refusing them (docs/operations.md, "Releases").
+"""
+
+import glob
 import os
 import sys
 import time
@@ -14,6 +21,8 @@ try:
 except settings.ConfigError as exc:  # one line naming the setting, no traceback
     sys.exit(f"orderpulse: refusing to start: {exc}")
 
+import logsetup  # noqa: E402  (logging only: never the app)
+
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 worker_class = "gevent"
@@ -22,9 +31,18 @@ keepalive = 75  # seconds; above nginx's upstream keepalive_timeout so nginx clo
 timeout = 30
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
 preload_app = False
-accesslog = os.environ.get("ACCESS_LOG", "-")
+# The app writes its own access line (app/logs.py: request id, real client, duration,
+# bytes of streams included); gunicorn's (nginx's address, 0 bytes for streams) only when
+# ACCESS_LOG names a file.
+accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# One format for every line of every process (logsetup.py): gunicorn's, the app's.
+logconfig_dict = logsetup.dict_config()
+if accesslog:
+    logconfig_dict["loggers"]["gunicorn.access"]["level"] = "INFO"
+else:
+    logconfig_dict["loggers"]["gunicorn.access"]["level"] = "WARNING"
 # gunicorn's control socket (for gunicornc) only at a path given: its default path is one per
 # user, which every server that user starts (tests, benchmarks, two apps) would share.
 if os.environ.get("GUNICORN_CONTROL_SOCKET"):
@@ -32,10 +50,20 @@ if os.environ.get("GUNICORN_CONTROL_SOCKET"):
 else:
     control_socket_disable = True
 
+# prometheus_client's multiprocess mode keeps "live" gauges in files named like this; the
+# same removal as prometheus_client.multiprocess.mark_process_dead, without importing it
+# into the master before gevent patches the workers.
+LIVE_GAUGES = ("gauge_livesum_{}.db", "gauge_liveall_{}.db", "gauge_livemin_{}.db",
+               "gauge_livemax_{}.db", "gauge_livemostrecent_{}.db")  # fmt: skip
+
 
 def on_starting(server):
     """Refuse production with several workers whose rate limits would each count in their
-    own memory (SQLite without Redis): each would let the whole limit through."""
+    own memory (SQLite without Redis): each would let the whole limit through. Then, in
+    Prometheus multiprocess mode, wipe what processes that no longer run left in
+    ``PROMETHEUS_MULTIPROC_DIR`` (a restart's old workers), so it does not grow with every
+    restart and dead workers' gauges do not linger."""
+
     storage = settings.limit_storage(
         os.environ.get("RATELIMIT_STORAGE_URI"),
         os.environ.get("REDIS_URL"),
@@ -47,28 +75,61 @@ def on_starting(server):
             "in each worker's memory: set REDIS_URL, use PostgreSQL, or run one worker"
         )
 
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not directory:
+        return
+    os.makedirs(directory, exist_ok=True)
+    removed = 0
+    for path in glob.glob(os.path.join(directory, "*.db")):
+        pid = os.path.basename(path)[:-3].rsplit("_", 1)[-1]
+        if not (pid.isdigit() and os.path.exists(f"/proc/{pid}")):
+            os.remove(path)
+            removed += 1
+    server.log.info(
+        "metrics directory %s: removed %d file(s) of dead processes", directory, removed
+    )
+
 
 def post_worker_init(worker):
-    """When this worker starts shutting down (SIGTERM, HUP reload, max_requests recycle),
-    end its SSE streams with a ``retry:`` hint at once: otherwise open streams would hold the
-    worker for the whole graceful timeout and browsers would reconnect only after it."""
+    """Say what this worker chose and whether its database and Redis answer (one line
+    each, app/startup.py); and when it starts shutting down (SIGTERM, HUP reload,
+    ``max_requests`` recycle), drain: close idle keep-alive connections at once, turn new
+    streams away with ``retry:``, then end open streams with a ``retry:`` hint so that
+    browsers reconnect to the workers replacing this one (docs/design.md §5b)."""
     import gevent
+
+    def announce():
+        from app import startup
+
+        app = worker.wsgi
+        if not hasattr(app, "config"):  # the app failed to load: gunicorn logged why
+            return
+        worker.log.info("%s", startup.describe(app, worker.cfg.workers))
+        if app.config.get("STARTUP_CHECKS", True):
+            startup.check(app)
 
     def watch():
         while worker.alive:
             gevent.sleep(0.1)
+        from app import drain
+        from app.realtime import close_all_streams
+
+        closed_idle = drain.start_draining()
         # The worker's loop stops accepting within a second of this (it closes its
         # listeners); end the streams only then, so that their reconnects land on the
-        # workers that replace this one rather than on this one (which would refuse them).
+        # workers that replace this one.
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline and any(
             getattr(listener, "sock", None) is not None for listener in worker.sockets
         ):
             gevent.sleep(0.05)
-        from app.realtime import close_all_streams
-
         closed = close_all_streams()
-        worker.log.info("worker %s closing: ended %d stream(s)", worker.pid, closed)
+        worker.log.info(
+            "worker %s draining: closed %d idle connection(s), ended %d stream(s)",
+            worker.pid,
+            closed_idle,
+            closed,
+        )
 
     def probe_loop_lag(interval: float = 0.25):
         # A timer that fires late means something held the loop: one cheap sample per
@@ -80,12 +141,17 @@ def post_worker_init(worker):
             gevent.sleep(interval)
             EVENT_LOOP_LAG.observe(max(0.0, time.monotonic() - started - interval))
 
+    gevent.spawn(announce)
     gevent.spawn(watch)
     gevent.spawn(probe_loop_lag)
 
 
 def child_exit(server, worker):
-    """Prometheus multiprocess mode: forget a dead worker's live gauges (open streams)."""
-    from app.metrics import mark_worker_dead
-
-    mark_worker_dead(worker.pid)
+    """Prometheus multiprocess mode: forget a dead worker's live gauges (open streams, the
+    pool); its counters stay, so that sums never go backwards."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        for pattern in LIVE_GAUGES:
+            path = os.path.join(directory, pattern.format(worker.pid))
+            if os.path.exists(path):
+                os.remove(path)

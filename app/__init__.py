@@ -1,12 +1,13 @@
 """Order Pulse application factory."""
 
-import logging
 import os
 
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, request
 
-from app import secret_key
+import logsetup
+from app import secret_key, startup
+from app.drain import ConnectionTracker
 from app.extensions import (
     SessionInterface,
     csrf,
@@ -16,6 +17,7 @@ from app.extensions import (
     migrate,
     release_session,
 )
+from app.logs import ROUTE_KEY, AccessLog
 from config import CONFIGS, check_environment, limit_storage
 
 
@@ -28,6 +30,8 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     app.config["CONFIG_NAME"] = name
+    logsetup.configure(app.config.get("LOG_FORMAT"))
+    startup.configure_database(app)
     app.config["RATELIMIT_STORAGE_URI"] = limit_storage(
         app.config.get("RATELIMIT_STORAGE_URI"),
         app.config.get("REDIS_URL"),
@@ -39,14 +43,14 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     secret_key.configure(app, production=name == "production")
     from app.proxies import TrustedProxies
 
+    # Request id, access log and request metrics (app/logs.py); inside TrustedProxies, so
+    # the address it logs is the client's.
+    app.wsgi_app = AccessLog(ConnectionTracker(app.wsgi_app))
+
     # Behind nginx (deploy/nginx.conf): the client address and scheme from one hop, and
     # only when the peer is in FORWARDED_ALLOW_IPS.
     app.wsgi_app = TrustedProxies(app.wsgi_app, app.config["FORWARDED_ALLOW_IPS"])
     os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
 
     register_extensions(app)
     register_blueprints(app)
@@ -94,9 +98,15 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     realtime.init_app(app)
     write_gate.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)
+        startup.watch_pool(db.engine)
+
+    @app.before_request
+    def remember_route():
+        # The access log and the request metrics name the URL rule, never the path.
+        request.environ[ROUTE_KEY] = request.url_rule.rule if request.url_rule else None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -3,7 +3,7 @@ an HTML page (or a flash and redirect) elsewhere."""
 
 from types import SimpleNamespace
 
-from flask import Flask, flash, jsonify, redirect, render_template, request
+from flask import Flask, flash, g, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import (
@@ -14,6 +14,7 @@ from werkzeug.exceptions import (
 )
 
 from app.extensions import login_manager, rollback_quietly
+from app.outages import DATABASE, unreachable
 from app.security import wants_json
 from app.services import ServiceError
 
@@ -100,12 +101,12 @@ def register_errors(app: Flask) -> None:
         if not is_unavailable(error):
             return unexpected(error)
         rollback_quietly()
-        app.logger.warning("database unavailable on %s: %s", request.path, error)
+        DATABASE.failed(getattr(error, "orig", None) or error, request.path)  # one line per outage
         message = "Database unavailable, try again"
         if wants_json():
             return json_error(message, 503)
         page = ServiceUnavailable(message + " in a moment; nothing was saved.")
-        return render_template("errors/error.html", error=page), 503
+        return render_page(page, 503)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
@@ -113,7 +114,16 @@ def register_errors(app: Flask) -> None:
         app.logger.exception("unhandled error on %s", request.path)
         if wants_json():
             return json_error("Internal error; nothing was saved", 500)
-        return render_template("errors/error.html", error=None), 500
+        return render_page(None, 500)
+
+
+def render_page(error, status: int):
+    """The error page, rendered for an anonymous visitor: the page's header shows the user,
+    and loading the user (or refreshing it after the rollback) asks the database, which may
+    be the very thing that failed; a second failure inside this handler would reach the
+    client as the server's bare 500 instead of this page."""
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request slot
+    return render_template("errors/error.html", error=error), status
 
 
 _REASONS = {
@@ -127,12 +137,9 @@ _REASONS = {
 
 
 def is_unavailable(error: Exception) -> bool:
-    """True for database errors that mean "not reachable now" rather than a bug: any
-    ``OperationalError`` (connection lost, refused, server shutting down, lock timeout),
-    a driver error that SQLAlchemy recognised as a disconnect, or a pool checkout timeout."""
-    if isinstance(error, (sa_exc.OperationalError, sa_exc.TimeoutError)):
-        return True
-    return isinstance(error, sa_exc.DBAPIError) and bool(error.connection_invalidated)
+    """True for database errors that mean "not reachable now" rather than a bug
+    (``app.outages.unreachable``)."""
+    return unreachable(error)
 
 
 def challenge() -> str:

@@ -78,12 +78,16 @@ def test_metrics_accepts_the_configured_token_from_anywhere(make_app):
     assert right.status_code == 200 and b"orderpulse_frames_sent" in right.data
 
 
-def test_readyz_reports_an_unreachable_redis(make_app):
+def test_readyz_is_degraded_not_unready_without_redis(make_app):
+    """The shop and streams work without Redis (version poll, in-memory limits): a load
+    balancer must keep the host, so 200, with the body naming what is missing."""
     # Port 1 on loopback refuses at once: a configured but dead Redis.
     app = make_app(REDIS_URL="redis://127.0.0.1:1/0")
     response = app.test_client().get("/readyz")
-    assert response.status_code == 503
-    assert response.get_json()["reason"].startswith("redis")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "degraded" and body["degraded"] == ["redis"]
+    assert body["reason"].startswith("redis")
 
 
 def test_fallback_polls_and_delivery_lag_are_counted(app, admin_client, open_stream, shop):

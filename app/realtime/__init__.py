@@ -10,6 +10,8 @@ import weakref
 from flask import Flask, current_app, has_app_context
 from sqlalchemy.engine import make_url
 
+from app import drain
+from app.outages import REDIS
 from app.realtime.backends import LocalBackend, PostgresBackend, RedisBackend
 from app.realtime.hub import Hub
 from app.services import outbox
@@ -63,8 +65,14 @@ def _publish_after_commit(app, changes: list[dict]) -> None:
         return
     try:
         hub.publish(changes)
-    except Exception:  # the change is committed; streams catch up via the version poll
-        logging.getLogger(__name__).exception("publishing %d change(s) failed", len(changes))
+    except Exception as exc:  # committed; streams catch up through the version poll
+        if hub.backend.name != "redis":
+            logging.getLogger(__name__).exception("publishing %d change(s) failed", len(changes))
+        else:  # one line when Redis goes away and one when it is back, not one per commit
+            REDIS.failed(exc, "publish")
+    else:
+        if hub.backend.name == "redis":
+            REDIS.ok()
 
 
 # Every hub in this process, so a worker that is shutting down can end its streams.
@@ -75,6 +83,7 @@ def close_all_streams() -> int:
     """End every open stream in this process with its ``retry:`` hint and refuse new ones
     (worker shutdown or recycle), so browsers reconnect to a live worker at once instead of
     waiting for the graceful timeout. Returns how many streams were told to close."""
+    drain.start_draining()
     closed = 0
     for hub in list(_HUBS):
         closed += hub.close_streams(drain=True)

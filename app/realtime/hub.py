@@ -12,7 +12,8 @@ import time
 from flask import Flask
 
 from app.extensions import release_session
-from app.metrics import DELIVERY_LAG, FRAMES_SENT
+from app.metrics import DELIVERY_LAG, FRAMES_SENT, STREAM_STARTS, start_kind
+from app.outages import DATABASE, unreachable
 from app.realtime import sse
 from app.realtime.frames import DashboardState
 from app.realtime.presence import Presence
@@ -26,6 +27,7 @@ from app.services.counts import read_version
 __all__ = ["Draining", "Hub", "TooManyStreams"]
 
 log = logging.getLogger(__name__)
+
 
 # Streams served between two yields to the event loop during one fan-out.
 FANOUT_BATCH = 500
@@ -199,8 +201,11 @@ class Hub:
                         revalidate(self.registry)
                     self._step_presence()
                     self._errors.recovered()
-                except Exception:  # the loop must outlive a database outage
-                    self._errors.report()
+                except Exception as exc:  # the loop must outlive a database outage
+                    if unreachable(exc):  # one line per outage, not a traceback a minute
+                        DATABASE.failed(exc, "realtime hub")
+                    else:
+                        self._errors.report()
                     self._changed = True
                     self._wake.wait(min(1.0, config["HUB_VERSION_POLL_SECONDS"]))
                 finally:
@@ -247,6 +252,7 @@ class Hub:
                 frame = self.state.first_frame(sub.since)
                 chunks[key] = (frame, sse.chunk(frame + presence))
             frame, chunk = chunks[key]
+            STREAM_STARTS.labels(start_kind(sub.since, frame)).inc()
             sub.offer([frame], None, chunk, presence=presence)
             self.registry.activate(sub)
         watchers = [sub for sub in pending if sub.order_id is not None]

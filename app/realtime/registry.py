@@ -5,6 +5,7 @@ import random
 import threading
 import time
 
+from app import drain
 from app.metrics import OPEN_STREAMS
 from app.realtime.subscription import Subscription
 from app.services import ServiceError
@@ -17,8 +18,9 @@ class TooManyStreams(ServiceError):
 
 
 class Draining(ServiceError):
-    """This worker is shutting down and takes no new streams (HTTP 503): the client's retry
-    lands on a live worker (gunicorn closes the connection after this answer)."""
+    """This worker is shutting down and takes no new streams. The stream views answer it
+    with ``retry:`` (``app/routes/stream.py``, docs/design.md §5b), never with an error
+    status; 503 only if it ever reached the generic handler."""
 
     status_code = 503
 
@@ -57,10 +59,10 @@ class StreamRegistry:
     ) -> Subscription:
         """A new pending subscription, after the draining and per-user checks.
 
-        Raises ``Draining`` (503) while the worker shuts down and ``TooManyStreams`` (429)
+        Raises ``Draining`` while the worker shuts down and ``TooManyStreams`` (429)
         when ``user_id`` already has ``SSE_MAX_STREAMS_PER_USER`` open streams here.
         """
-        if self.draining:
+        if self.draining or drain.draining():
             raise Draining("This server is restarting: reconnect in a moment")
         limit = self.config["SSE_MAX_STREAMS_PER_USER"]
         sub = Subscription(
@@ -167,9 +169,9 @@ class StreamRegistry:
         OPEN_STREAMS.dec()
 
     def close_all(self, drain: bool = False) -> int:
-        """Ask every open stream to end now; returns how many. ``drain`` also refuses new
-        ones (503) from now on: a browser's keep-alive connection to this dying worker
-        must not bring its stream straight back here."""
+        """Ask every open stream to end now; returns how many. ``drain`` also turns new
+        ones away (``retry:``) from now on: a browser's keep-alive connection to this dying
+        worker must not bring its stream straight back here."""
         self.draining = self.draining or drain
         subs = self.all()
         for sub in subs:

@@ -19,7 +19,7 @@ import sys
 import threading
 from collections import deque
 
-from app.metrics import DIRECT_STREAMS
+from app.metrics import DIRECT_STREAMS, STREAM_DROPS
 from app.realtime import sse
 
 _NO_LOCK = contextlib.nullcontext()
@@ -97,6 +97,7 @@ class Subscription:
         self.session_id = session_id
         self.since = since
         self.released = False  # the per-user count was given back
+        self.direct_bytes = 0  # bytes the hub and run_direct wrote to the socket (access log)
 
     @property
     def direct(self) -> bool:
@@ -130,6 +131,7 @@ class Subscription:
                 self._raw = None
                 self._wake.set()
                 return
+            self.direct_bytes += sent
             if sent == len(chunk):
                 return
             self._backlog = chunk[sent:]
@@ -227,7 +229,12 @@ class Subscription:
                 try:
                     with gevent.Timeout(write_timeout):
                         sock.sendall(self._backlog)
-                except (OSError, gevent.Timeout):
+                    self.direct_bytes += len(self._backlog)
+                except gevent.Timeout:
+                    STREAM_DROPS.inc()  # ended, never thinned (docs/design.md §5b)
+                    self.dead = True
+                    break
+                except OSError:
                     self.dead = True
                     break
                 queued = self._drain()

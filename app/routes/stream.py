@@ -10,9 +10,13 @@ import ssl
 from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
+from app import drain
 from app.extensions import release_session
+from app.logs import EXTRA_BYTES_KEY
+from app.metrics import DRAINING_ANSWERS
 from app.realtime import get_hub, sse
 from app.realtime.presence import parse_focus
+from app.realtime.registry import Draining
 from app.realtime.subscription import Subscription
 from app.routes.account import own_order_or_404
 from app.routes.args import parse_int
@@ -100,6 +104,8 @@ def _respond(hub, sub) -> Response:
     if config["EXPOSE_WORKER_PID"]:  # cross-process tests need to know who served them
         headers["X-Worker-Pid"] = str(os.getpid())
     client = request.environ.get("gunicorn.socket")
+    # The access log's byte count includes what the hub wrote to the socket itself.
+    request.environ[EXTRA_BYTES_KEY] = lambda: sub.direct_bytes
     return Response(
         _Body(
             hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"], client
@@ -142,21 +148,26 @@ def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float, client_s
                 if chunk:
                     yield chunk
         yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
-        if hub.registry.draining:
-            _end_keepalive(client_sock)
+        if hub.registry.draining or drain.draining():
+            # The reconnect must open a new connection, which reaches a live worker.
+            drain.end_keepalive(client_sock)
     finally:
         hub.close(sub)
 
 
-def _end_keepalive(sock) -> None:
-    """A worker shutting down: let the browser's reconnect open a new connection (which
-    reaches a live worker) instead of reusing this one (which this worker would refuse).
-    Runs after the last frame went out; gunicorn then ends the chunked body, reads EOF
-    where it would wait for the next request, and closes the connection."""
-    if sock is None or hasattr(sock, "getpeercert"):  # TLS: a shutdown would break it
-        return
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RD)
+def draining_answer() -> Response:
+    """What a shutting-down worker answers a stream request (docs/design.md §5b): ``200
+    text/event-stream`` with ``retry:`` and ``Connection: close``, so the client reconnects
+    on a new connection, to a live worker. Never a 503: by the HTML spec ("Server-sent
+    events", §9.2.3) any status but 200 makes an EventSource fail for good. gunicorn drops
+    the app's hop-by-hop header but, while its worker shuts down, closes every connection
+    after its answer and says so itself."""
+    DRAINING_ANSWERS.inc()
+    release_session()
+    body = sse.retry(current_app.config["SSE_RETRY_MS"]) + b": this server is restarting\n\n"
+    headers = {**sse.HEADERS, "Connection": "close"}
+    drain.end_keepalive(request.environ.get("gunicorn.socket"))
+    return Response(body, status=200, mimetype="text/event-stream", headers=headers)
 
 
 @bp.get("/admin/orders/stream")
@@ -179,13 +190,17 @@ def admin_stream():
     within the resume window, the first snapshot carries the orders and activity changed
     since V (``resumed_from: V``); beyond it, or for an unknown or future id, the first
     frame is ``{type: "reset", stats...}``. 401 JSON logged out, 403 JSON for customers,
-    429 JSON past ``SSE_MAX_STREAMS_PER_USER``, 503 JSON while the worker restarts.
+    429 JSON past ``SSE_MAX_STREAMS_PER_USER``; while the worker restarts, ``retry:`` and the
+    end (``draining_answer``).
     """
     hub = get_hub()
     user = current_user
-    sub = hub.open_admin(
-        user.id, user.session_id, last_event_id(), user.username, stream_focus(request.args)
-    )
+    try:
+        sub = hub.open_admin(
+            user.id, user.session_id, last_event_id(), user.username, stream_focus(request.args)
+        )
+    except Draining:
+        return draining_answer()
     return _respond(hub, sub)
 
 
@@ -197,7 +212,11 @@ def order_stream(order_number: str):
     balance}`` (``balance``: the customer's credits; updates also carry the ``activity``
     entry of the change), and ``{type: "balance", balance}`` when another order of the
     customer charges or refunds credits. 401 JSON logged out, 404 JSON for an unknown or
-    someone else's order."""
+    someone else's order; while the worker restarts, ``draining_answer``."""
     order = own_order_or_404(order_number)
     hub = get_hub()
-    return _respond(hub, hub.open_order(order.id, current_user.id, current_user.session_id))
+    try:
+        sub = hub.open_order(order.id, current_user.id, current_user.session_id)
+    except Draining:
+        return draining_answer()
+    return _respond(hub, sub)

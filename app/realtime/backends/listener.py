@@ -8,6 +8,7 @@ import threading
 import time
 
 from app.metrics import BACKEND_RECONNECTS
+from app.outages import DATABASE, REDIS
 
 log = logging.getLogger(__name__)
 
@@ -49,17 +50,21 @@ class Listener:
 
     def _run(self) -> None:
         delay = 0.5
+        outage = DATABASE if self.name == "postgres" else REDIS
         while not self._stopping:
             try:
                 for _ in self.listen_once():
                     self._listening = True
                     delay = 0.5
+                    outage.ok()
             except self.errors as exc:
                 self._listening = False
                 if self._stopping:
                     return
                 BACKEND_RECONNECTS.labels(self.name).inc()
-                log.warning("%s listener lost (%s); retrying in %.1fs", self.name, exc, delay)
+                # One line per outage ("redis unreachable (redis listener lost, ...)") and one
+                # at its end, not one per retry.
+                outage.failed(exc, f"{self.name} listener lost, reconnecting")
                 time.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, 15.0)
 

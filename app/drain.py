@@ -1,0 +1,87 @@
+"""A worker that shuts down (SIGTERM, a HUP reload, a ``max_requests`` recycle) drains
+(docs/design.md §5b): it answers what it still receives, never refuses, and gets its
+clients onto the workers that replace it.
+
+- **Idle keep-alive connections close when draining starts.** gunicorn would otherwise wait
+  on them for the next request for up to ``keepalive`` seconds, and nginx's upstream
+  keep-alive pool (or a browser) would send its next request, an EventSource reconnect
+  among them, to this dying worker. Each is shut for reading: gunicorn reads EOF where it
+  waits for the next request and closes the connection; a request already read still gets
+  its whole answer.
+- **A connection busy when draining started closes after its answer**, the same way.
+- Stream requests meanwhile get ``200 text/event-stream`` with ``retry:`` and
+  ``Connection: close`` (``app/routes/stream.py``), never a 503: by the HTML spec any
+  non-200 answer ends an EventSource for good.
+"""
+
+import contextlib
+import socket
+import threading
+import weakref
+
+SOCKET_KEY = "gunicorn.socket"
+_lock = threading.Lock()
+_idle: "weakref.WeakSet" = weakref.WeakSet()  # connections between two requests
+_draining = False
+
+
+def draining() -> bool:
+    """True once this process started shutting down."""
+    return _draining
+
+
+def start_draining() -> int:
+    """Mark this process as draining and close its idle keep-alive connections; returns
+    how many were closed. Idempotent."""
+    global _draining
+    with _lock:
+        _draining = True
+        idle = list(_idle)
+        _idle.clear()
+    for sock in idle:
+        end_keepalive(sock)
+    return len(idle)
+
+
+def end_keepalive(sock) -> None:
+    """Let the server close ``sock`` once its current answer is out (see the module
+    docstring). TLS sockets are left alone: a shutdown under TLS would break the session."""
+    if sock is None or hasattr(sock, "getpeercert"):
+        return
+    with contextlib.suppress(OSError):  # the client left already: nothing to close
+        sock.shutdown(socket.SHUT_RD)
+
+
+class ConnectionTracker:
+    """WSGI middleware: knows which of gunicorn's connections sit idle between requests."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        sock = environ.get(SOCKET_KEY)
+        if sock is not None:
+            with _lock:
+                _idle.discard(sock)
+        body = self.app(environ, start_response)
+        return body if sock is None else _Finished(body, sock)
+
+
+class _Finished:
+    def __init__(self, body, sock):
+        self.body, self.sock = body, sock
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        try:
+            if hasattr(self.body, "close"):
+                self.body.close()
+        finally:
+            with _lock:
+                keep = not _draining
+                if keep:
+                    _idle.add(self.sock)
+            if not keep:
+                end_keepalive(self.sock)
