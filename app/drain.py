@@ -85,3 +85,12 @@ class _Finished:
                     _idle.add(self.sock)
             if not keep:
                 end_keepalive(self.sock)
+
+
+def reset() -> None:
+    """Forget the draining state and the idle connections (tests run many apps in one
+    process; a worker never leaves draining)."""
+    global _draining
+    with _lock:
+        _draining = False
+        _idle.clear()

@@ -78,12 +78,15 @@ class _Body:
             yield chunk
 
     def close(self) -> None:
+        if self.token is None:  # closed already (a test client may close twice)
+            return
         try:
             if hasattr(self.body, "close"):
                 self.body.close()
         finally:
             self._record()
             _reset(self.token)
+            self.token = None
 
     def _record(self) -> None:
         environ, answer = self.environ, self.answer
@@ -118,5 +121,5 @@ class _Body:
 def _reset(token) -> None:
     try:
         REQUEST_ID.reset(token)
-    except ValueError:  # closed from another context (a test client): nothing to restore
+    except (ValueError, RuntimeError):  # closed from another context (a test client): nothing to restore
         REQUEST_ID.set("-")

@@ -7,8 +7,17 @@ default registry of this process is served.
 """
 
 import os
+import sys
 
-from prometheus_client import (
+# Only gunicorn's workers share the multiprocess directory. A CLI command run with the
+# service's env file ("flask --env-file /etc/orderpulse.env db upgrade") keeps its metrics
+# to itself: its files would outlive it there (no child_exit marks it dead), and the
+# directory is systemd's runtime directory, absent while the service is stopped.
+# prometheus_client reads the variable when it is imported, hence before the import.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR") and "gunicorn" not in sys.modules:
+    del os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+from prometheus_client import (  # noqa: E402  (after the environment is settled)
     CONTENT_TYPE_LATEST,
     REGISTRY,
     CollectorRegistry,

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from jinja2 import BytecodeCache
 from werkzeug.security import generate_password_hash
 
-from app import create_app
+from app import create_app, drain
 from app.extensions import db
 from app.models import Product, User
 from app.models import user as user_model
@@ -53,6 +53,14 @@ def fast_password_hashing(monkeypatch):
         "generate_password_hash",
         lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
     )
+
+
+@pytest.fixture(autouse=True)
+def not_draining():
+    """A test that drains "the worker" (``close_all_streams``) drains this whole process:
+    the next test starts as a fresh worker would."""
+    yield
+    drain.reset()
 
 
 def pytest_generate_tests(metafunc):

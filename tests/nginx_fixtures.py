@@ -33,18 +33,27 @@ class Proxy:
     scheme: str
     ca_file: Path | None  # the test CA that signed nginx's certificate (TLS only)
     error_log: Path
+    redirect_port: int = 0  # the plain-HTTP server that redirects to HTTPS
+    access_log: Path | None = None  # the site's access log (log_format orderpulse)
+    pid_file: Path | None = None
 
     @property
     def base(self) -> str:
         return f"{self.scheme}://127.0.0.1:{self.port}"
 
 
-def render(workdir: Path, listen_port: int, upstream_port: int, cert=None) -> Path:
+def render(
+    workdir: Path, listen_port: int, upstream_port: int, cert=None, redirect_port=None
+) -> Path:
     """Write the shipped main config and site into ``workdir`` with test paths and ports;
-    returns the main config's path. ``cert`` is ``(certificate, key)`` for TLS + HTTP/2."""
+    returns the main config's path. ``cert`` is ``(certificate, key)`` for TLS + HTTP/2;
+    ``redirect_port`` is the plain-HTTP server's port (the one that redirects to HTTPS)."""
     site = (DEPLOY / "orderpulse-site.conf").read_text()
     site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
-    site = site.replace("listen 80;", f"listen 127.0.0.1:{free_port()};")
+    site = site.replace("listen 80;", f"listen 127.0.0.1:{redirect_port or free_port()};")
+    site = site.replace("/var/log/nginx/", f"{workdir}/")
+    # As an operator whose HTTPS server is not on 443 would (the site's comment says so).
+    site = site.replace('set $https_port "";', f'set $https_port ":{listen_port}";')
     if cert is None:
         site = site.replace("listen 443 ssl http2;", f"listen 127.0.0.1:{listen_port};")
         site = re.sub(r"^\s*ssl_certificate\S*[^;]*;\n", "", site, flags=re.M)
@@ -95,7 +104,8 @@ def nginx(tmp_path):
             issued.private_key_pem.write_to_path(str(cert[1]))
             ca_file = workdir / "ca.pem"
             ca.cert_pem.write_to_path(str(ca_file))
-        conf = render(workdir, port, upstream_port, cert)
+        redirect_port = free_port()
+        conf = render(workdir, port, upstream_port, cert, redirect_port)
         check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
         procs.append(subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL))
@@ -104,7 +114,15 @@ def nginx(tmp_path):
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     scheme = "https" if tls else "http"
-                    return Proxy(port, scheme, ca_file, workdir / "error.log")
+                    return Proxy(
+                        port,
+                        scheme,
+                        ca_file,
+                        workdir / "error.log",
+                        redirect_port,
+                        workdir / "orderpulse.access.log",
+                        workdir / "nginx.pid",
+                    )
             time.sleep(0.05)
         pytest.fail("nginx did not start")
 

@@ -297,7 +297,12 @@ def test_a_stream_closed_before_it_ever_ran_is_forgotten(app, admin_client):
     assert hub.stream_count == 0
 
 
-def test_a_draining_worker_ends_its_streams_and_refuses_new_ones(app, admin_client, open_stream):
+def test_a_draining_worker_ends_its_streams_and_answers_new_ones_with_retry(
+    app, admin_client, open_stream
+):
+    """docs/design.md §5b: a worker that shuts down answers a stream request with 200
+    text/event-stream, ``retry:`` and ``Connection: close``; never a 503, which would end
+    a browser's EventSource for good."""
     from app.realtime import close_all_streams
 
     stream, _ = open_admin(open_stream, admin_client)
@@ -305,6 +310,9 @@ def test_a_draining_worker_ends_its_streams_and_refuses_new_ones(app, admin_clie
     frames = stream.read_to_end(timeout=2)
     assert "retry" in frames[-1], "the stream ends with a reconnect hint"
     # A keep-alive connection to this dying worker must not bring the stream back here.
-    refused = admin_client.get(ADMIN_STREAM)
-    assert_json_error(refused, 503, "restarting")
+    again = admin_client.get(ADMIN_STREAM)
+    assert again.status_code == 200
+    assert again.mimetype == "text/event-stream"
+    assert again.headers["Connection"] == "close"
+    assert again.get_data(as_text=True).startswith(f"retry: {app.config['SSE_RETRY_MS']}\n\n")
     assert app.extensions["realtime"].stream_count == 0

@@ -58,6 +58,7 @@ class Subscription:
         "_lock",
         "_wake",
         "closed",
+        "direct_bytes",
         "deadline",
         "order_id",
         "last",
