@@ -3,15 +3,28 @@ standard library before the app is imported, and ``preload_app`` stays off for t
 reason (and so each worker builds its own hub). The hooks below import it lazily, inside
 the workers only.
 
-Under systemd (``deploy/orderpulse.socket``), gunicorn takes its listening socket from
-systemd (``LISTEN_FDS``) and ``bind`` is ignored: a restart or a release switch then queues
-new connections in that socket instead of refusing them (docs/operations.md, "Releases").
+Under systemd (``deploy/orderpulse.service``, ``deploy/orderpulse.socket``), gunicorn takes
+its listening socket from systemd (``LISTEN_FDS``) and ``bind`` is ignored, so a restart
+queues new connections instead of refusing them; and ``systemctl reload`` is gunicorn's
+USR2 handover to the release ``/srv/orderpulse/current`` points at: a new master (new code,
+new virtualenv, the env file read again) starts beside the old one on the same socket, and
+its first worker to boot stops the old master, which drains (``handover`` below;
+docs/operations.md, "Releases").
 """
 
 import glob
 import os
+import signal
 import sys
 import time
+
+# The env file is read again by every new master: a USR2 handover inherits the old master's
+# environment, so an edited /etc/orderpulse.env takes effect at the next "systemctl reload".
+# Before config is imported, which parses the environment once.
+if os.environ.get("ORDERPULSE_ENV_FILE"):
+    from dotenv import load_dotenv
+
+    load_dotenv(os.environ["ORDERPULSE_ENV_FILE"], override=True)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import config as settings  # noqa: E402  (the settings only: never the app)
@@ -141,9 +154,32 @@ def post_worker_init(worker):
             gevent.sleep(interval)
             EVENT_LOOP_LAG.observe(max(0.0, time.monotonic() - started - interval))
 
+    handover(worker)
     gevent.spawn(announce)
     gevent.spawn(watch)
     gevent.spawn(probe_loop_lag)
+
+
+def handover(worker):
+    """In a master started by USR2 (gunicorn sets ``GUNICORN_PID`` to the old master's pid),
+    the first worker to boot completes the handover: it tells systemd that its master is the
+    service's main process now (``MAINPID=``, which needs ``NotifyAccess=all``), then sends
+    the old master SIGTERM; the old workers drain while this release's workers serve. A new
+    release that cannot boot never gets here, and the old one keeps serving."""
+    old = os.environ.get("GUNICORN_PID")
+    if not old or worker.age != 1 or not old.isdigit():
+        return
+    try:
+        with open(f"/proc/{old}/cmdline", "rb") as f:
+            if b"gunicorn" not in f.read():
+                return  # not our old master any more (the pid was reused)
+    except OSError:
+        return  # gone already
+    from gunicorn import systemd
+
+    systemd.sd_notify(f"MAINPID={worker.ppid}\nREADY=1", worker.log)
+    worker.log.info("handover: master %s takes over from master %s", worker.ppid, old)
+    os.kill(int(old), signal.SIGTERM)
 
 
 def child_exit(server, worker):
