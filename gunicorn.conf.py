@@ -160,6 +160,15 @@ def post_worker_init(worker):
     gevent.spawn(probe_loop_lag)
 
 
+def pre_exec(server):
+    """USR2 under systemd: gunicorn tells the new master its socket is fd 3 (``LISTEN_FDS``),
+    but keeps its own copy under another number after taking it over; put it back on fd 3
+    (and up) in the child about to exec, as systemd would pass it."""
+    if getattr(server, "systemd", False):
+        for offset, listener in enumerate(server.LISTENERS):
+            os.dup2(listener.fileno(), 3 + offset)  # dup2's copy is inheritable
+
+
 def handover(worker):
     """In a master started by USR2 (gunicorn sets ``GUNICORN_PID`` to the old master's pid),
     the first worker to boot completes the handover: it tells systemd that its master is the

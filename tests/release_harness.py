@@ -1,0 +1,271 @@
+"""The install of docs/operations.md in a temporary prefix, and what systemd does with the
+shipped units, for the release-switch test and ``bench/restart_bench.py``.
+
+- ``make_release``: a release directory (this checkout's code, or another's) with a
+  virtualenv of its own. The test's venvs see the test's packages through a ``.pth`` file
+  (seconds instead of a pip install); ``venv/bin/gunicorn`` and ``venv/bin/flask`` are the
+  scripts pip would write, naming the release's own interpreter.
+- ``Supervisor``: ``deploy/orderpulse.socket`` + ``deploy/orderpulse.service`` as systemd
+  runs them: it holds the listening socket and passes it as fd 3 (``LISTEN_FDS``), reads
+  the EnvironmentFile, runs ExecStart and ExecReload as written (only ``/srv/orderpulse``
+  and the env file's path replaced), listens on a ``NOTIFY_SOCKET`` for ``READY=1`` and
+  ``MAINPID=``, and reaps what it started (it is a child subreaper, as systemd is).
+"""
+
+import contextlib
+import ctypes
+import os
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+UNITS = ROOT / "deploy"
+SKIP = shutil.ignore_patterns(
+    ".venv", "venv", ".git", "tests", "bench", "artifacts", "instance", "node_modules",
+    "__pycache__", ".ruff_cache", ".hypothesis", "*.png", ".pytest_cache",
+)  # fmt: skip
+# LISTEN_PID must be the pid of the process that gets the socket: this shim sets it to its
+# own pid, puts the socket on fd 3 and becomes ExecStart's program (exec keeps the pid).
+SHIM = (
+    "import os, sys; fd = int(sys.argv[1]); os.dup2(fd, 3); "
+    "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1'); "
+    "os.execv(sys.argv[2], sys.argv[2:])"
+)
+
+
+def make_venv(path: Path) -> Path:
+    """``python3 -m venv`` at ``path`` that sees this interpreter's packages."""
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
+    site = Path(sysconfig.get_paths()["purelib"])
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    (path / "lib" / version / "site-packages" / "orderpulse-test.pth").write_text(f"{site}\n")
+    for name, entry in (("gunicorn", "gunicorn.app.wsgiapp:run"), ("flask", "flask.cli:main")):
+        module, func = entry.split(":")
+        script = path / "bin" / name
+        script.write_text(
+            f"#!{path}/bin/python\nimport sys\nfrom {module} import {func}\nsys.exit({func}())\n"
+        )
+        script.chmod(0o755)
+    return path
+
+
+def make_release(prefix: Path, name: str, source: Path = ROOT) -> Path:
+    """``<prefix>/releases/<name>``: ``source``'s code and a virtualenv of its own."""
+    release = prefix / "releases" / name
+    shutil.copytree(source, release, ignore=SKIP)
+    (release / "instance").mkdir(exist_ok=True)
+    make_venv(release / "venv")
+    return release
+
+
+def switch(prefix: Path, release: Path) -> None:
+    """Point ``current`` at ``release`` atomically (a new link renamed over the old)."""
+    tmp = prefix / "current.new"
+    if tmp.is_symlink():
+        tmp.unlink()
+    tmp.symlink_to(release.relative_to(prefix))
+    os.replace(tmp, prefix / "current")
+
+
+def read_env_file(path: Path) -> dict:
+    """systemd's EnvironmentFile: ``KEY=VALUE`` lines, ``#`` comments."""
+    env = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip().strip('"')
+    return env
+
+
+def unit_settings(path: Path) -> dict[str, list[str]]:
+    settings: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", "[")) and "=" in line:
+            key, _, value = line.partition("=")
+            settings.setdefault(key, []).append(value)
+    return settings
+
+
+def _become_subreaper() -> None:
+    # prctl(PR_SET_CHILD_SUBREAPER, 1): a master orphaned by a handover is re-parented to us.
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
+
+
+class Supervisor:
+    """systemd for ``orderpulse.socket`` + ``orderpulse.service`` under ``prefix``."""
+
+    def __init__(self, prefix: Path, env_file: Path, port: int, log_path: Path, extra_env=None):
+        self.prefix, self.env_file, self.port, self.log_path = prefix, env_file, port, log_path
+        self.extra_env = extra_env or {}
+        self.unit = unit_settings(UNITS / "orderpulse.service")
+        socket_unit = unit_settings(UNITS / "orderpulse.socket")
+        assert socket_unit["ListenStream"] == ["127.0.0.1:8000"]
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", port))
+        self.listener.listen(int(socket_unit["Backlog"][0]))
+        self.listener.set_inheritable(True)
+        self.notify_path = prefix / "notify.sock"
+        self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.notify.bind(str(self.notify_path))
+        self.main_pid: int | None = None
+        self.masters: set[int] = set()
+        self.ready = threading.Event()
+        self.messages: list[str] = []
+        self._stop = False
+        _become_subreaper()
+        threading.Thread(target=self._listen, daemon=True).start()
+        threading.Thread(target=self._reap, daemon=True).start()
+
+    def _path(self, text: str) -> str:
+        text = text.replace("/etc/orderpulse.env", str(self.env_file))
+        return text.replace("/srv/orderpulse", str(self.prefix))
+
+    def _listen(self) -> None:
+        self.notify.settimeout(0.2)
+        while not self._stop:
+            try:
+                data = self.notify.recv(4096).decode()
+            except (TimeoutError, OSError):
+                continue
+            self.messages.append(data)
+            for line in data.splitlines():
+                if line.startswith("MAINPID="):
+                    self.main_pid = int(line.split("=", 1)[1])
+                    self.masters.add(self.main_pid)
+                elif line == "READY=1":
+                    self.ready.set()
+
+    def _reap(self) -> None:
+        # Only the masters this supervisor knows of (a waitpid(-1) would steal the exit
+        # status of the test's other subprocesses).
+        while not self._stop:
+            for pid in list(self.masters):
+                with contextlib.suppress(ChildProcessError):
+                    if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                        self.masters.discard(pid)
+            time.sleep(0.05)
+
+    def environment(self) -> dict:
+        env = {key: value for key, value in os.environ.items() if key.startswith(("LC_", "LANG"))}
+        env["PATH"] = os.environ.get("PATH", "/usr/bin:/bin")
+        env.update(read_env_file(self.env_file))
+        for assignment in self.unit.get("Environment", []):
+            key, _, value = assignment.partition("=")
+            env[key] = self._path(value)
+        env["NOTIFY_SOCKET"] = str(self.notify_path)
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 30) -> int:
+        """ExecStart in WorkingDirectory (resolved, as chdir does); returns the main pid once
+        gunicorn said READY=1."""
+        self.ready.clear()
+        cwd = os.path.realpath(self._path(self.unit["WorkingDirectory"][0]))
+        argv = shlex.split(self._path(self.unit["ExecStart"][0]))
+        fd = self.listener.fileno()
+        with open(self.log_path, "ab") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-c", SHIM, str(fd), *argv],
+                cwd=cwd,
+                env=self.environment(),
+                pass_fds=(fd,),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.main_pid = proc.pid
+        self.masters.add(proc.pid)
+        if not self.ready.wait(timeout):
+            raise RuntimeError(f"no READY=1 from gunicorn: {self.log()}")
+        return self.main_pid
+
+    def reload(self, timeout: float = 120) -> subprocess.CompletedProcess:
+        """ExecReload with ``$MAINPID``, as ``systemctl reload`` runs it."""
+        command = self._path(self.unit["ExecReload"][0]).replace("$MAINPID", str(self.main_pid))
+        return subprocess.run(
+            shlex.split(command),
+            env=self.environment(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def stop(self, timeout: float = 30) -> None:
+        """KillMode=mixed: SIGTERM to the main process, wait for it (then SIGKILL)."""
+        pid = self.main_pid
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+    def restart(self) -> int:
+        self.stop()
+        return self.start()
+
+    def workers(self) -> list[int]:
+        """The main process's children (its gunicorn workers)."""
+        try:
+            text = Path(f"/proc/{self.main_pid}/task/{self.main_pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(pid) for pid in text.split()]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def close(self) -> None:
+        """Stop everything that still runs (any master this supervisor started)."""
+        self.stop(timeout=10)
+        for proc in _descendants():
+            with _suppress():
+                os.kill(proc, signal.SIGKILL)
+        self._stop = True
+        self.listener.close()
+        self.notify.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _descendants() -> list[int]:
+    found, queue = [], [os.getpid()]
+    while queue:
+        pid = queue.pop()
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        for child in map(int, children):
+            found.append(child)
+            queue.append(child)
+    return [pid for pid in found if pid != os.getpid()]
+
+
+class _suppress:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return exc[0] is not None and issubclass(exc[0], OSError)
