@@ -117,6 +117,9 @@ def post_worker_init(worker):
         app = worker.wsgi
         if not hasattr(app, "config"):  # the app failed to load: gunicorn logged why
             return
+        from app.metrics import WORKERS_CONFIGURED
+
+        WORKERS_CONFIGURED.set(worker.cfg.workers)
         worker.log.info("%s", startup.describe(app, worker.cfg.workers))
         if app.config.get("STARTUP_CHECKS", True):
             startup.check(app)

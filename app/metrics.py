@@ -98,6 +98,12 @@ DEPENDENCY_UP = Gauge(
     ["dependency"],
     multiprocess_mode="mostrecent",
 )
+WORKERS_CONFIGURED = Gauge(
+    "orderpulse_workers_configured",
+    "Workers gunicorn's master should keep running (WEB_CONCURRENCY): the alert rules "
+    "compare it with the workers that report process metrics",
+    multiprocess_mode="mostrecent",
+)
 STREAM_STARTS = Counter(
     "orderpulse_stream_starts",
     "Dashboard streams started: fresh (no id), resume (Last-Event-ID within the window), "
