@@ -146,9 +146,17 @@ export function createSource(cfg, leader, hooks) {
     s.es = es;
     watchdog.start();
     const touch = () => { if (s.es === es) watchdog.touch(); };
-    es.addEventListener("open", () => { touch(); onOpen(); });
+    // Live at the first frame, not at "open": a restarting server, or nginx without its
+    // upstream, answers 200 with only a retry: hint (docs/design.md §5b), which must
+    // neither show green nor reset the backoff.
+    let live = false;
+    es.addEventListener("open", touch);
     es.addEventListener("message", (ev) => {
       touch();
+      if (!live) {
+        live = true;
+        onOpen();
+      }
       const data = leader.relay("snapshot", ev.data);
       if (data && data.heartbeat_ms) watchdog.setInterval(data.heartbeat_ms);
     });
