@@ -54,6 +54,10 @@ from tests.services_required import (  # noqa: E402
 PER_ADDRESS = 40  # below nginx's limit_conn of 50 streams per client address
 
 
+def step(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))] if values else float("nan")
@@ -159,6 +163,7 @@ async def scenario(base: str, args, do_switch) -> tuple[Results, dict, float, fl
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and any(d.opened == 0 for d in dashboards):
         await asyncio.sleep(0.1)
+    step(f"{sum(d.opened > 0 for d in dashboards)} dashboards streaming; switching in 2 s")
     placed: dict = {}
     placer = asyncio.create_task(
         place_orders(base, buyer.cookie_header(), buyer.csrf, placed, stop, args.every)
@@ -167,12 +172,15 @@ async def scenario(base: str, args, do_switch) -> tuple[Results, dict, float, fl
     started = time.monotonic()
     await asyncio.get_running_loop().run_in_executor(None, do_switch)
     finished = time.monotonic()
+    step(f"switch done in {finished - started:.1f} s")
     await asyncio.sleep(args.after)
     stop.set()
     await placer
-    for http in sessions:
-        await http.close()  # ends the streams
+    for task in tasks:  # streams wait for their next frame: end them now
+        task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    for http in sessions:
+        await http.close()
     return results, placed, started, finished
 
 
@@ -194,6 +202,7 @@ def main() -> None:
         switch(prefix, make_release(prefix, "R1", args.code))
         new = make_release(prefix, "R2", args.code)
         env_path = env_file(prefix, url, args)
+        step("releases made; migrating and seeding")
         cli(prefix, env_path, "db", "upgrade")
         cli(prefix, env_path, "seed-demo", "--orders", "20")
         import psycopg  # the buyer must not run out of credits during the run
@@ -212,6 +221,7 @@ def main() -> None:
             server.start()
             action = server.hup if args.mode == "hup" else server.term_start
         servers.append(server)
+        step("server starting")
         wait_healthy(f"http://127.0.0.1:{port}")
         workdir = prefix / "nginx"
         workdir.mkdir()
@@ -219,6 +229,7 @@ def main() -> None:
         conf = render(workdir, listen, port)
         nginx = subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL)
         wait_healthy(f"http://127.0.0.1:{listen}")
+        step("nginx up; dashboards connecting")
 
         def do_switch():
             switch(prefix, new)
