@@ -109,6 +109,7 @@ def env_file(prefix: Path, url: str, args) -> Path:
     }
     if args.redis:
         lines["REDIS_URL"] = args.redis
+        lines["REDIS_CHANNEL"] = f"orderpulse:restart-bench:{os.getpid()}"  # its own
     path = prefix / "orderpulse.env"
     path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
     return path
