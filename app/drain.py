@@ -5,10 +5,13 @@ clients onto the workers that replace it.
 - **Idle keep-alive connections close when draining starts.** gunicorn would otherwise wait
   on them for the next request for up to ``keepalive`` seconds, and nginx's upstream
   keep-alive pool (or a browser) would send its next request, an EventSource reconnect
-  among them, to this dying worker. Each is shut for reading: gunicorn reads EOF where it
-  waits for the next request and closes the connection; a request already read still gets
-  its whole answer.
-- **A connection busy when draining started closes after its answer**, the same way.
+  among them, to this dying worker. Each is shut both ways at once, so the FIN reaches
+  nginx before it picks the connection again (nginx drops a cached connection the peer
+  closed); gunicorn then reads EOF where it waits for the next request and closes it. A
+  request sent in the same instant can still meet the closed connection (RFC 9112 §9.3.1:
+  clients retry idempotent requests; nginx does).
+- **A connection busy when draining started closes after its answer**: shut for reading
+  only, so that the answer's end (a chunked body's last chunk) still goes out.
 - Stream requests meanwhile get ``200 text/event-stream`` with ``retry:`` and
   ``Connection: close`` (``app/routes/stream.py``), never a 503: by the HTML spec any
   non-200 answer ends an EventSource for good.
@@ -39,17 +42,17 @@ def start_draining() -> int:
         idle = list(_idle)
         _idle.clear()
     for sock in idle:
-        end_keepalive(sock)
+        end_keepalive(sock, socket.SHUT_RDWR)
     return len(idle)
 
 
-def end_keepalive(sock) -> None:
+def end_keepalive(sock, how: int = socket.SHUT_RD) -> None:
     """Let the server close ``sock`` once its current answer is out (see the module
     docstring). TLS sockets are left alone: a shutdown under TLS would break the session."""
     if sock is None or hasattr(sock, "getpeercert"):
         return
     with contextlib.suppress(OSError):  # the client left already: nothing to close
-        sock.shutdown(socket.SHUT_RD)
+        sock.shutdown(how)
 
 
 class ConnectionTracker:
