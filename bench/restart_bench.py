@@ -110,6 +110,7 @@ def env_file(prefix: Path, url: str, args) -> Path:
     if args.redis:
         lines["REDIS_URL"] = args.redis
         lines["REDIS_CHANNEL"] = f"orderpulse:restart-bench:{os.getpid()}"  # its own
+    (prefix / "metrics").mkdir(exist_ok=True)  # older code needs it to exist
     path = prefix / "orderpulse.env"
     path.write_text("".join(f"{k}={v}\n" for k, v in lines.items()))
     return path
@@ -117,14 +118,16 @@ def env_file(prefix: Path, url: str, args) -> Path:
 
 def cli(prefix: Path, env_path: Path, *command: str) -> None:
     current = prefix / "current"
-    subprocess.run(
+    done = subprocess.run(
         [str(current / "venv/bin/flask"), "--env-file", str(env_path), "--app", "wsgi.py"]
         + list(command),
         cwd=os.path.realpath(current),
-        check=True,
         capture_output=True,
+        text=True,
         env={"PATH": os.environ["PATH"]},
     )
+    if done.returncode:
+        raise RuntimeError(f"flask {' '.join(command)}: {done.stderr[-2000:]}")
 
 
 def wait_healthy(base: str, timeout: float = 60) -> None:
