@@ -42,12 +42,19 @@ SHIM = (
 
 
 def make_venv(path: Path) -> Path:
-    """``python3 -m venv`` at ``path`` that sees this interpreter's packages."""
+    """``python3 -m venv`` at ``path`` that sees this interpreter's packages (a ``.pth``
+    file), with the scripts pip would write: ``pip`` (this interpreter's pip, installing
+    into the new venv), ``gunicorn``, ``flask``."""
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(path)], check=True)
     site = Path(sysconfig.get_paths()["purelib"])
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     (path / "lib" / version / "site-packages" / "orderpulse-test.pth").write_text(f"{site}\n")
-    for name, entry in (("gunicorn", "gunicorn.app.wsgiapp:run"), ("flask", "flask.cli:main")):
+    scripts = (
+        ("gunicorn", "gunicorn.app.wsgiapp:run"),
+        ("flask", "flask.cli:main"),
+        ("pip", "pip._internal.cli.main:main"),
+    )
+    for name, entry in scripts:
         module, func = entry.split(":")
         script = path / "bin" / name
         script.write_text(
