@@ -4,6 +4,8 @@ check of the database and Redis whose failure is logged at once, not at the firs
 """
 
 import logging
+import os
+import sys
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -86,6 +88,10 @@ def describe(app: Flask, workers: int | None = None) -> str:
         "redis": _redis_host(app.config.get("REDIS_URL")),
         "workers": workers if workers is not None else "?",
         "log_format": app.config.get("LOG_FORMAT", "text"),
+        # Which release and virtualenv this process runs (symlinks resolved): after a
+        # release switch, the new workers must name the new ones.
+        "code": os.path.realpath(app.root_path + "/.."),
+        "venv": os.path.realpath(sys.prefix),
     }
     return "Order Pulse starting: " + " ".join(f"{k}={v}" for k, v in parts.items())
 
