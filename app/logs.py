@@ -121,5 +121,5 @@ class _Body:
 def _reset(token) -> None:
     try:
         REQUEST_ID.reset(token)
-    except (ValueError, RuntimeError):  # closed from another context (a test client): nothing to restore
+    except (ValueError, RuntimeError):  # closed from another context (a test client)
         REQUEST_ID.set("-")

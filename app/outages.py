@@ -54,6 +54,12 @@ class Outage:
         )
 
 
+def reset_all() -> None:
+    """Forget every outage (tests: many apps share one process)."""
+    for outage in (DATABASE, REDIS):
+        outage.since, outage.failures = None, 0
+
+
 def unreachable(exc: BaseException) -> bool:
     """A database error that means "not reachable now" rather than a bug: any
     ``OperationalError`` (refused, lost, shutting down), a pool timeout, or a driver error

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from jinja2 import BytecodeCache
 from werkzeug.security import generate_password_hash
 
-from app import create_app, drain
+from app import create_app, drain, outages
 from app.extensions import db
 from app.models import Product, User
 from app.models import user as user_model
@@ -61,6 +61,7 @@ def not_draining():
     the next test starts as a fresh worker would."""
     yield
     drain.reset()
+    outages.reset_all()
 
 
 def pytest_generate_tests(metafunc):

@@ -13,7 +13,8 @@ from sqlalchemy.engine import make_url
 
 from app import create_app, startup
 from app.extensions import db
-from tests.helpers import login
+from tests.factories import seed_shop
+from tests.helpers import logged_in_client, login
 from tests.servers import ROOT
 from tests.tcp_gate import Gate
 
@@ -169,3 +170,28 @@ def test_the_startup_check_logs_an_unreachable_database(gated_app, caplog):
     line = startup.describe(app, 2)
     assert "backend=postgres" in line and "workers=2" in line and "proxy_fix=off" in line
     assert f"127.0.0.1:{gate.port}/" in line
+
+
+def test_redis_away_one_line_each_way_and_ready_but_degraded(make_app, private_redis, caplog):
+    """Every commit publishes to Redis; while it is away that must cost one log line, not a
+    traceback per commit, and the host stays ready (degraded): the shop works."""
+    app = make_app(REDIS_URL=private_redis.url, REDIS_CHANNEL="orderpulse:test:outage")
+    shop = seed_shop(app)
+    customer = logged_in_client(app, shop.alice.username, shop.password)
+    item = {"product_id": shop.products[0].id, "quantity": 1}
+    body = {"items": [item], "delivery_method": "pickup"}
+    caplog.set_level(logging.INFO, logger=OUTAGE)
+    assert customer.post("/api/orders", json=body).status_code == 201
+
+    private_redis.stop()
+    for _ in range(3):
+        assert customer.post("/api/orders", json=body).status_code == 201
+    ready = app.test_client().get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["status"] == "degraded"
+    assert len(outage_lines(caplog, "redis unreachable")) == 1
+    assert not [r for r in caplog.records if r.exc_info], "no traceback per commit"
+
+    private_redis.start()
+    assert customer.post("/api/orders", json=body).status_code == 201
+    assert len(outage_lines(caplog, "redis reachable again")) == 1
+    assert app.test_client().get("/readyz").get_json() == {"status": "ready"}
