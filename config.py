@@ -362,6 +362,21 @@ class Config:
     DATABASE_POOL_TIMEOUT_SECONDS = _float("DATABASE_POOL_TIMEOUT_SECONDS", 10)
     # Each worker checks the database and Redis once at boot and logs what it found.
     STARTUP_CHECKS = os.environ.get("STARTUP_CHECKS", "1") == "1"
+    # Read outside this class (gunicorn.conf.py, deploy/orderpulse-reload, app/metrics.py):
+    # ORDERPULSE_ENV_FILE (set by deploy/orderpulse.service), ORDERPULSE_HANDOVER_SECONDS,
+    # PROMETHEUS_MULTIPROC_DIR, LOG_FORMAT, LOG_LEVEL, ACCESS_LOG, GRACEFUL_TIMEOUT.
+    OPERATIONS_VARIABLES = (
+        "ORDERPULSE_ENV_FILE",
+        "ORDERPULSE_HANDOVER_SECONDS",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "LOG_FORMAT",
+        "LOG_LEVEL",
+        "ACCESS_LOG",
+        "DATABASE_POOL_SIZE",
+        "DATABASE_MAX_OVERFLOW",
+        "DATABASE_POOL_TIMEOUT_SECONDS",
+        "STARTUP_CHECKS",
+    )
     # -- end of the operations block -------------------------------------------------------
 
     CHECKOUT_MAX_LINES = 50

@@ -2,6 +2,7 @@
 whichever answers, keeps ``process_*`` for the master and each worker, forgets dead workers'
 live gauges, and a start clears what dead processes left in the directory."""
 
+import json
 import re
 import time
 from pathlib import Path
@@ -64,3 +65,21 @@ def test_metrics_sum_the_workers_and_keep_process_metrics(tmp_path, shared_db, s
     left = " ".join(p.name for p in Path(directory).iterdir())
     for pid in old:
         assert f"_{pid}.db" not in left
+
+
+def test_log_format_json_makes_every_line_of_every_process_json(shared_db, servers):
+    """gunicorn's master and workers and the app share one format: with ``LOG_FORMAT=json``
+    no line of the server's output is anything but a JSON object, the startup line and the
+    access line (with the request id the client sent) among them."""
+    url, _shop = shared_db
+    server = servers(url, workers=1, LOG_FORMAT="json", ACCESS_LOG="")
+    visitor = Session(server.base)
+    visitor.request("GET", "/healthz", headers={"X-Request-ID": "trace-me-42"})
+    server.stop()
+    records = [json.loads(line) for line in server.log_path.read_text().splitlines() if line]
+    messages = [r["message"] for r in records]
+    assert any(m.startswith("Order Pulse starting: backend=postgres") for m in messages)
+    assert any(m.startswith("Booting worker") for m in messages), "gunicorn's own lines"
+    access = [r for r in records if r["logger"] == "orderpulse.access" and r["path"] == "/healthz"]
+    assert access[-1]["request_id"] == "trace-me-42" and access[-1]["status"] == 200
+    assert {"method", "duration_ms", "bytes", "remote_addr"} <= set(access[-1])
