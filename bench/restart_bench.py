@@ -192,7 +192,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", "--dashboards", type=int, default=200)
     parser.add_argument("--mode", choices=("reload", "restart", "hup", "term-start"))
-    parser.add_argument("--code", type=Path, default=ROOT, help="checkout to release")
+    parser.add_argument(
+        "--code", type=Path, default=ROOT, help="checkout to release (its deploy/ for nginx)"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--every", type=float, default=0.25, help="seconds between orders")
     parser.add_argument("--after", type=float, default=12, help="seconds after the switch")
@@ -230,7 +232,7 @@ def main() -> None:
         workdir = prefix / "nginx"
         workdir.mkdir()
         listen = free_port()
-        conf = render(workdir, listen, port)
+        conf = render(workdir, listen, port, deploy=args.code / "deploy")
         nginx = subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL)
         wait_healthy(f"http://127.0.0.1:{listen}")
         step("nginx up; dashboards connecting")

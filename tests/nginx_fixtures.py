@@ -43,12 +43,18 @@ class Proxy:
 
 
 def render(
-    workdir: Path, listen_port: int, upstream_port: int, cert=None, redirect_port=None
+    workdir: Path,
+    listen_port: int,
+    upstream_port: int,
+    cert=None,
+    redirect_port=None,
+    deploy: Path = DEPLOY,
 ) -> Path:
     """Write the shipped main config and site into ``workdir`` with test paths and ports;
     returns the main config's path. ``cert`` is ``(certificate, key)`` for TLS + HTTP/2;
-    ``redirect_port`` is the plain-HTTP server's port (the one that redirects to HTTPS)."""
-    site = (DEPLOY / "orderpulse-site.conf").read_text()
+    ``redirect_port`` is the plain-HTTP server's port (the one that redirects to HTTPS);
+    ``deploy`` the directory of the files (another checkout's, for a benchmark's "before")."""
+    site = (deploy / "orderpulse-site.conf").read_text()
     site = site.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream_port};")
     site = site.replace("listen 80;", f"listen 127.0.0.1:{redirect_port or free_port()};")
     site = site.replace("/var/log/nginx/", f"{workdir}/")
@@ -63,7 +69,7 @@ def render(
         site = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {cert[1]};", site)
     (workdir / "site.conf").write_text(site)
 
-    main = (DEPLOY / "nginx.conf").read_text()
+    main = (deploy / "nginx.conf").read_text()
     # Workers run as the test's own user (as root, nginx would otherwise pick "nobody",
     # who cannot enter the test's private temporary directory).
     user = pwd.getpwuid(os.getuid()).pw_name
