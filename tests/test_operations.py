@@ -67,6 +67,8 @@ def test_requests_are_counted_by_url_rule_and_status(customer_client, placed):
     customer_client.get("/no/such/page", buffered=True)
     assert metric(customer_client, "orderpulse_http_requests_total", route="unmatched") >= 1
     assert metric(customer_client, "orderpulse_http_request_duration_seconds_count", route=route)
+    # Each scrape checks the database: the alert rules and the dashboard read this.
+    assert metric(customer_client, "orderpulse_dependency_up", dependency="database") == 1
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from app.errors import json_error
 from app.extensions import db, release_session
-from app.metrics import render
+from app.metrics import DEPENDENCY_UP, render
 from app.outages import DATABASE, REDIS
 from app.realtime import get_hub
 
@@ -43,6 +43,7 @@ def check_dependencies() -> tuple[str | None, str | None]:
     try:
         db.session.execute(sa.text("SELECT 1"))
         DATABASE.ok()
+        DEPENDENCY_UP.labels("database").set(1)
     except Exception as exc:  # any driver error means "not ready"
         DATABASE.failed(exc, "readiness check")
         database = exc.__class__.__name__
@@ -52,6 +53,7 @@ def check_dependencies() -> tuple[str | None, str | None]:
         try:
             get_hub().backend.ping()
             REDIS.ok()
+            DEPENDENCY_UP.labels("redis").set(1)
         except Exception as exc:  # Redis configured but unreachable: degraded
             REDIS.failed(exc, "readiness check")
             redis = exc.__class__.__name__
