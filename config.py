@@ -97,6 +97,22 @@ SETTINGS = frozenset(
         "GUNICORN_CONTROL_SOCKET",
     }
 )
+# -- Operations (logs, pool, releases; docs/operations.md) ----------------------------------
+# ORDERPULSE_ENV_FILE is set by deploy/orderpulse.service (gunicorn.conf.py reads the file
+# again in a new master); ORDERPULSE_HANDOVER_SECONDS is read by deploy/orderpulse-reload.
+OPERATIONS_SETTINGS = frozenset(
+    {
+        "LOG_FORMAT",
+        "DATABASE_POOL_SIZE",
+        "DATABASE_MAX_OVERFLOW",
+        "DATABASE_POOL_TIMEOUT_SECONDS",
+        "STARTUP_CHECKS",
+        "ORDERPULSE_ENV_FILE",
+        "ORDERPULSE_HANDOVER_SECONDS",
+    }
+)
+SETTINGS = SETTINGS | OPERATIONS_SETTINGS
+# -- end of the operations settings ---------------------------------------------------------
 # Settings that are no longer read, with what replaced them: refused, not ignored.
 RETIRED = {
     "PROXY_FIX": "forwarded headers are trusted from the addresses in FORWARDED_ALLOW_IPS "
@@ -352,31 +368,17 @@ class Config:
     EXPORT_MAX_ROWS_PER_SECOND = _int("EXPORT_MAX_ROWS_PER_SECOND", 30000)
 
     # -- Operations: logs, database pool, startup checks (docs/operations.md) ---------------
+    # Their names are in OPERATIONS_SETTINGS (below SETTINGS).
     # "text" (one line per record) or "json" (one JSON object per line, python-json-logger);
-    # gunicorn.conf.py reads the same variable, so a process has one format.
-    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    # gunicorn.conf.py reads the same variable (logsetup.py), so a process has one format.
+    LOG_FORMAT = _str("LOG_FORMAT", "text")
     # SQLAlchemy pool per worker process (connections): the PostgreSQL budget is
     # hosts x WEB_CONCURRENCY x (DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW + 1 listener).
     DATABASE_POOL_SIZE = _int("DATABASE_POOL_SIZE", 5)
     DATABASE_MAX_OVERFLOW = _int("DATABASE_MAX_OVERFLOW", 10)
     DATABASE_POOL_TIMEOUT_SECONDS = _float("DATABASE_POOL_TIMEOUT_SECONDS", 10)
     # Each worker checks the database and Redis once at boot and logs what it found.
-    STARTUP_CHECKS = os.environ.get("STARTUP_CHECKS", "1") == "1"
-    # Read outside this class (gunicorn.conf.py, deploy/orderpulse-reload, app/metrics.py):
-    # ORDERPULSE_ENV_FILE (set by deploy/orderpulse.service), ORDERPULSE_HANDOVER_SECONDS,
-    # PROMETHEUS_MULTIPROC_DIR, LOG_FORMAT, LOG_LEVEL, ACCESS_LOG, GRACEFUL_TIMEOUT.
-    OPERATIONS_VARIABLES = (
-        "ORDERPULSE_ENV_FILE",
-        "ORDERPULSE_HANDOVER_SECONDS",
-        "PROMETHEUS_MULTIPROC_DIR",
-        "LOG_FORMAT",
-        "LOG_LEVEL",
-        "ACCESS_LOG",
-        "DATABASE_POOL_SIZE",
-        "DATABASE_MAX_OVERFLOW",
-        "DATABASE_POOL_TIMEOUT_SECONDS",
-        "STARTUP_CHECKS",
-    )
+    STARTUP_CHECKS = _bool("STARTUP_CHECKS", True)
     # -- end of the operations block -------------------------------------------------------
 
     CHECKOUT_MAX_LINES = 50

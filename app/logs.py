@@ -7,7 +7,8 @@
   browser's network panel.
 - **Access log**: one line per request on the ``orderpulse.access`` logger when its answer
   is finished (a stream: when it ends): method, path, status, duration (ms), bytes sent
-  (direct stream writes included), the client address (nginx's view with ``PROXY_FIX``).
+  (direct stream writes included), the client address (nginx's view, believed from a peer
+  in ``FORWARDED_ALLOW_IPS``).
 - **Metrics**: ``orderpulse_http_requests_total{route,method,status}`` and the latency
   histogram ``orderpulse_http_request_duration_seconds{route,status}`` up to the answer's
   start, by the URL rule (``/orders/<order_number>``), never the path.
@@ -36,8 +37,8 @@ def request_id(environ) -> str:
 
 
 class AccessLog:
-    """WSGI middleware around the Flask app (inside ``ProxyFix``, so the address is the
-    client's)."""
+    """WSGI middleware around the Flask app (inside ``TrustedProxies``, so the address is
+    the client's)."""
 
     def __init__(self, app):
         self.app = app

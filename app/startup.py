@@ -72,7 +72,8 @@ def watch_pool(engine) -> None:
 
 
 def describe(app: Flask, workers: int | None = None) -> str:
-    """The startup line: backend, proxy setting, database host, workers, log format."""
+    """The startup line: backend, the proxies trusted (``FORWARDED_ALLOW_IPS``), database
+    host, workers, log format, and the release and virtualenv running."""
     from app.realtime import get_hub
 
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
@@ -83,7 +84,7 @@ def describe(app: Flask, workers: int | None = None) -> str:
         backend = get_hub().backend.name
     parts = {
         "backend": backend,
-        "proxy_fix": "on" if app.config["PROXY_FIX"] else "off",
+        "forwarded_allow_ips": ",".join(app.config["FORWARDED_ALLOW_IPS"]) or "none",
         "database": where,
         "redis": _redis_host(app.config.get("REDIS_URL")),
         "workers": workers if workers is not None else "?",

@@ -101,7 +101,6 @@ def env_file(prefix: Path, url: str, args) -> Path:
         "SECRET_KEY": "restart-bench-" + "k" * 32,
         "DATABASE_URL": url,
         "WEB_CONCURRENCY": str(args.workers),
-        "PROXY_FIX": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(prefix / "metrics"),
         "SSE_MAX_STREAMS_PER_USER": str(args.dashboards + 10),
         "RATELIMIT_ENABLED": "0",

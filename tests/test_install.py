@@ -137,7 +137,8 @@ def test_install_from_the_docs_then_log_in_through_nginx(tmp_path, nginx):
             assert status == 200, page[:500]
             status, ready = admin.request("GET", "/readyz")
             assert status == 200 and "ready" in ready, ready
-            assert "Order Pulse starting: backend=redis proxy_fix=on" in supervisor.log()
+            started = "Order Pulse starting: backend=redis forwarded_allow_ips=127.0.0.1,::1"
+            assert started in supervisor.log_path.read_text()
         finally:
             supervisor.close()
     finally:

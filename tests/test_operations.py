@@ -170,7 +170,8 @@ def test_the_startup_check_logs_an_unreachable_database(gated_app, caplog):
     gate.restore()
     assert startup.check(app) is True
     line = startup.describe(app, 2)
-    assert "backend=postgres" in line and "workers=2" in line and "proxy_fix=off" in line
+    assert "backend=postgres" in line and "workers=2" in line
+    assert "forwarded_allow_ips=127.0.0.1,::1" in line
     assert f"127.0.0.1:{gate.port}/" in line
 
 

@@ -88,7 +88,7 @@ def test_the_documented_release_switch_under_load(tmp_path, shared_db, nginx):
     env_file = tmp_path / "orderpulse.env"
     env_file.write_text(
         "ORDERPULSE_CONFIG=development\nSECRET_KEY=release-switch-test-key-0123456789abcdef\n"
-        f"DATABASE_URL={url}\nWEB_CONCURRENCY=1\nPROXY_FIX=1\nRATELIMIT_ENABLED=0\n"
+        f"DATABASE_URL={url}\nWEB_CONCURRENCY=1\nRATELIMIT_ENABLED=0\n"
         f"SSE_MAX_STREAMS_PER_USER=100\nPROMETHEUS_MULTIPROC_DIR={tmp_path}/metrics\n"
     )
     port = free_port()
