@@ -44,7 +44,7 @@ def test_metrics_sum_the_workers_and_keep_process_metrics(tmp_path, shared_db, s
         worker_pids = {int(re.search(r'pid="(\d+)"', k).group(1)) for k in memory if "worker" in k}
         assert pids <= worker_pids and len(worker_pids) == 2
         requests = samples(admin, "orderpulse_http_requests_total{")
-        assert any('route="/auth/login",method="POST"' in key for key in requests)
+        assert any('route="/auth/login"' in key and 'method="POST"' in key for key in requests)
     finally:
         for stream in streams:
             stream.close()
