@@ -177,6 +177,7 @@ async def scenario(base: str, args, do_switch) -> tuple[Results, dict, float, fl
     finished = time.monotonic()
     step(f"switch done in {finished - started:.1f} s")
     await asyncio.sleep(args.after)
+    placed["stopped_at"] = time.monotonic()
     stop.set()
     await placer
     for task in tasks:  # streams wait for their next frame: end them now
@@ -260,7 +261,9 @@ def main() -> None:
 
 def report(args, results: Results, placed: dict, started: float, took: dict) -> None:
     errors = placed.pop("errors", {})
-    around = {oid: at for oid, at in placed.items() if at >= started - 1}
+    stopped = placed.pop("stopped_at")
+    # Orders from 1 s before the switch; the last 2 s before the end have had no time yet.
+    around = {oid: at for oid, at in placed.items() if started - 1 <= at <= stopped - 2}
     lags = results.lag(around)
     gaps = [d.longest_gap for d in results.dashboards]
     red = sum(gap > GRACE for gap in gaps)

@@ -39,7 +39,7 @@ class Results:
 
     def lag(self, placed: dict) -> list[float]:
         """Seconds from each order's 201 to each dashboard seeing it (inf: never)."""
-        orders = [(oid, at) for oid, at in placed.items() if oid != "errors"]
+        orders = [(oid, at) for oid, at in placed.items() if isinstance(oid, int)]
         return [d.seen.get(oid, float("inf")) - at for d in self.dashboards for oid, at in orders]
 
 

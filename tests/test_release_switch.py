@@ -56,24 +56,32 @@ async def dashboards_during(base, admin_cookie, buyer, action) -> tuple[Results,
             asyncio.create_task(run_dashboard(http, base, admin_cookie, d, results, stop))
             for d in dashboards
         ]
-        while any(d.opened == 0 for d in dashboards):
+        for _ in range(600):  # every dashboard streaming first (bounded)
+            if all(d.opened for d in dashboards):
+                break
             await asyncio.sleep(0.05)
         placed: dict = {}
+        no_more_orders = asyncio.Event()
         placer = asyncio.create_task(
-            place_orders(base, buyer.cookie_header(), buyer.csrf, placed, stop, every=0.3)
+            place_orders(
+                base, buyer.cookie_header(), buyer.csrf, placed, no_more_orders, every=0.3
+            )
         )
         await asyncio.get_running_loop().run_in_executor(None, action)
-        # Orders placed after the switch, too, reach every dashboard (bounded wait).
-        placed_before = len(placed)
+        # A few orders after the switch too, then every order on every dashboard (bounded).
+        after = len(placed) + 3
         for _ in range(600):
-            orders = [oid for oid in placed if oid != "errors"]
-            if len(placed) > placed_before + 3 and all(
-                oid in d.seen for d in dashboards for oid in orders
-            ):
+            if len(placed) > after:
+                break
+            await asyncio.sleep(0.05)
+        no_more_orders.set()
+        await placer
+        orders = [oid for oid in placed if isinstance(oid, int)]
+        for _ in range(600):
+            if all(oid in d.seen for d in dashboards for oid in orders):
                 break
             await asyncio.sleep(0.05)
         stop.set()
-        await placer
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
