@@ -44,7 +44,8 @@ from tests.dashboard_clients import (  # noqa: E402
     run_dashboard,
 )
 from tests.nginx_fixtures import NGINX, render  # noqa: E402
-from tests.release_harness import Supervisor, make_release, switch  # noqa: E402
+from tests.release_harness import Supervisor  # noqa: E402
+from tests.releases import make_release, switch  # noqa: E402
 from tests.servers import Session, free_port  # noqa: E402
 from tests.services_required import (  # noqa: E402
     create_postgres_database,

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.release_harness import ROOT, Supervisor
+from tests.release_harness import Supervisor
+from tests.releases import ROOT
 from tests.servers import Session, free_port
 from tests.services_required import drop_postgres_database, redis_url
 
@@ -45,7 +46,7 @@ install() {
 PYTHON_SHIM = """#!/bin/sh
 if [ "$1" = "-m" ] && [ "$2" = "venv" ]; then
   exec {python} -c "import sys; from pathlib import Path; sys.path.insert(0, '{root}'); \\
-from tests.release_harness import make_venv; make_venv(Path(sys.argv[1]))" "$3"
+from tests.releases import make_venv; make_venv(Path(sys.argv[1]))" "$3"
 fi
 exec {python} "$@"
 """

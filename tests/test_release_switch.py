@@ -14,7 +14,8 @@ import aiohttp
 import pytest
 
 from tests.dashboard_clients import Dashboard, Results, connector, place_orders, run_dashboard
-from tests.release_harness import ROOT, Supervisor, make_release, switch
+from tests.release_harness import Supervisor
+from tests.releases import ROOT, make_release, switch
 from tests.servers import Session, free_port
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
