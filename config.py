@@ -57,6 +57,8 @@ SETTINGS = frozenset(
         "LIVE_BACKOFF_MAX_MS",
         "LIVE_HIDDEN_GRACE_MS",
         "UNDO_SECONDS",
+        "NOTE_EDIT_SECONDS",
+        "LOW_STOCK_THRESHOLD",
         # sessions and accounts
         "SESSION_IDLE_TIMEOUT_SECONDS",
         "SESSION_ABSOLUTE_TIMEOUT_SECONDS",
@@ -75,6 +77,7 @@ SETTINGS = frozenset(
         "RATELIMIT_PASSWORD_USER",
         "RATELIMIT_REGISTER",
         "RATELIMIT_CHECKOUT",
+        "RATELIMIT_STOREFRONT_STREAM",
         # proxies, metrics, headers
         "FORWARDED_ALLOW_IPS",
         "METRICS_ALLOWED_IPS",
@@ -304,6 +307,10 @@ class Config:
     LIVE_HIDDEN_GRACE_MS = _int("LIVE_HIDDEN_GRACE_MS", 0)
     # An admin's advance or cancel offers "Undo" this long (app/services/undo.py).
     UNDO_SECONDS = _int("UNDO_SECONDS", 10)
+    # An admin may edit or delete their own internal note this long after writing it.
+    NOTE_EDIT_SECONDS = _int("NOTE_EDIT_SECONDS", 900)
+    # The storefront says "Only N left" at or below this stock.
+    LOW_STOCK_THRESHOLD = _int("LOW_STOCK_THRESHOLD", 5)
 
     # Server-side sessions (app/services/sessions.py; OWASP Session Management Cheat Sheet):
     # a session ends after this long without a request, or this long after its login,
@@ -342,6 +349,8 @@ class Config:
     RATELIMIT_PASSWORD_USER = _str("RATELIMIT_PASSWORD_USER", "10 per hour")
     # Checkouts (HTML and JSON) per user.
     RATELIMIT_CHECKOUT = _str("RATELIMIT_CHECKOUT", "30 per minute")
+    # Opening the storefront's stock stream, per user or (signed out) per address.
+    RATELIMIT_STOREFRONT_STREAM = _str("RATELIMIT_STOREFRONT_STREAM", "60 per minute")
 
     # /metrics: these client addresses, or "Authorization: Bearer <METRICS_TOKEN>".
     METRICS_ALLOWED_IPS = _addresses("METRICS_ALLOWED_IPS", "127.0.0.1,::1")

@@ -127,13 +127,34 @@ def register_blueprints(app: Flask) -> None:
         admin_api,
         api,
         auth,
+        catalogue,
+        customers,
         health,
+        order_tools_api,
+        packing,
         presence,
+        saved_views_api,
         settings,
         shop,
         stream,
     )
 
-    modules = (auth, shop, account, settings, api, admin, admin_api, presence, stream, health)
+    modules = (
+        auth,
+        shop,
+        account,
+        settings,
+        api,
+        admin,
+        admin_api,
+        order_tools_api,
+        saved_views_api,
+        catalogue,
+        customers,
+        packing,
+        presence,
+        stream,
+        health,
+    )
     for module in modules:
         app.register_blueprint(module.bp)

@@ -119,3 +119,27 @@ class CancelOrderForm(Form):
 
 class EmptyForm(Form):
     """A CSRF token and nothing else (logout, remove buttons)."""
+
+
+class ProductForm(Form):
+    """A catalogue product (admin). Stock empty: not tracked (always available)."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    category = StringField("Category", validators=[DataRequired(), Length(max=60)])
+    description = TextAreaField("Description", validators=[Optional(), Length(max=500)])
+    credit_value = IntegerField(
+        "Price (credits)", validators=[DataRequired(), NumberRange(1, 1_000_000)]
+    )
+    stock = IntegerField("Stock", validators=[Optional(), NumberRange(0, 1_000_000)])
+    image_url = StringField("Image URL", validators=[Optional(), Length(max=500)])
+
+    def fields(self) -> dict:
+        """The product's fields as ``products.parse_product`` takes them."""
+        return {
+            "name": self.name.data,
+            "category": self.category.data,
+            "description": self.description.data or "",
+            "credit_value": self.credit_value.data,
+            "stock": self.stock.data,
+            "image_url": self.image_url.data or None,
+        }

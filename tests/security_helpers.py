@@ -7,7 +7,17 @@ import sqlalchemy as sa
 from prometheus_client import REGISTRY
 
 from app.extensions import db
-from app.models import Order, OrderCount, OrderItem, User, UserSession
+from app.models import (
+    Order,
+    OrderCount,
+    OrderItem,
+    OrderNote,
+    OrderTag,
+    Product,
+    SavedView,
+    User,
+    UserSession,
+)
 from tests.factories import PASSWORD
 from tests.helpers import csrf_token
 
@@ -19,6 +29,11 @@ SAMPLE_ARGUMENTS = {
     "order_number": "ORD-19990101-00001",
     "filename": "x",
     "handle": "0123456789abcdef01234567",
+    "note_id": "1",
+    "product_id": "1",
+    "view_id": "1",
+    "username": "alice",
+    "action": "deactivate",
 }
 _ARGUMENT = re.compile(r"<(?:[a-z]+(?:\([^)]*\))?:)?(\w+)>")
 
@@ -42,6 +57,21 @@ def snapshot(app) -> dict:
                 ).order_by(Order.id)
             ).all(),
             "items": db.session.scalar(sa.select(sa.func.count(OrderItem.id))),
+            "notes": db.session.execute(
+                sa.select(OrderNote.id, OrderNote.text, OrderNote.deleted).order_by(OrderNote.id)
+            ).all(),
+            "tags": db.session.execute(
+                sa.select(OrderTag.order_id, OrderTag.tag).order_by(
+                    OrderTag.order_id, OrderTag.tag
+                )
+            ).all(),
+            "products": db.session.execute(
+                sa.select(Product.id, Product.name, Product.stock, Product.active).order_by(
+                    Product.id
+                )
+            ).all(),
+            "views": db.session.scalar(sa.select(sa.func.count(SavedView.id))),
+            "refunded": db.session.scalar(sa.select(sa.func.sum(Order.refunded_credits))),
             "order_counts": db.session.execute(
                 sa.select(OrderCount.name, OrderCount.count, OrderCount.version).order_by(
                     OrderCount.name

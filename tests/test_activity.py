@@ -18,6 +18,8 @@ ENTRY_KEYS = {
     "from_status",
     "to_status",
     "note",
+    "ref_id",
+    "credits",
     "actor",
     "at",
 }

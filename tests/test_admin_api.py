@@ -19,6 +19,10 @@ SUMMARY_KEYS = ORDER_EVENT_KEYS | {
     "cancellation_reason",
     "estimated_delivery",
     "actual_delivery",
+    "tags",
+    "refunded_credits",
+    "carrier",
+    "tracking_number",
 }
 
 
@@ -28,7 +32,9 @@ def admin_rules(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/admin"):
             continue
-        url = re.sub(r"<(?:int:)?order_id>", "1", rule.rule)
+        url = re.sub(r"<any\(([a-z]+)[^>]*>", r"\1", rule.rule)
+        url = re.sub(r"<username>", "alice", url)
+        url = re.sub(r"<(?:int:)?[a-z_]+>", "1", url)
         is_json = is_json_path(url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             found.append((url, method, is_json))

@@ -21,6 +21,12 @@ DETAIL_KEYS = {
     "cancellation_reason",
     "updated_at",
     "next_status",
+    "tags",
+    "refunded_credits",
+    "refundable_credits",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
 }
 ITEM_KEYS = {"id", "name", "category", "credit_value", "quantity"}
 

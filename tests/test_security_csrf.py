@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Order, User, UserSession
-from app.services import sessions
+from app.services import notes, saved_views, sessions
 from app.services.history import last_change
+from app.services.order_query import OrderFilter
 from app.services.status import change_status
 from tests.factories import PASSWORD
 from tests.helpers import assert_json_error, csrf_token
@@ -33,6 +34,10 @@ def order_body(shop):
         "items": [{"product_id": shop.products[0].id, "quantity": 1}],
         "delivery_method": "pickup",
     }
+
+
+def last_product(shop) -> dict:
+    return {"_url": {"product_id": shop.products[-1].id}}
 
 
 # endpoint → (who, kind, body(shop) → JSON or form fields). ``who`` is "anonymous",
@@ -89,7 +94,43 @@ CASES = {
     "settings.end_other_sessions": ("customer", "form", lambda shop: {}),
     # Its URL names alice's session on her second browser (URL_VALUES).
     "settings.end_session": ("customer", "form", lambda shop: {}),
+    "order_tools_api.add_note": ("admin", "json", lambda shop: {"text": "Called her"}),
+    # Bodies made by PREPARE: a note (or view) boss has just written.
+    "order_tools_api.edit_note": ("admin", "json", lambda shop: {}),
+    "order_tools_api.delete_note": ("admin", "json", lambda shop: {}),
+    "order_tools_api.change_tags": ("admin", "json", lambda shop: {"add": ["vip"]}),
+    "order_tools_api.refund": ("admin", "json", lambda shop: {"credits": 1, "reason": "Late"}),
+    "saved_views_api.create_view": (
+        "admin",
+        "json",
+        lambda shop: {"name": "Pending", "query": "status=Pending"},
+    ),
+    "saved_views_api.delete_view": ("admin", "json", lambda shop: {}),
+    "catalogue.api_create": (
+        "admin",
+        "json",
+        lambda shop: {"name": "Oat loaf", "category": "Bakery", "credit_value": 4},
+    ),
+    # The last product: the orders every case places take the first one.
+    "catalogue.api_update": ("admin", "json", lambda shop: {"stock": 7, **last_product(shop)}),
+    "catalogue.product_new": (
+        "admin",
+        "form",
+        lambda shop: {"name": "Oat loaf", "category": "Bakery", "credit_value": 4},
+    ),
+    "catalogue.product_edit": (
+        "admin",
+        "form",
+        lambda shop: {
+            "name": "Rye",
+            "category": "Bakery",
+            "credit_value": 5,
+            **last_product(shop),
+        },
+    ),
+    "catalogue.product_active": ("admin", "form", lambda shop: last_product(shop)),
 }
+CREATED = {"saved_views_api.create_view", "catalogue.api_create", "order_tools_api.add_note"}
 
 
 def shipped_by_boss(app, order) -> dict:
@@ -103,8 +144,34 @@ def shipped_by_boss(app, order) -> dict:
     return body
 
 
+def note_by_boss(app, order) -> dict:
+    """Boss's note on the order; the body edits it (``_url`` fills the rule's note_id)."""
+    with app.app_context():
+        boss = db.session.scalar(sa.select(User).where(User.username == "boss"))
+        note = notes.add_note(db.session.get(Order, order[0]), "Fragile", boss)
+        db.session.commit()
+        body = {"text": "Very fragile", "_url": {"note_id": note.id}}
+        db.session.remove()
+    return body
+
+
+def view_by_boss(app, order) -> dict:
+    with app.app_context():
+        boss = db.session.scalar(sa.select(User).where(User.username == "boss"))
+        view = saved_views.create(boss, f"Mine {order[0]}", OrderFilter(status="Shipped"), False)
+        db.session.commit()
+        body = {"_url": {"view_id": view.id}}
+        db.session.remove()
+    return body
+
+
 # endpoint → setup(app, order) run before the "before" snapshot; it returns the body to send.
-PREPARE = {"admin_api.order_undo": shipped_by_boss}
+PREPARE = {
+    "admin_api.order_undo": shipped_by_boss,
+    "order_tools_api.edit_note": note_by_boss,
+    "order_tools_api.delete_note": note_by_boss,
+    "saved_views_api.delete_view": view_by_boss,
+}
 
 
 def alices_newest_session(app) -> dict:
@@ -161,10 +228,13 @@ def placed_order(app, shop):
 
 def send(client, rule, method, kind, body, order, token=None):
     order_id, order_number = order
-    values = URL_VALUES[rule.endpoint](client.application) if rule.endpoint in URL_VALUES else {}
-    url = concrete_url(rule, order_id=order_id, order_number=order_number, **values)
     if callable(body):
         body = body(order_id)
+    body = dict(body)
+    values = body.pop("_url", {})
+    if rule.endpoint in URL_VALUES:
+        values.update(URL_VALUES[rule.endpoint](client.application))
+    url = concrete_url(rule, order_id=order_id, order_number=order_number, **values)
     if kind == "json":
         headers = {"X-CSRFToken": token} if token else {}
         return url, client.open(url, method=method, json=body, headers=headers)
@@ -214,6 +284,7 @@ def test_every_write_rule_works_with_the_token(csrf_app, csrf_shop):
         url, response = send(client, rule, method, kind, sent, order, token)
         # Forms redirect on success, the JSON checkout creates (201), admin actions answer 200.
         expected = 302 if kind == "form" else 200 if url.startswith("/admin") else 201
+        expected = 201 if rule.endpoint in CREATED else expected
         assert response.status_code == expected, (method, url, response.status_code)
         changed = snapshot(csrf_app) != before or session_view(client) != seen_before
         if rule.endpoint == "auth.login":

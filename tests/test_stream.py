@@ -27,6 +27,10 @@ TRACKING_KEYS = {
     "actual_delivery",
     "updated_at",
     "balance",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "refunded_credits",
 }
 
 

@@ -1,6 +1,7 @@
-"""Order activity: one row per order event (created, status move, cancellation, and the undo
-of a move or a cancellation), written in the same transaction as the order change, for the
-dashboard's activity feed and each order's history."""
+"""Order activity: one row per order event (created, status move, cancellation, the undo of
+a move or a cancellation, an internal note written, edited or deleted, tags changed, a
+partial refund), written in the same transaction as the change, for the dashboard's activity
+feed, each order's history and the live frames."""
 
 from datetime import datetime
 
@@ -12,7 +13,12 @@ from app.models._time import utcnow
 
 # An undo is a change of its own (its own version, counts and revenue deltas), never an edit
 # or a deletion of the entry it reverts: the history and the resume log stay append-only.
-ACTIVITY_KINDS = ("created", "status", "cancelled", "status_undone", "cancel_undone")
+# Kinds that move the order's status or cancellation: the ones a stale-action check and
+# an undo look at ("the order's latest change"), and the customer's timeline shows.
+STATE_KINDS = ("created", "status", "cancelled", "status_undone", "cancel_undone")
+# Internal: admins only, never in anything the customer receives (docs/design.md §4).
+INTERNAL_KINDS = ("note", "note_edited", "note_deleted", "tagged")
+ACTIVITY_KINDS = (*STATE_KINDS, *INTERNAL_KINDS, "refunded")
 _KIND_CHECK = "kind IN (" + ", ".join(f"'{kind}'" for kind in ACTIVITY_KINDS) + ")"
 
 
@@ -35,7 +41,9 @@ class OrderActivity(db.Model):
     kind: so.Mapped[str] = so.mapped_column(sa.String(16))
     from_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
     to_status: so.Mapped[str | None] = so.mapped_column(sa.String(20))
-    note: so.Mapped[str | None] = so.mapped_column(sa.String(300))
+    note: so.Mapped[str | None] = so.mapped_column(sa.String(1000))
+    ref_id: so.Mapped[int | None] = so.mapped_column(sa.Integer)
+    credits: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     # Indexed: the feed reads the newest rows first.
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     # The order_counts version this change committed as (the SSE ``id:``): "what changed

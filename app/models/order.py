@@ -19,6 +19,12 @@ class Order(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency"),
         sa.CheckConstraint("total_credits >= 0", name="total_non_negative"),
+        # Partial refunds never exceed what was paid (two refunds racing for the remainder:
+        # the second one's conditional UPDATE finds nothing left).
+        sa.CheckConstraint(
+            "refunded_credits >= 0 AND refunded_credits <= total_credits",
+            name="refunded_within_total",
+        ),
         # The orders table sorts by total (ties by id): one index scan for the first page,
         # instead of sorting every order (a million in the benchmark).
         sa.Index("ix_orders_total_credits_id", "total_credits", "id"),
@@ -41,11 +47,30 @@ class Order(db.Model):
     updated_at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
     idempotency_key: so.Mapped[str | None] = so.mapped_column(sa.String(100))
     request_fingerprint: so.Mapped[str | None] = so.mapped_column(sa.String(64))
+    # Credits given back by partial refunds (a cancel then refunds the rest).
+    refunded_credits: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+    # Set by the move to Shipped (app/services/tracking.py).
+    carrier: so.Mapped[str | None] = so.mapped_column(sa.String(40))
+    tracking_number: so.Mapped[str | None] = so.mapped_column(sa.String(40))
 
     customer = so.relationship("User", back_populates="orders")
     items: so.Mapped[list["OrderItem"]] = so.relationship(
         back_populates="order", cascade="all, delete-orphan", order_by="OrderItem.id"
     )
+    tag_rows: so.Mapped[list["OrderTag"]] = so.relationship(  # noqa: F821
+        cascade="all, delete-orphan", order_by="OrderTag.tag", passive_deletes=True
+    )
+
+    @property
+    def tags(self) -> list[str]:
+        """The order's tags, alphabetical."""
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def refundable_credits(self) -> int:
+        """What a partial refund may still give back: nothing once cancelled (the cancel
+        refunded the rest)."""
+        return 0 if self.cancelled else self.total_credits - (self.refunded_credits or 0)
 
     @property
     def next_status(self) -> str | None:

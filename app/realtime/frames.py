@@ -13,10 +13,10 @@ version so that a reconnect storm costs no query per stream.
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
-from app.models import BUCKET_SECONDS
+from app.models import BUCKET_SECONDS, INTERNAL_KINDS
 from app.models._time import isoformat, utcnow
 from app.realtime import sse
-from app.services import revenue
+from app.services import revenue, saved_views, stock
 from app.services.activity import recent_activity
 from app.services.changes import changes_since, event_body, missed
 from app.services.counts import read_stats
@@ -25,20 +25,24 @@ from app.services.serializers import order_summary, order_tracking
 
 RECENT_ACTIVITY = 20  # entries in a fresh page's first frame
 RESUME_CACHE = 32  # resume frames kept per version (one per distinct Last-Event-ID)
+# Kinds after which every saved view matches what it matched before.
+NO_VIEW_CHANGE = {"note", "note_edited", "note_deleted", "refunded"}
 
 
 @dataclass
 class Tick:
     """What one refresh found: frames for the admin streams (``events``: one ``event:
-    order`` frame per change; ``snapshot``: the ``update`` frame or ``None`` when the version
-    did not move) and, per changed order, the tracking frame for its watchers and its
-    customer's balance."""
+    order`` frame per change, then ``event: views`` when a saved view's count moved;
+    ``snapshot``: the ``update`` frame or ``None`` when the version did not move), per
+    changed order (internal changes left out) the tracking frame for its watchers and its
+    customer's balance, and the storefronts' stock frame."""
 
     events: list[bytes] = field(default_factory=list)
     snapshot: bytes | None = None
     tracking: dict[int, tuple[dict, bytes]] = field(default_factory=dict)
     balances: dict[int, int] = field(default_factory=dict)
     changes: int = 0
+    stock: bytes | None = None  # the storefronts' ``type: "stock"`` frame, if stock moved
 
 
 class DashboardState:
@@ -54,6 +58,7 @@ class DashboardState:
         self.version = -1  # nothing read yet
         self.stats: dict = {}
         self.buckets: dict[int, tuple[int, int]] = {}
+        self.view_counts: dict[int, int] = {}
         self._fresh: bytes | None = None
         self._reset: bytes | None = None
         self._resumes: OrderedDict[int, bytes] = OrderedDict()
@@ -73,14 +78,18 @@ class DashboardState:
         changed_buckets = [
             [start, *value] for start, value in buckets.items() if self.buckets.get(start) != value
         ]
+        previous = self.version
         self._set(stats, buckets)
         if first:
+            self.view_counts = saved_views.counts()
             return tick
         summaries: dict[int, dict] = {}
         for change in changes or ():
             order_event = event_body(change)
             summaries[change.order.id] = order_event["order"]
             tick.events.append(sse.encode(order_event, event="order"))
+            if change.activity.kind in INTERNAL_KINDS:
+                continue  # admins only: nothing of it reaches the customer's page
             state = {
                 **order_tracking(change.order),
                 "balance": change.customer.credits,
@@ -89,6 +98,11 @@ class DashboardState:
             tick.tracking[change.order.id] = (state, change.customer.id)
             tick.balances[change.customer.id] = change.customer.credits
         tick.changes = len(changes or ())
+        self._views(changes, tick)
+        stock_changes = stock.changed_between(previous, stats["version"])
+        if stock_changes:
+            body = {"type": "stock", "version": stats["version"], "products": stock_changes}
+            tick.stock = sse.encode(body, id=stats["version"])
         body = {
             "type": "update",
             **stats,
@@ -98,6 +112,19 @@ class DashboardState:
         }
         tick.snapshot = sse.encode(body, id=stats["version"])
         return tick
+
+    def _views(self, changes, tick: Tick) -> None:
+        """Count the saved views again when the tick could have moved a count (an order
+        placed, moved, cancelled or tagged, or a change with no order: a view saved or
+        deleted); ``event: views`` ``{counts: {view id: n}}`` when a number moved. Notes and
+        refunds match no other view than before, so they cost nothing here."""
+        kinds = {change.activity.kind for change in changes or ()}
+        if kinds and kinds <= NO_VIEW_CHANGE:
+            return
+        found = saved_views.counts()
+        if found != self.view_counts:
+            self.view_counts = found
+            tick.events.append(sse.encode({"counts": found}, event="views"))
 
     def _set(self, stats: dict, buckets: dict) -> None:
         self.version = stats["version"]
@@ -135,6 +162,16 @@ class DashboardState:
                 self._resumes.popitem(last=False)
         return frame
 
+    def catalogue_frame(self, since) -> bytes:
+        """A storefront's first frame: ``{type: "initial", version, products:
+        [availability]}`` with the products changed since the version its page was read at
+        (``since``; ``None``: every product ever changed). One index range per distinct
+        ``since`` of a batch of new streams."""
+        after = since if isinstance(since, int) and since <= self.version else 0
+        products = stock.changed_between(after, self.version)
+        body = {"type": "initial", "version": self.version, "products": products}
+        return sse.encode(body, id=self.version)
+
     def reset_frame(self) -> bytes:
         """``type: "reset"``: the client is beyond the resume window (or sent an unknown or
         future id) and must reload its data with one request."""
@@ -167,6 +204,7 @@ class DashboardState:
             "revenue": _revenue([[s, *v] for s, v in sorted(self.buckets.items())]),
             "resumed_from": resumed_from,
             "heartbeat_ms": self._heartbeat_ms(),
+            "view_counts": self.view_counts,
             "timestamp": isoformat(utcnow()),
         }
         return sse.encode(body, id=self.version)

@@ -20,7 +20,7 @@ from app.realtime.presence import Presence
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
 from app.realtime.revocation import apply_revocations, revalidate
 from app.realtime.schedule import ErrorLog, Schedule
-from app.realtime.subscription import Subscription
+from app.realtime.subscription import CATALOGUE, Subscription
 from app.realtime.tracking import dispatch_tracking, serve_watchers
 from app.services.counts import read_version
 
@@ -91,6 +91,14 @@ class Hub:
         """Open a customer's single-order stream; its first frame is the order's tracking
         state. Raises ``TooManyStreams`` (429), ``Draining`` (503)."""
         sub = self.registry.open(user_id, session_id, order_id=order_id)
+        self._start_and_wake()
+        return sub
+
+    def open_catalogue(self, user_id=None, session_id=None, since=None) -> Subscription:
+        """Open a storefront's stock stream (anyone, signed in or not): its first frame has
+        the products changed since version ``since`` (the page's), then ``type: "stock"``
+        frames as stock moves. Raises ``TooManyStreams`` (429), ``Draining`` (503)."""
+        sub = self.registry.open(user_id, session_id, order_id=CATALOGUE, since=since)
         self._start_and_wake()
         return sub
 
@@ -234,6 +242,10 @@ class Hub:
             DELIVERY_LAG.observe(max(0.0, now - moment))
         if tick.tracking or tick.balances:
             dispatch_tracking(self.registry, tick)
+        if tick.stock:
+            chunk = sse.chunk(tick.stock)
+            for sub in self.registry.watchers(CATALOGUE):
+                sub.offer([tick.stock], None, chunk)
 
     def _serve_pending(self) -> None:
         """Send each waiting stream its first frame (one frame per distinct version asked
@@ -255,7 +267,16 @@ class Hub:
             STREAM_STARTS.labels(start_kind(sub.since, frame)).inc()
             sub.offer([frame], None, chunk, presence=presence)
             self.registry.activate(sub)
-        watchers = [sub for sub in pending if sub.order_id is not None]
+        storefronts = [sub for sub in pending if sub.order_id == CATALOGUE]
+        frames: dict = {}
+        for sub in storefronts:
+            if sub.since not in frames:
+                frame = self.state.catalogue_frame(sub.since)
+                frames[sub.since] = (frame, sse.chunk(frame))
+            frame, chunk = frames[sub.since]
+            sub.offer([frame], None, chunk)
+            self.registry.activate(sub)
+        watchers = [sub for sub in pending if sub.order_id not in (None, CATALOGUE)]
         if watchers:
             serve_watchers(self.registry, watchers)
 

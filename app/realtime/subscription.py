@@ -23,6 +23,9 @@ from app.metrics import DIRECT_STREAMS, STREAM_DROPS
 from app.realtime import sse
 
 _NO_LOCK = contextlib.nullcontext()
+# The ``order_id`` of a storefront's stock stream: no order has id 0, so the registry keeps
+# storefronts beside the streams of single orders without a kind of their own.
+CATALOGUE = 0
 
 
 def _new_lock():

@@ -12,6 +12,7 @@ from app.routes.args import page_arg
 from app.security import customer_required
 from app.services import ServiceError, paging
 from app.services.customer_orders import can_cancel, cancel_own_order, step_times
+from app.services.tracking import tracking_url
 
 bp = Blueprint("account", __name__)
 
@@ -54,6 +55,7 @@ def _order_page(order: Order, form: CancelOrderForm, status: int = 200):
         form=form,
         times=step_times(order),
         can_cancel=can_cancel(order, current_user),
+        tracking_url=tracking_url,
     ), status
 
 

@@ -18,9 +18,11 @@ from app.services.analytics import MAX_OFFSET_MINUTES, check_offset, hourly_reve
 from app.services.counts import read_stats
 from app.services.feed import recent_orders
 from app.services.history import last_change, order_history
+from app.services.notes import order_notes
 from app.services.order_query import matching_ids
 from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
+from app.services.tracking import parse_tracking
 from app.services.undo import parse_activity_id, undo_change
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
@@ -82,14 +84,21 @@ def dashboard_view():
 @bp.get("/order/<int:order_id>/details")
 @admin_required
 def order_details_view(order_id: int):
-    """``{success, order: {...contract keys}, history: [activity entry] (oldest first:
-    placed, moves, cancel, undos, with actor and time)}``; 404 unknown order. Asked by the
+    """``{success, order: {...contract keys, tags, refunded_credits, refundable_credits,
+    carrier, tracking_number, tracking_url}, history: [activity entry] (oldest first:
+    placed, moves, cancel, undos, notes, tags, refunds, with actor and time), notes: [note]
+    (the current internal notes, ``notes.note_entry``)}``; 404 unknown order. Asked by the
     dashboard's script (``X-CSRFToken``), it also tells the other dashboards that this
     admin is viewing the order (presence rides the request: docs/design.md §5a)."""
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
     if from_page_script():
         note_focus(order.id, "viewing")
-    return jsonify(success=True, order=order_details(order), history=order_history(order))
+    return jsonify(
+        success=True,
+        order=order_details(order),
+        history=order_history(order),
+        notes=order_notes(order),
+    )
 
 
 def _json_body() -> dict:
@@ -117,16 +126,21 @@ def _changed(order: Order):
 @bp.post("/order/<int:order_id>/status")
 @admin_required
 def order_status(order_id: int):
-    """Body ``{"status": str, "from": str}``: the next status, and (optional) the status the
-    page showed. Answers ``_changed``'s shape; 400 malformed JSON, 404 unknown order, 409
-    illegal move (backwards, skip, cancelled) or a stale ``from`` (the error names who changed
-    it and when; ``order`` is its state now, ``changed`` that activity entry), 422 unknown
-    status."""
+    """Body ``{"status": str, "from": str, "carrier": str, "tracking_number": str}``: the
+    next status, (optional) the status the page showed, and (optional, the move to Shipped
+    only, both or neither) the shipment's carrier and tracking number. Answers
+    ``_changed``'s shape; 400 malformed JSON, 404 unknown order, 409 illegal move
+    (backwards, skip, cancelled) or a stale ``from`` (the error names who changed it and
+    when; ``order`` is its state now, ``changed`` that activity entry), 422 unknown status,
+    unknown carrier, malformed tracking number, or tracking on another move."""
     payload = _json_body()
     if payload is None or not isinstance(payload.get("status"), str):
         return json_error('Send JSON {"status": "<next status>", "from": "<shown>"}', 400)
+    tracking = parse_tracking(payload)
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    change_status(order, payload["status"], actor=current_user, seen=_seen(payload))
+    change_status(
+        order, payload["status"], actor=current_user, seen=_seen(payload), tracking=tracking
+    )
     db.session.commit()
     return _changed(order)
 
@@ -196,8 +210,9 @@ def activity():
 @bp.post("/orders/bulk")
 @admin_required
 def orders_bulk():
-    """Advance or cancel many orders: body ``{"ids": [int, ...] (1..500, distinct),
-    "action": "advance" | "cancel", "reason": str (cancel only, 1..300 chars)}``.
+    """Advance, cancel or tag many orders: body ``{"ids": [int, ...] (1..500, distinct),
+    "action": "advance" | "cancel" | "tag", "reason": str (cancel only, 1..300 chars),
+    "add": [str], "remove": [str] (tag only, as for one order's tags)}``.
 
     Each order is moved in its own transaction, in the order of ``ids``, through the same
     services as the single-order routes (activity entry, refund, live events). Answers
@@ -205,7 +220,8 @@ def orders_bulk():
     order: summary} | {id, ok: false, status: 404|409, error}]}``: one result per id, in
     the order sent. The whole request is refused, with nothing written, for a malformed
     body (400: not an object, ids not a list of ints) or a rule broken (422: unknown action,
-    no ids, more than 500, duplicates, missing reason).
+    no ids, more than 500, duplicates, missing reason, bad tags). A tag action on an order
+    that already has exactly those tags succeeds without a change.
     """
     request_ = bulk.parse_bulk(_json_body())
     orders = bulk.load_orders(request_.ids)

@@ -6,13 +6,16 @@ is a 400 JSON error naming the argument, never a silent guess and never a 500.
 """
 
 import re
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import date
+from urllib.parse import parse_qsl
 
 from flask import abort, request
+from werkzeug.datastructures import MultiDict
 
 from app.models import ORDER_STATUSES
-from app.services import shop_time
+from app.services import Invalid, shop_time, tags
 from app.services.order_query import DIRECTIONS, SORTS, OrderFilter
 from app.services.paging import MAX_PAGE
 
@@ -32,8 +35,13 @@ def _refuse(name: str, expected: str):
     abort(400, description=f"{name} must be {expected}")
 
 
+# Arguments read from a saved query string instead of the request's (``view_from_query``).
+_SOURCE: ContextVar[MultiDict | None] = ContextVar("query_args", default=None)
+
+
 def _raw(name: str) -> str | None:
-    value = request.args.get(name)
+    source = _SOURCE.get()
+    value = (source if source is not None else request.args).get(name)
     return value.strip() if value is not None and value.strip() else None
 
 
@@ -107,13 +115,28 @@ def page_arg() -> int:
     return int_arg("page", 1, MAX_PAGE, 1)
 
 
+def tag_arg(strict: bool = False) -> str | None:
+    """``?tag=`` as a stored tag (``tags.normalise``), ``None`` when absent; a value that is
+    no tag is dropped (lenient) or a 400 (strict)."""
+    raw = _raw("tag")
+    if raw is None:
+        return None
+    try:
+        return tags.normalise(raw)
+    except Invalid:
+        if strict:
+            _refuse("tag", "a tag: 1 to 32 letters or digits")
+        return None
+
+
 def order_filter_args(strict: bool = False) -> OrderFilter:
     """The orders table's view from the query string (admin page, CSV, ids API):
 
     ``status`` (a status or ``Cancelled``), ``q`` (order number, username or email; first
     100 characters), ``from``/``to`` (local dates, inclusive) or ``range`` (``today``,
     ``yesterday``, ``7d``: overrides ``from``/``to``, so a bookmark stays "today"),
-    ``sort`` (``ordered``, ``total``, ``status``) and ``dir`` (``asc``, ``desc``).
+    ``sort`` (``ordered``, ``total``, ``status``), ``dir`` (``asc``, ``desc``) and ``tag``
+    (a tag the orders carry; normalised as tags are stored).
     Lenient: bad values are dropped (``from`` after ``to`` are swapped). Strict: 400.
     """
     q = _raw("q")
@@ -125,6 +148,7 @@ def order_filter_args(strict: bool = False) -> OrderFilter:
         sort=choice_arg("sort", SORTS, "ordered", strict),
         direction=choice_arg("dir", DIRECTIONS, "desc", strict),
         range=choice_arg("range", tuple(shop_time.PRESETS), None, strict),
+        tag=tag_arg(strict),
     )
     if view.range:
         first, last = shop_time.preset(view.range)
@@ -134,3 +158,13 @@ def order_filter_args(strict: bool = False) -> OrderFilter:
             _refuse("from", "on or before to")
         return replace(view, date_from=view.date_to, date_to=view.date_from)
     return view
+
+
+def view_from_query(query: str) -> OrderFilter:
+    """The orders table's view from a query string (a saved view's), strictly: a 400 for a
+    bad value, as on the API. ``page`` and ``per_page`` are not part of a view."""
+    token = _SOURCE.set(MultiDict(parse_qsl(query.lstrip("?"), keep_blank_values=True)))
+    try:
+        return order_filter_args(strict=True)
+    finally:
+        _SOURCE.reset(token)

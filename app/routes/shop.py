@@ -11,7 +11,8 @@ from app.models.limits import MAX_DB_INT
 from app.routes.args import page_arg, parse_int
 from app.routes.checkout import checkout_limited, place_once
 from app.security import customer_required
-from app.services import ServiceError, cart, catalog
+from app.services import ServiceError, cart, catalog, stock
+from app.services.counts import read_version
 from app.services.orders import parse_checkout, validate_idempotency_key
 
 bp = Blueprint("shop", __name__)
@@ -26,13 +27,17 @@ def _product_id(raw: str | None) -> int | None:
 
 @bp.get("/")
 def index():
-    """Catalogue with ``?category=`` filter, ``?q=`` search and ``?page=``."""
+    """Catalogue with ``?category=`` filter, ``?q=`` search and ``?page=``; each product
+    says "Out of stock" or "Only N left", kept live by ``/catalogue/stream``."""
     category = request.args.get("category") or None
     q = request.args.get("q", "").strip() or None
+    version = read_version()  # before the products: the stream resumes from here
     products = catalog.browse(category, q, page_arg())
     return render_template(
         "shop/index.html",
         products=products,
+        version=version,
+        availability=stock.availability,
         categories=catalog.categories(),
         category=category,
         q=q,

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_login import current_user
 
 from app import drain
-from app.extensions import release_session
+from app.extensions import limiter, release_session
 from app.logs import EXTRA_BYTES_KEY
 from app.metrics import DRAINING_ANSWERS
 from app.realtime import get_hub, sse
@@ -20,7 +20,7 @@ from app.realtime.registry import Draining
 from app.realtime.subscription import Subscription
 from app.routes.account import own_order_or_404
 from app.routes.args import parse_int
-from app.security import admin_required, customer_required
+from app.security import admin_required, customer_required, limits_off, user_limit_key
 from app.services import Invalid
 
 bp = Blueprint("stream", __name__)
@@ -217,6 +217,33 @@ def order_stream(order_number: str):
     hub = get_hub()
     try:
         sub = hub.open_order(order.id, current_user.id, current_user.session_id)
+    except Draining:
+        return draining_answer()
+    return _respond(hub, sub)
+
+
+def _storefront_limit() -> str:
+    return current_app.config["RATELIMIT_STOREFRONT_STREAM"]
+
+
+@bp.get("/catalogue/stream")
+@limiter.limit(_storefront_limit, key_func=user_limit_key, exempt_when=limits_off)
+def catalogue_stream():
+    """The storefront's live stock, for anyone (signed in or not): ``data: {type:
+    "initial", version, products: [{id, stock, active, label}]}`` with the products changed
+    since ``?since=`` (the version the page was rendered at), then ``{type: "stock",
+    version, products}`` whenever a checkout, a cancel or an admin changes stock or withdraws
+    a product (``label``: "Out of stock", "Only N left" or null). ``: heartbeat`` and the
+    lifetime as for every stream. 429 JSON past ``RATELIMIT_STOREFRONT_STREAM`` opens per
+    client; a draining worker answers as for every stream (``draining_answer``,
+    docs/design.md §5b)."""
+    since = parse_int(request.args.get("since"))
+    since = since if since is not None and 0 <= since < 2**63 else None
+    user_id = current_user.id if current_user.is_authenticated else None
+    session_id = current_user.session_id if user_id is not None else None
+    hub = get_hub()
+    try:
+        sub = hub.open_catalogue(user_id, session_id, since=since)
     except Draining:
         return draining_answer()
     return _respond(hub, sub)

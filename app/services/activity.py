@@ -18,13 +18,19 @@ def record_activity(
     from_status: str | None = None,
     note: str | None = None,
     version: int | None = None,
+    ref_id: int | None = None,
+    amount: int | None = None,
+    at=None,
 ) -> OrderActivity:
     """Add an ``OrderActivity`` row for ``order`` (flushed, not committed) and return it.
 
-    ``kind`` is one of ``ACTIVITY_KINDS`` (``created``, ``status``, ``cancelled``, and an
-    undo's ``status_undone`` or ``cancel_undone``); ``to_status`` is the order's
+    ``kind`` is one of ``ACTIVITY_KINDS`` (``created``, ``status``, ``cancelled``, an
+    undo's ``status_undone`` or ``cancel_undone``, ``note``, ``note_edited``,
+    ``note_deleted``, ``tagged``, ``refunded``); ``to_status`` is the order's
     status now; ``actor`` ``None`` means the system (CLI, simulator); ``version`` the
-    ``order_counts`` version the change commits as (``counts.apply_delta``'s answer).
+    ``order_counts`` version the change commits as (``counts.apply_delta``'s answer);
+    ``ref_id`` the note a note entry is about, ``amount`` a refund's credits, ``at`` the
+    time (default: the order's ``updated_at``, which a note or a tag does not move).
     """
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}")
@@ -35,8 +41,10 @@ def record_activity(
         from_status=from_status,
         to_status=order.status,
         note=note,
-        at=order.updated_at or utcnow(),
+        at=at or order.updated_at or utcnow(),
         version=version,
+        ref_id=ref_id,
+        credits=amount,
     )
     db.session.add(entry)
     db.session.flush()
@@ -57,8 +65,10 @@ def recent_activity(limit: int = 50) -> list[dict]:
 
 
 def activity_entry(entry: OrderActivity, order_number: str, actor: str | None) -> dict:
-    """``{id, order_id, order_number, kind, from_status, to_status, note, actor, at}``;
-    ``actor`` is a username or ``None`` (the system), ``at`` ISO 8601 UTC."""
+    """``{id, order_id, order_number, kind, from_status, to_status, note, ref_id, credits,
+    actor, at}``; ``actor`` is a username or ``None`` (the system), ``at`` ISO 8601 UTC,
+    ``ref_id`` the note a note entry is about, ``credits`` a refund's amount (both ``None``
+    for other kinds)."""
     return {
         "id": entry.id,
         "order_id": entry.order_id,
@@ -67,6 +77,8 @@ def activity_entry(entry: OrderActivity, order_number: str, actor: str | None) -
         "from_status": entry.from_status,
         "to_status": entry.to_status,
         "note": entry.note,
+        "ref_id": entry.ref_id,
+        "credits": entry.credits,
         "actor": actor,
         "at": isoformat(entry.at),
     }

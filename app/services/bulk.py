@@ -16,30 +16,35 @@ import sqlalchemy.orm as so
 from app.extensions import db
 from app.models import Order, User
 from app.models.limits import MAX_DB_INT
-from app.services import Conflict, Invalid, NotFound
+from app.services import Conflict, Invalid, NotFound, tags
 from app.services.status import MAX_REASON, cancel_order, change_status
 
 MAX_IDS = 500
-ACTIONS = ("advance", "cancel")
+ACTIONS = ("advance", "cancel", "tag")
 
 
 @dataclass(frozen=True)
 class BulkRequest:
-    """A checked bulk request: ``ids`` (distinct order ids, as sent), ``action`` and the
-    cancellation ``reason`` (``None`` for ``advance``)."""
+    """A checked bulk request: ``ids`` (distinct order ids, as sent), ``action``, the
+    cancellation ``reason`` (``None`` but for ``cancel``) and the tags to ``add`` and
+    ``remove`` (``tag`` only)."""
 
     ids: tuple[int, ...]
     action: str
     reason: str | None = None
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
 
 
 def parse_bulk(payload) -> BulkRequest:
-    """Check ``{"ids": [int, ...], "action": "advance"|"cancel", "reason": str}``.
+    """Check ``{"ids": [int, ...], "action": "advance"|"cancel"|"tag", "reason": str,
+    "add": [str], "remove": [str]}``.
 
     Raises ``Invalid`` with 400 for a body that is not an object, ``ids`` that is not a
     list of integers (``true`` is not an id), or ids outside 1..2³¹−1; with 422 for an
-    unknown action, no ids, more than ``MAX_IDS`` ids, repeated ids, and a missing, blank
-    or overlong (> 300 characters) reason for ``cancel``.
+    unknown action, no ids, more than ``MAX_IDS`` ids, repeated ids, a missing, blank
+    or overlong (> 300 characters) reason for ``cancel``, and bad tags for ``tag``
+    (``tags.parse_tag_change``'s rules).
     """
     if not isinstance(payload, dict):
         raise Invalid('Send JSON {"ids": [...], "action": "advance"|"cancel"}', 400)
@@ -68,24 +73,32 @@ def parse_bulk(payload) -> BulkRequest:
         reason = reason.strip()
         if len(reason) > MAX_REASON:
             raise Invalid(f"The reason is longer than {MAX_REASON} characters")
+    if action == "tag":
+        add, remove = tags.parse_tag_change(payload)
+        return BulkRequest(tuple(ids), action, add=tuple(add), remove=tuple(remove))
     return BulkRequest(tuple(ids), action, reason)
 
 
 def load_orders(ids) -> dict[int, Order]:
     """The orders among ``ids`` with their customers, in one query: ``{id: order}``."""
     orders = db.session.scalars(
-        sa.select(Order).options(so.joinedload(Order.customer)).where(Order.id.in_(ids))
+        sa.select(Order)
+        .options(so.joinedload(Order.customer), so.selectinload(Order.tag_rows))
+        .where(Order.id.in_(ids))
     )
     return {order.id: order for order in orders}
 
 
 def apply_one(order: Order | None, order_id: int, request: BulkRequest, actor: User) -> Order:
-    """Advance ``order`` one step or cancel it (refund included), inside the caller's
-    transaction. Raises ``NotFound`` (404) for a missing order and ``Conflict`` (409) when
-    it cannot move: cancelled, delivered, or changed since it was read (the services
-    re-read it under a row lock)."""
+    """Advance ``order`` one step, cancel it (refund included) or change its tags, inside
+    the caller's transaction. Raises ``NotFound`` (404) for a missing order and
+    ``Conflict`` (409) when it cannot move: cancelled, delivered, or changed since it was
+    read (the services re-read it under a row lock)."""
     if order is None:
         raise NotFound(f"Order {order_id} not found")
+    if request.action == "tag":
+        tags.apply_tags(order, list(request.add), list(request.remove), actor)
+        return order
     if request.action == "cancel":
         return cancel_order(order, request.reason, actor=actor)
     if order.next_status is None:

@@ -5,7 +5,7 @@ from flask import current_app, session
 
 from app.extensions import db
 from app.models import Product
-from app.services import Invalid, NotFound
+from app.services import Conflict, Invalid, NotFound, stock
 
 KEY = "cart"
 
@@ -15,8 +15,10 @@ def _cart() -> dict[str, int]:
 
 
 def add(product_id: int, quantity: int) -> Product:
-    """Add ``quantity`` of an active product. Raises ``NotFound`` (404) for an unknown one and
-    ``Invalid`` (422) past the per-line quantity or line-count limits."""
+    """Add ``quantity`` of an active product. Raises ``NotFound`` (404) for an unknown one,
+    ``Invalid`` (422) past the per-line quantity or line-count limits, and ``Conflict``
+    (409) beyond its stock now ("Only 2 left of ..."; the checkout checks again, under
+    its lock)."""
     product = db.session.get(Product, product_id)
     if product is None or not product.active:
         raise NotFound("That product is not in the catalogue")
@@ -27,6 +29,8 @@ def add(product_id: int, quantity: int) -> Product:
         raise Invalid(f"You can order between 1 and {limit} of each product")
     if str(product_id) not in cart and len(cart) >= current_app.config["CHECKOUT_MAX_LINES"]:
         raise Invalid("Your cart is full")
+    if product.stock is not None and new_quantity > product.stock:
+        raise Conflict(stock.shortage(product, new_quantity))
     cart[str(product_id)] = new_quantity
     session[KEY] = cart
     return product

@@ -15,7 +15,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Order, OrderActivity, User
-from app.services import outbox, revenue
+from app.services import outbox, revenue, stock
 from app.services.activity import activity_entry, record_activity
 from app.services.counts import apply_delta
 from app.services.serializers import order_summary
@@ -30,12 +30,15 @@ def record_change(
     placed: int = 0,
     from_status: str | None = None,
     note: str | None = None,
+    **entry,
 ) -> int:
     """The tail every order write shares, inside the caller's transaction: add ``credits``
     (revenue; negative for a refund) and ``placed`` orders to the order's revenue bucket,
-    apply the counter ``deltas`` (which hands out the new version), and record the activity
-    entry stamped with that version; the outbox announces it after commit. Returns the
-    version.
+    apply the counter ``deltas`` (which hands out the new version; ``{}`` for a change that
+    moves no counter: a note, a tag, a refund), stamp the products whose stock this
+    transaction changed with that version, and record the activity entry stamped with it
+    (``entry``: ``ref_id``, ``amount``, ``at`` for ``record_activity``); the outbox
+    announces it after commit. Returns the version.
 
     The bucket row and the counters' ``total`` row are the contended locks: they are taken
     last, in that order by every writer (so no deadlock), and held only for these
@@ -44,7 +47,21 @@ def record_change(
     if credits or placed:
         revenue.add(order.date_ordered, credits, placed)
     version = apply_delta(deltas)
-    record_activity(order, kind, actor, from_status=from_status, note=note, version=version)
+    stock.stamp(version)
+    record_activity(
+        order, kind, actor, from_status=from_status, note=note, version=version, **entry
+    )
+    outbox.order_written(version)
+    return version
+
+
+def record_catalogue_change() -> int:
+    """A catalogue write with no order (a product added, edited, restocked, withdrawn):
+    take a version, stamp the products this transaction touched with it (``stock.touch``)
+    and announce it after commit, so every storefront's live stock and every dashboard
+    hears of it like an order change. Returns the version."""
+    version = apply_delta({})
+    stock.stamp(version)
     outbox.order_written(version)
     return version
 
@@ -74,6 +91,8 @@ def changes_since(after: int, upto: int | None = None, limit: int = 1000):
         .where(OrderActivity.version > after)
         .order_by(OrderActivity.version, OrderActivity.id)
         .limit(limit + 1)
+        # The summaries carry the tags: one more query per read, never one per order.
+        .options(so.selectinload(Order.tag_rows))
     )
     if upto is not None:
         query = query.where(OrderActivity.version <= upto)

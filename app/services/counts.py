@@ -21,14 +21,16 @@ STAT_KEYS = {
 }
 
 
-def _insert(table):
+def insert(table):
+    """``INSERT`` for the session's dialect, with ``on_conflict_do_*`` (PostgreSQL and SQLite
+    both have it)."""
     dialect = db.session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
 def ensure_rows() -> None:
     """Create any missing counter row at zero; safe to run concurrently (ON CONFLICT)."""
-    stmt = _insert(OrderCount.__table__).values(
+    stmt = insert(OrderCount.__table__).values(
         [{"name": name, "count": 0, "version": 0} for name in ROW_NAMES]
     )
     db.session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))

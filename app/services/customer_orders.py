@@ -6,7 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Order, OrderActivity, User
+from app.models import STATE_KINDS, Order, OrderActivity, User
 from app.services import Conflict, NotFound
 from app.services.status import cancel_order
 
@@ -31,7 +31,7 @@ def step_times(order: Order) -> dict[str, datetime]:
             OrderActivity.to_status,
             OrderActivity.at,
         )
-        .where(OrderActivity.order_id == order.id)
+        .where(OrderActivity.order_id == order.id, OrderActivity.kind.in_(STATE_KINDS))
         .order_by(sa.func.coalesce(OrderActivity.version, 0), OrderActivity.id)
     ).all()
     times: dict[str, datetime] = {}

@@ -7,20 +7,21 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models import Order, OrderActivity, User
+from app.models import STATE_KINDS, Order, OrderActivity, User
 from app.models._time import utcnow
 from app.services.activity import activity_entry
 
 MAX_HISTORY = 200  # far more than any order's life (placed, three moves, a cancel, undos)
 
 
-def _entries(order: Order, newest_first: bool, limit: int) -> list[dict]:
+def _entries(order: Order, newest_first: bool, limit: int, kinds=None) -> list[dict]:
     direction = sa.desc if newest_first else sa.asc
     version = sa.func.coalesce(OrderActivity.version, 0)
+    query = sa.select(OrderActivity, User.username).where(OrderActivity.order_id == order.id)
+    if kinds is not None:
+        query = query.where(OrderActivity.kind.in_(kinds))
     rows = db.session.execute(
-        sa.select(OrderActivity, User.username)
-        .outerjoin(User, User.id == OrderActivity.actor_id)
-        .where(OrderActivity.order_id == order.id)
+        query.outerjoin(User, User.id == OrderActivity.actor_id)
         # The version orders changes as they committed; the id breaks ties (and orders
         # entries written before versions were recorded, whose version is NULL).
         .order_by(direction(version), direction(OrderActivity.id))
@@ -32,13 +33,16 @@ def _entries(order: Order, newest_first: bool, limit: int) -> list[dict]:
 
 def order_history(order: Order) -> list[dict]:
     """``[activity_entry]`` of ``order``, oldest first (one query): placed, each move, the
-    cancel, each undo, with actor and time (docs/design.md §4 activity shape)."""
+    cancel, each undo, notes, tags and refunds, with actor and time (docs/design.md §4
+    activity shape). Admins only: it holds internal notes."""
     return _entries(order, newest_first=False, limit=MAX_HISTORY)
 
 
 def last_change(order: Order) -> dict | None:
-    """The newest ``activity_entry`` of ``order``, or ``None`` if it has none."""
-    found = _entries(order, newest_first=True, limit=1)
+    """The newest ``activity_entry`` of ``order`` that moved its status or cancellation
+    (``STATE_KINDS``), or ``None``: a note, a tag or a refund made since does not make an
+    advance stale or block its undo."""
+    found = _entries(order, newest_first=True, limit=1, kinds=STATE_KINDS)
     return found[0] if found else None
 
 
@@ -67,5 +71,10 @@ def describe(entry: dict, now: datetime | None = None) -> str:
         "cancelled": "cancelled it",
         "status_undone": f"undid the move to {entry['from_status']}",
         "cancel_undone": "undid its cancellation",
+        "note": "added a note",
+        "note_edited": "edited a note",
+        "note_deleted": "deleted a note",
+        "tagged": f"changed its tags ({entry['note']})",
+        "refunded": f"refunded {entry.get('credits')} credits",
     }.get(entry["kind"], "changed it")
     return f"{who} {did} {ago(at, now)}"

@@ -1,7 +1,7 @@
 """The orders table's view: filter, search, date range and sort, shared by the admin page,
 the "select all matching" ids API and the CSV export, so all three see the same orders."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 from flask_sqlalchemy.pagination import Pagination
 
 from app.extensions import db
-from app.models import ORDER_STATUSES, Order, User
+from app.models import ORDER_STATUSES, Order, OrderTag, User
 from app.services import order_search, paging, shop_time
 from app.services.order_search import text_match
 
@@ -32,7 +32,8 @@ class OrderFilter:
     (case-insensitive, literally: ``app/services/order_search.py``);
     ``date_from``/``date_to``: local dates in ``SHOP_TIMEZONE``, inclusive; ``sort`` one of
     ``SORTS``, ``direction`` ``asc``/``desc`` (ties broken by id, same direction);
-    ``range``: the preset that set the dates, kept for links.
+    ``range``: the preset that set the dates, kept for links; ``tag``: a normalised tag
+    the order carries.
     """
 
     status: str | None = None
@@ -42,6 +43,7 @@ class OrderFilter:
     sort: str = "ordered"
     direction: str = "desc"
     range: str | None = None
+    tag: str | None = None
 
     def conditions(self) -> list:
         """The WHERE clauses (``User`` must be joined for ``q``)."""
@@ -52,6 +54,10 @@ class OrderFilter:
             where += [Order.status == self.status, Order.cancelled.is_(False)]
         if self.q:
             where.append(text_match(self.q).condition)
+        if self.tag:
+            where.append(
+                sa.exists().where(OrderTag.order_id == Order.id, OrderTag.tag == self.tag)
+            )
         if self.date_from:
             where.append(Order.date_ordered >= shop_time.day_start(self.date_from))
         if self.date_to:
@@ -79,6 +85,7 @@ class OrderFilter:
         values = {
             "status": self.status,
             "q": self.q,
+            "tag": self.tag,
             "sort": None if self.sort == "ordered" else self.sort,
             "dir": None if self.direction == "desc" else self.direction,
         }
@@ -89,14 +96,37 @@ class OrderFilter:
             values["to"] = self.date_to.isoformat() if self.date_to else None
         return {k: v for k, v in values.items() if v is not None}
 
+    @classmethod
+    def from_params(cls, params: dict) -> "OrderFilter":
+        """The view ``params()`` gave (already checked when it was built: a saved view's
+        arguments); a ``range`` is resolved to today's dates again."""
+        view = cls(
+            status=params.get("status"),
+            q=params.get("q"),
+            tag=params.get("tag"),
+            sort=params.get("sort", "ordered"),
+            direction=params.get("dir", "desc"),
+            range=params.get("range"),
+            date_from=date.fromisoformat(params["from"]) if params.get("from") else None,
+            date_to=date.fromisoformat(params["to"]) if params.get("to") else None,
+        )
+        if view.range:
+            first, last = shop_time.preset(view.range)
+            return replace(view, date_from=first, date_to=last)
+        return view
+
 
 def search_orders(view: OrderFilter, page: int = 1, per_page: int = 25) -> Pagination:
     """The dashboard table: one page of ``view`` (customers loaded in the same query); a
     page past the end shows the last page (``app.services.paging``). With a search text
     the view's ids come first, in one query that stops after ``order_search.CAP`` + 1:
     the page, its count ("10,000+" beyond: ``pagination.capped``) and its rows from those
-    (``app/services/order_search.py``)."""
-    query = view.apply(sa.select(Order).options(so.contains_eager(Order.customer)))
+    (``app/services/order_search.py``). The rows carry their tags (one more query)."""
+    query = view.apply(
+        sa.select(Order).options(
+            so.contains_eager(Order.customer), so.selectinload(Order.tag_rows)
+        )
+    )
     if not view.q:
         return paging.paginate(query.order_by(*view.ordering()), page, per_page)
 

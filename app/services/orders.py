@@ -14,7 +14,7 @@ from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models._time import utcnow
 from app.models.counts import TOTAL
 from app.models.limits import MAX_DB_INT
-from app.services import Invalid, NotFound, credits, shop_time, write_gate
+from app.services import Invalid, NotFound, credits, shop_time, stock, write_gate
 from app.services.changes import record_change
 
 MAX_ADDRESS = 300
@@ -101,8 +101,12 @@ def place_order(
     """Create a Pending order, charge credits and bump ``order_counts`` and the revenue
     bucket, all in the caller's transaction; dashboards hear of it after commit (outbox).
 
-    Raises ``NotFound`` (404) for an unknown or withdrawn product and ``Invalid`` (422) when
-    the balance is short. Nothing is written when it raises (the caller rolls back).
+    Stock is taken in the same transaction, before the charge (``stock.take``: products,
+    then the customer's row, then the counters: the lock order every writer keeps).
+
+    Raises ``NotFound`` (404) for an unknown or withdrawn product, ``Conflict`` (409: "Only
+    2 left of Rye bread ...") when a product has too few in stock, and ``Invalid`` (422)
+    when the balance is short. Nothing is written when it raises (the caller rolls back).
     """
     now = now or utcnow()
     write_gate.enter()
@@ -114,6 +118,7 @@ def place_order(
     if missing:
         raise NotFound(f"Unknown product: {', '.join(map(str, missing))}")
     total = sum(by_id[pid].credit_value * qty for pid, qty in request.lines.items())
+    stock.take(request.lines, by_id)
     if not credits.charge(user.id, total):
         raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
     order = Order(

@@ -7,7 +7,7 @@ from app.extensions import db
 from app.models import ORDER_STATUSES, Order, User
 from app.models._time import utcnow
 from app.models.counts import CANCELLED
-from app.services import Conflict, Invalid, credits, write_gate
+from app.services import Conflict, Invalid, credits, stock, write_gate
 from app.services.changes import record_change
 from app.services.history import describe, last_change
 from app.services.serializers import order_details
@@ -44,18 +44,25 @@ def changed_meanwhile(order: Order) -> Conflict:
 
 
 def change_status(
-    order: Order, new_status: str, actor: User | None = None, seen: str | None = None
+    order: Order,
+    new_status: str,
+    actor: User | None = None,
+    seen: str | None = None,
+    tracking: tuple[str, str] | None = None,
 ) -> Order:
     """Move ``order`` one step forward to ``new_status``; ``actor`` (``None``: the system) is
     recorded in the activity feed and the live event. ``seen``: the status the admin saw
-    (``check_seen``).
+    (``check_seen``). ``tracking``: ``(carrier, tracking_number)`` from
+    ``tracking.parse_tracking``, for the move to Shipped only (the entry's note says it).
 
-    Raises ``Invalid`` (422) for an unknown status and ``Conflict`` (409) for a stale
-    ``seen``, a cancelled order or any move that is not exactly the next step (backwards,
-    skipping, repeating).
+    Raises ``Invalid`` (422) for an unknown status or tracking on another move, and
+    ``Conflict`` (409) for a stale ``seen``, a cancelled order or any move that is not
+    exactly the next step (backwards, skipping, repeating).
     """
     if new_status not in ORDER_STATUSES:
         raise Invalid(f"Unknown status {new_status!r}; expected one of {list(ORDER_STATUSES)}")
+    if tracking is not None and new_status != "Shipped":
+        raise Invalid("A tracking number goes with the move to Shipped only")
     check_seen(order, seen)
     if order.cancelled:
         raise Conflict(f"Order {order.order_number} is cancelled and cannot change status")
@@ -70,13 +77,19 @@ def change_status(
     values = {"status": new_status, "updated_at": now}
     if new_status == "Delivered":
         values["actual_delivery_date"] = now
+    note = None
+    if tracking is not None:
+        values["carrier"], values["tracking_number"] = tracking
+        note = " ".join(tracking)
     claim(order, values)
-    record_change(order, "status", actor, {old_status: -1, new_status: 1}, from_status=old_status)
+    deltas = {old_status: -1, new_status: 1}
+    record_change(order, "status", actor, deltas, from_status=old_status, note=note)
     return order
 
 
 def cancel_order(order: Order, reason, actor: User | None = None, seen: str | None = None):
-    """Cancel a not-yet-delivered order and refund its credits to the customer; ``actor``
+    """Cancel a not-yet-delivered order, put its items back in stock and refund what the
+    customer has not had back yet (the total less any partial refunds); ``actor``
     (``None``: the system) and the reason are recorded in the activity feed. ``seen``: the
     status the admin saw (``check_seen``). Returns ``order``.
 
@@ -94,14 +107,16 @@ def cancel_order(order: Order, reason, actor: User | None = None, seen: str | No
     if order.status == "Delivered":
         raise Conflict(f"Order {order.order_number} was delivered and cannot be cancelled")
     claim(order, {"cancelled": True, "cancellation_reason": reason, "updated_at": utcnow()})
-    credits.refund(order.user_id, order.total_credits)
+    stock.put_back(order)
+    remaining = order.total_credits - order.refunded_credits
+    credits.refund(order.user_id, remaining)
     deltas = {order.status: -1, CANCELLED: 1}
     record_change(
         order,
         "cancelled",
         actor,
         deltas,
-        credits=-order.total_credits,
+        credits=-remaining,
         from_status=order.status,
         note=reason,
     )

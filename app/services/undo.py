@@ -16,7 +16,7 @@ from app.models import Order, OrderActivity, User
 from app.models._time import utcnow
 from app.models.counts import CANCELLED
 from app.models.limits import MAX_DB_INT
-from app.services import Conflict, Invalid, NotFound, ServiceError, credits
+from app.services import Conflict, Invalid, NotFound, ServiceError, credits, stock
 from app.services.changes import record_change
 from app.services.history import describe, last_change
 from app.services.status import claim
@@ -73,14 +73,18 @@ def _unmove(order: Order, entry: OrderActivity, actor: User) -> Order:
     values = {"status": back, "updated_at": utcnow()}
     if moved_to == "Delivered":
         values["actual_delivery_date"] = None
+    if moved_to == "Shipped":  # the shipment is undone: its tracking number goes with it
+        values.update(carrier=None, tracking_number=None)
     claim(order, values)
     record_change(order, "status_undone", actor, {moved_to: -1, back: 1}, from_status=moved_to)
     return order
 
 
 def _uncancel(order: Order, entry: OrderActivity, actor: User) -> Order:
-    status, total = order.status, order.total_credits
+    # What the cancel refunded: the total less any partial refunds made before it.
+    status, total = order.status, order.total_credits - order.refunded_credits
     claim(order, {"cancelled": False, "cancellation_reason": None, "updated_at": utcnow()})
+    stock.take_again(order)  # 409 when an item sold out since the cancel
     # The refund may be spent by now: charge it back only if the balance covers it, else
     # refuse; the caller rolls back.
     if not credits.charge(order.user_id, total):

@@ -1,0 +1,143 @@
+"""Stock: a checkout takes it in the same transaction as the charge, a cancel puts it back,
+the undo of a cancel takes it again. Every change is one conditional ``UPDATE`` per product
+(``stock >= quantity``), in product id order, so concurrent checkouts never take more than
+there is (the last item goes to exactly one of them) and never deadlock on each other;
+the ``stock_non_negative`` CHECK is the database's own guard behind it.
+
+Products touched in a transaction are stamped with the version it commits as
+(``changes.record_change`` calls ``stamp``), so the hub reads "which products changed since
+version V" once per tick, whatever the number of open storefronts.
+"""
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from app.extensions import db
+from app.models import Order, Product
+from app.services import Conflict
+
+KEY = "stock_touched"
+
+
+def touch(product_ids) -> None:
+    """Remember that this transaction changed these products (stamped at commit time)."""
+    db.session.info.setdefault(KEY, set()).update(product_ids)
+
+
+def stamp(version: int) -> None:
+    """Set ``version`` on every product this transaction touched (rows it already holds
+    locks on, so this waits for no one)."""
+    ids = db.session.info.pop(KEY, None)
+    if ids:
+        db.session.execute(
+            sa.update(Product)
+            .where(Product.id.in_(sorted(ids)))
+            .values(version=version)
+            .execution_options(synchronize_session=False)
+        )
+
+
+@sa.event.listens_for(so.Session, "after_soft_rollback")
+def _forget(session: so.Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(KEY, None)
+
+
+def shortage(product: Product, wanted: int) -> str:
+    """The words for a checkout that wants more than there is: "Rye bread is out of stock",
+    "Only 2 left of Rye bread (you asked for 3)"."""
+    if not product.stock:
+        return f"{product.name} is out of stock"
+    return f"Only {product.stock} left of {product.name} (you asked for {wanted})"
+
+
+def take(lines: dict[int, int], products: dict[int, Product], prefix: str = "") -> None:
+    """Take ``lines`` (product id → quantity) from the stock of tracked products, inside the
+    caller's transaction. Raises ``Conflict`` (409: "Only 2 left of Rye bread ...", with
+    ``prefix`` before it) when one has too few; the caller rolls back, so nothing is taken
+    (the loaded products then show the stock as it is now)."""
+    taken = []
+    for product_id in sorted(lines):
+        product, quantity = products[product_id], lines[product_id]
+        if product.stock is None:
+            continue
+        left = db.session.scalar(
+            sa.update(Product)
+            .where(Product.id == product_id, Product.stock >= quantity)
+            .values(stock=Product.stock - quantity)
+            .returning(Product.stock)
+            .execution_options(synchronize_session=False)
+        )
+        if left is None:
+            db.session.refresh(product, ["stock"])
+            raise Conflict(prefix + shortage(product, quantity), extra=_left(product))
+        so.attributes.set_committed_value(product, "stock", left)
+        taken.append(product_id)
+    touch(taken)
+
+
+def _left(product: Product) -> dict:
+    return {"product": {"id": product.id, "name": product.name, "stock": product.stock}}
+
+
+def order_lines(order: Order) -> tuple[dict[int, int], dict[int, Product]]:
+    """``(product id → quantity, product id → Product)`` of ``order``'s items."""
+    lines: dict[int, int] = {}
+    products: dict[int, Product] = {}
+    for item in order.items:
+        lines[item.product_id] = lines.get(item.product_id, 0) + item.quantity
+        products[item.product_id] = item.product
+    return lines, products
+
+
+def put_back(order: Order) -> None:
+    """A cancel: the order's items go back into stock (tracked products only)."""
+    lines, products = order_lines(order)
+    back = []
+    for product_id in sorted(lines):
+        product = products[product_id]
+        if product is None or product.stock is None:
+            continue
+        left = db.session.scalar(
+            sa.update(Product)
+            .where(Product.id == product_id, Product.stock.is_not(None))
+            .values(stock=Product.stock + lines[product_id])
+            .returning(Product.stock)
+            .execution_options(synchronize_session=False)
+        )
+        if left is not None:
+            so.attributes.set_committed_value(product, "stock", left)
+            back.append(product_id)
+    touch(back)
+
+
+def take_again(order: Order) -> None:
+    """The undo of a cancel: take the items again; ``Conflict`` (409) when one has sold out
+    since (the caller rolls back)."""
+    lines, products = order_lines(order)
+    take(lines, products, prefix=f"Cannot undo the cancellation of {order.order_number}: ")
+
+
+def availability(product: Product) -> dict:
+    """What the storefront shows: ``{id, stock: int|null, active, label: "Out of stock" |
+    "Only N left" | null}``; ``label`` is set at or below ``LOW_STOCK_THRESHOLD`` (config,
+    default 5)."""
+    label = None
+    if product.stock is not None:
+        if product.stock == 0:
+            label = "Out of stock"
+        elif product.stock <= current_app.config.get("LOW_STOCK_THRESHOLD", 5):
+            label = f"Only {product.stock} left"
+    return {"id": product.id, "stock": product.stock, "active": product.active, "label": label}
+
+
+def changed_between(after: int, upto: int) -> list[dict]:
+    """``availability`` of the products whose stock or listing changed in versions
+    ``after < v <= upto`` (an index range on ``products.version``)."""
+    rows = db.session.scalars(
+        sa.select(Product)
+        .where(Product.version > after, Product.version <= upto)
+        .order_by(Product.id)
+    )
+    return [availability(p) for p in rows]

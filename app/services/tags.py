@@ -1,0 +1,95 @@
+"""Tags on orders: short labels ("vip", "gift", "fragile") to filter, search and act on.
+
+A change of tags is one change of its own through ``record_change`` (kind ``tagged``, the
+entry's ``note`` says what moved: ``+vip -gift``); the order summary in the live event
+carries the new ``tags``, so every dashboard's row, filter and saved-view count follow.
+"""
+
+import re
+
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import Order, OrderTag, User
+from app.models._time import utcnow
+from app.services import Invalid
+from app.services.changes import record_change
+from app.services.counts import insert
+
+MAX_TAG = 32
+MAX_TAGS = 20  # per order, and per request list
+# Letters (any script), digits, and inner spaces, dashes, underscores, dots.
+_TAG = re.compile(r"[^\W_](?:[\w .-]*[^\W_])?")
+
+
+def normalise(raw) -> str:
+    """A tag as stored: stripped, inner whitespace collapsed, lower case (Unicode
+    case-folding), 1..32 characters of letters, digits and inner ``space . - _``. Raises
+    ``Invalid``: 400 for a value that is not a string, 422 for one that breaks the rule."""
+    if not isinstance(raw, str):
+        raise Invalid("A tag must be a string", 400)
+    tag = " ".join(raw.split()).casefold()
+    if not tag or len(tag) > MAX_TAG or not _TAG.fullmatch(tag):
+        raise Invalid(
+            f"{raw.strip()[:MAX_TAG]!r} is not a tag: 1 to {MAX_TAG} letters or digits "
+            "(spaces, '-', '_' and '.' inside)"
+        )
+    return tag
+
+
+def parse_tag_change(payload) -> tuple[list[str], list[str]]:
+    """``{"add": [str], "remove": [str]}`` (either may be missing) → normalised, de-duplicated
+    ``(add, remove)``. Raises ``Invalid``: 400 for a body that is not an object or lists
+    that are not lists of strings; 422 for a bad tag, more than 20 in a list, nothing to
+    do, or a tag both added and removed."""
+    if not isinstance(payload, dict):
+        raise Invalid('Send JSON {"add": ["tag", ...], "remove": ["tag", ...]}', 400)
+    lists = []
+    for key in ("add", "remove"):
+        value = payload.get(key, [])
+        if not isinstance(value, list):
+            raise Invalid(f"{key} must be a list of tags", 400)
+        if len(value) > MAX_TAGS:
+            raise Invalid(f"At most {MAX_TAGS} tags in {key}")
+        lists.append(list(dict.fromkeys(normalise(v) for v in value)))
+    add, remove = lists
+    if not add and not remove:
+        raise Invalid("Nothing to do: give tags to add or to remove")
+    if set(add) & set(remove):
+        raise Invalid("A tag cannot be added and removed at once")
+    return add, remove
+
+
+def apply_tags(order: Order, add: list[str], remove: list[str], actor: User) -> bool:
+    """Add and remove tags of ``order`` inside the caller's transaction; ``False`` (nothing
+    written, no event) when it already has exactly that. Raises ``Invalid`` (422) past 20
+    tags on one order."""
+    have = set(order.tags)
+    added = [t for t in add if t not in have]
+    removed = [t for t in remove if t in have]
+    if not added and not removed:
+        return False
+    if len(have) + len(added) - len(removed) > MAX_TAGS:
+        raise Invalid(f"An order has at most {MAX_TAGS} tags")
+    if removed:
+        db.session.execute(
+            sa.delete(OrderTag).where(OrderTag.order_id == order.id, OrderTag.tag.in_(removed))
+        )
+    if added:
+        # Two admins adding the same tag at once: the second insert is a no-op, not a 500.
+        rows = [{"order_id": order.id, "tag": tag} for tag in added]
+        db.session.execute(insert(OrderTag.__table__).values(rows).on_conflict_do_nothing())
+    db.session.flush()
+    db.session.expire(order, ["tag_rows"])
+    said = " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed])
+    record_change(order, "tagged", actor, {}, note=said, at=utcnow())
+    return True
+
+
+def all_tags(limit: int = 200) -> list[tuple[str, int]]:
+    """``[(tag, orders)]``, the most used first: the dashboard's tag filter choices."""
+    count = sa.func.count().label("n")
+    rows = db.session.execute(
+        sa.select(OrderTag.tag, count).group_by(OrderTag.tag).order_by(count.desc()).limit(limit)
+    )
+    return [(tag, int(n)) for tag, n in rows]
