@@ -15,8 +15,8 @@ class RevenueBucket(db.Model):
     """Orders placed in one 15-minute UTC bucket.
 
     ``bucket_start`` is the bucket's start in Unix seconds (a multiple of ``BUCKET_SECONDS``);
-    ``revenue`` the credits of those orders that are not cancelled (a cancellation refunds
-    them); ``orders`` how many were placed, cancelled or not.
+    ``revenue`` the credits those orders kept: not cancelled (a cancellation refunds them),
+    less partial refunds; ``orders`` how many were placed, cancelled or not.
     """
 
     __tablename__ = "revenue_buckets"

@@ -1,5 +1,7 @@
 """The live dashboard page and the CSV export of its current view."""
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
 from flask_login import current_user
 
@@ -12,7 +14,7 @@ from app.routes.args import (
     page_arg,
 )
 from app.security import admin_required
-from app.services import dashboard, export, shop_time
+from app.services import dashboard, export, saved_views, shop_time
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -61,7 +63,20 @@ def manage_orders():
         link_args=links.args,
         # Presence names sessions by this key; the page leaves its own out.
         presence_session=session_key(current_user.id, current_user.session_id),
+        saved_views=_saved_views(),
+        view_query=urlencode(view.params()),
     )
+
+
+def _saved_views() -> list[dict]:
+    """The admin's own and the shared saved views, with their counts now (the hub keeps
+    them live: ``event: views``)."""
+    return [
+        saved_views.view_entry(
+            v, owner, current_user, saved_views.count(saved_views.filter_of(v.query))
+        )
+        for v, owner in saved_views.visible_to(current_user)
+    ]
 
 
 def view_args():

@@ -14,9 +14,10 @@ from datetime import UTC
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from app.extensions import db
-from app.models import Order, OrderItem, Product, User
+from app.models import Order, OrderItem, OrderTag, Product, User
 from app.services import shop_time
 from app.services.order_query import OrderFilter
 
@@ -32,6 +33,10 @@ COLUMNS = (
     "delivery_method",
     "delivery_address",
     "items",
+    "refunded_credits",
+    "tags",
+    "carrier",
+    "tracking_number",
 )
 BATCH = 2000  # rows (order lines) per cursor fetch
 CHUNK_BYTES = 64 * 1024
@@ -90,11 +95,13 @@ def csv_chunks(view: OrderFilter) -> Iterator[str]:
     cancelled order, as the dashboard shows it), ``cancelled`` (``true``/``false``),
     ``cancellation_reason`` (empty unless cancelled), ``total_credits`` (int),
     ``delivery_method``, ``delivery_address`` (empty for pickup), ``items`` (``"2 x Rye
-    bread; 1 x Sencha green tea"``, in item order). Every text cell is quoted and
-    neutralised against formula injection (``neutralise``); numbers are not quoted. Needs
-    the app context (and the database) until the last chunk. Every ``YIELD_EVERY`` rows it
-    yields the CPU (``time.sleep(0)``, gevent's under gunicorn), so the worker's other
-    requests and the hub's fan-out to open dashboards go on during a long export.
+    bread; 1 x Sencha green tea"``, in item order), ``refunded_credits`` (int: partial
+    refunds; a cancel refunds the rest), ``tags`` (space-separated, alphabetical),
+    ``carrier``, ``tracking_number``. Every text cell is quoted and neutralised against
+    formula injection (``neutralise``); numbers are not quoted. Needs the app context (and
+    the database) until the last chunk. Every ``YIELD_EVERY`` rows it yields the CPU
+    (``time.sleep(0)``, gevent's under gunicorn), so the worker's other requests and the
+    hub's fan-out to open dashboards go on during a long export.
     """
     buffer = io.StringIO()
     # RFC 4180 line ends; every text cell in quotes, so a separator inside it (";" in
@@ -104,7 +111,8 @@ def csv_chunks(view: OrderFilter) -> Iterator[str]:
     zone = shop_time.zone()
     pace = Pace(current_app.config.get("EXPORT_MAX_ROWS_PER_SECOND") or 0)
     for count, (order, items) in enumerate(_orders_with_items(view), 1):
-        number, ordered, username, email, status, cancelled, reason, total, method, address = order
+        number, ordered, username, email, status, cancelled, reason, total, *rest = order
+        method, address, refunded, tags, carrier, tracking = rest
         ordered = ordered.replace(tzinfo=UTC, microsecond=0).astimezone(zone)
         writer.writerow(
             (
@@ -119,6 +127,10 @@ def csv_chunks(view: OrderFilter) -> Iterator[str]:
                 neutralise(method),
                 neutralise(address or ""),
                 neutralise("; ".join(items)),
+                refunded or 0,
+                neutralise(tags or ""),
+                neutralise(carrier or ""),
+                neutralise(tracking or ""),
             )
         )
         if buffer.tell() >= CHUNK_BYTES:
@@ -146,7 +158,8 @@ class Pace:
 
 def _orders_with_items(view: OrderFilter) -> Iterator[tuple[tuple, list[str]]]:
     """``((order_number, date_ordered, username, email, status, cancelled,
-    cancellation_reason, total_credits, delivery_method, delivery_address),
+    cancellation_reason, total_credits, delivery_method, delivery_address,
+    refunded_credits, tags, carrier, tracking_number),
     ["2 x Rye bread", ...])`` per order of ``view``.
 
     One query, orders joined to their items (the view's order, then the item id, so an
@@ -168,6 +181,10 @@ def _orders_with_items(view: OrderFilter) -> Iterator[tuple[tuple, list[str]]]:
                 Order.total_credits,
                 Order.delivery_method,
                 Order.delivery_address,
+                Order.refunded_credits,
+                _tags_of_order(),
+                Order.carrier,
+                Order.tracking_number,
                 OrderItem.quantity,
                 Product.name,
             )
@@ -189,3 +206,22 @@ def _orders_with_items(view: OrderFilter) -> Iterator[tuple[tuple, list[str]]]:
     if order is not None:
         yield order, items
     result.close()
+
+
+def _tags_of_order():
+    """The order's tags as one space-separated, alphabetical string (a correlated subquery:
+    an index range on ``order_tags``' primary key per order, and no extra row per tag)."""
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        joined = sa.func.string_agg(
+            OrderTag.tag, aggregate_order_by(sa.literal_column("' '"), OrderTag.tag)
+        )
+    else:  # SQLite: rows come in primary-key order, so (order_id, tag) is alphabetical
+        joined = sa.func.group_concat(OrderTag.tag, " ")
+    return (
+        sa.select(joined)
+        .where(OrderTag.order_id == Order.id)
+        .correlate(Order)
+        .scalar_subquery()
+        .label("tags")
+    )

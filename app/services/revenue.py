@@ -71,7 +71,9 @@ def true_buckets() -> dict[int, tuple[int, int]]:
     ``{bucket_start: (revenue, orders)}``."""
     dialect = db.session.get_bind().dialect.name
     bucket = bucket_sql(Order.date_ordered, dialect).label("bucket")
-    revenue = sa.func.sum(sa.case((Order.cancelled.is_(False), Order.total_credits), else_=0))
+    # Partial refunds came off the revenue of the order's bucket; a cancel took the rest.
+    kept = Order.total_credits - Order.refunded_credits
+    revenue = sa.func.sum(sa.case((Order.cancelled.is_(False), kept), else_=0))
     rows = db.session.execute(sa.select(bucket, revenue, sa.func.count()).group_by(bucket))
     return {int(start): (int(r or 0), int(n)) for start, r, n in rows}
 
