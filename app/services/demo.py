@@ -96,6 +96,17 @@ ADMIN_LOGIN = ("admin", "admin12345")
 CUSTOMER_PASSWORD = "customer123"
 
 
+def _stock(products: list[Product], rng: random.Random) -> None:
+    """Stock on hand after the history: most products plenty, a few low or sold out (so the
+    storefront shows "Only N left" and "Out of stock"), gift cards not tracked."""
+    for i, product in enumerate(products):
+        if product.category == "Gifts" and product.name.startswith("Gift card"):
+            continue
+        product.stock = (
+            0 if i % 11 == 5 else rng.randint(1, 4) if i % 7 == 3 else rng.randint(20, 200)
+        )
+
+
 def random_passwords() -> dict[str, str]:
     """A random password per demo account (production, where the fixed demo passwords
     would be an open door): ``{username: password}``."""
@@ -147,6 +158,7 @@ def seed_demo(
         _age(order, rng, placed, now)
     for user in customers:  # leave a realistic balance after the history
         user.credits = rng.randint(200, 2000)
+    _stock(products, rng)
     _backdate_activity()
     reconcile()
     return {"products": len(products), "customers": len(customers), "orders": orders}
