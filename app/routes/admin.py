@@ -15,6 +15,7 @@ from app.routes.args import (
 )
 from app.security import admin_required
 from app.services import dashboard, export, saved_views, shop_time
+from app.services.tracking import CARRIERS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -64,6 +65,7 @@ def manage_orders():
         # Presence names sessions by this key; the page leaves its own out.
         presence_session=session_key(current_user.id, current_user.session_id),
         saved_views=_saved_views(),
+        carriers=list(CARRIERS),
         view_query=urlencode(view.params()),
     )
 

@@ -97,14 +97,21 @@ CUSTOMER_PASSWORD = "customer123"
 
 
 def _stock(products: list[Product], rng: random.Random) -> None:
-    """Stock on hand after the history: most products plenty, a few low or sold out (so the
-    storefront shows "Only N left" and "Out of stock"), gift cards not tracked."""
+    """Stock on hand after the history: the first product of each category and the gift
+    cards not tracked (they never run out), a few low or sold out (so the storefront shows
+    "Only N left" and "Out of stock"), the rest plenty."""
+    seen: set[str] = set()
     for i, product in enumerate(products):
-        if product.category == "Gifts" and product.name.startswith("Gift card"):
+        first = product.category not in seen
+        seen.add(product.category)
+        if first or product.name.startswith("Gift card"):
             continue
-        product.stock = (
-            0 if i % 11 == 5 else rng.randint(1, 4) if i % 7 == 3 else rng.randint(20, 200)
-        )
+        if i % 11 == 5:
+            product.stock = 0
+        elif i % 7 == 3:
+            product.stock = rng.randint(1, 4)
+        else:
+            product.stock = rng.randint(20, 200)
 
 
 def random_passwords() -> dict[str, str]:

@@ -24,12 +24,14 @@ _TAG = re.compile(r"[^\W_](?:[\w .-]*[^\W_])?")
 
 def normalise(raw) -> str:
     """A tag as stored: stripped, inner whitespace collapsed, lower case (Unicode
-    case-folding), 1..32 characters of letters, digits and inner ``space . - _``. Raises
+    case-folding), 1..32 characters of letters, digits and inner ``space . - _`` (no
+    dash right after a space). Raises
     ``Invalid``: 400 for a value that is not a string, 422 for one that breaks the rule."""
     if not isinstance(raw, str):
         raise Invalid("A tag must be a string", 400)
     tag = " ".join(raw.split()).casefold()
-    if not tag or len(tag) > MAX_TAG or not _TAG.fullmatch(tag):
+    # " -" would make a tagged entry's note ("+a -b") ambiguous.
+    if not tag or len(tag) > MAX_TAG or not _TAG.fullmatch(tag) or " -" in tag:
         raise Invalid(
             f"{raw.strip()[:MAX_TAG]!r} is not a tag: 1 to {MAX_TAG} letters or digits "
             "(spaces, '-', '_' and '.' inside)"

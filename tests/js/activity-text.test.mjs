@@ -41,4 +41,19 @@ describe("activityText", () => {
     assert.equal(activityText({ order_number: "ORD-1", kind: "status" }),
       "System moved ORD-1 from ? to ?");
   });
+
+  it("tells notes, tags, refunds and a shipment's tracking number", () => {
+    assert.equal(activityText({ ...base, kind: "note", note: "Call first" }),
+      "bob noted on ORD-20261128-00042: Call first");
+    assert.equal(activityText({ ...base, kind: "note_deleted" }),
+      "bob deleted a note on ORD-20261128-00042");
+    assert.equal(activityText({ ...base, kind: "tagged", note: "+vip -gift" }),
+      "bob tagged ORD-20261128-00042 +vip -gift");
+    assert.equal(activityText({ ...base, kind: "refunded", credits: 5, note: "Dented" }),
+      "bob refunded 5 credits of ORD-20261128-00042: Dented");
+    assert.equal(
+      activityText({ ...base, kind: "status", from_status: "Pending", to_status: "Shipped",
+        note: "UPS 1Z999AA10123456784" }),
+      "bob moved ORD-20261128-00042 from Pending to Shipped (UPS 1Z999AA10123456784)");
+  });
 });

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { createView } from "../../app/static/js/dashboard/view.js";
+import { createView, tagChange } from "../../app/static/js/dashboard/view.js";
 
 function view(filter, timeZone = "America/New_York") {
   return createView({
@@ -94,5 +94,42 @@ describe("compare", () => {
     assert.ok(asc.compare(order({ status: "Pending" }), order({ status: "Shipped" })) < 0);
     assert.ok(asc.compare(order({ status: "Delivered" }), order({ cancelled: true })) < 0);
     assert.ok(asc.sortsByStatus);
+  });
+});
+
+describe("tags", () => {
+  it("a tag view shows the orders that carry the tag", () => {
+    const vip = view({ tag: "vip" });
+    assert.ok(vip.matches(order({ tags: ["gift", "vip"] })));
+    assert.ok(!vip.matches(order({ tags: ["gift"] })));
+    assert.ok(!vip.matches(order()));
+    assert.equal(vip.countStat, null);
+    assert.ok(vip.filtered);
+  });
+
+  it("a tagged entry moves a tag view's count by what it added or removed", () => {
+    const vip = view({ tag: "gift wrap" });
+    const entry = (note) => ({ kind: "tagged", note });
+    const o = order({ tags: ["gift wrap"] });
+    assert.equal(vip.delta(entry("+gift wrap +rush"), o), 1);
+    assert.equal(vip.delta(entry("-gift wrap"), order({ tags: [] })), -1);
+    assert.equal(vip.delta(entry("+rush"), o), 0);
+    // Not in the view's status: a tag change does not bring it in.
+    const pendingVip = view({ tag: "gift wrap", status: "Shipped" });
+    assert.equal(pendingVip.delta(entry("+gift wrap"), o), 0);
+  });
+
+  it("a status move counts in a tag view only for an order that carries the tag", () => {
+    const shippedVip = view({ status: "Shipped", tag: "vip" });
+    const move = { kind: "status", from_status: "Pending", to_status: "Shipped" };
+    assert.equal(shippedVip.delta(move, order({ status: "Shipped", tags: ["vip"] })), 1);
+    assert.equal(shippedVip.delta(move, order({ status: "Shipped", tags: [] })), 0);
+  });
+
+  it("tagChange splits a note into added and removed tags, spaces included", () => {
+    assert.deepEqual(tagChange("+vip +gift wrap -rush order"), {
+      added: ["vip", "gift wrap"], removed: ["rush order"],
+    });
+    assert.deepEqual(tagChange(""), { added: [], removed: [] });
   });
 });

@@ -1,15 +1,17 @@
 /* Customer order tracking: follows /orders/<number>/stream and moves the timeline live.
  *
  * Frames: data: {type: "initial"|"update", order_number, status, cancelled,
- * cancellation_reason, estimated_delivery, actual_delivery, updated_at, balance}, and
+ * cancellation_reason, estimated_delivery, actual_delivery, updated_at, carrier,
+ * tracking_number, tracking_url, refunded_credits, balance} (the tracking number and a
+ * partial refund show as they happen), and
  * {type: "balance", balance} when another order of the customer charges or refunds credits:
  * the header's balance follows both. `event: revoked` means the session ended on the server
  * (logout elsewhere, a password change): the page goes to the login page, no reconnect.
  * EventSource reconnects by itself after a dropped connection; when the browser gives up
- * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff (lib/backoff.js). Delivered
- * or cancelled orders cannot change any more, except by the admin's Undo
- * (data-undo-seconds, plus the server's 5 s allowance): the stream closes once that has
- * passed.
+ * (readyState CLOSED, e.g. a 5xx answer) we retry with backoff (lib/backoff.js). Cancelled
+ * orders, and delivered ones refunded in full, cannot change any more, except by the
+ * admin's Undo (data-undo-seconds, plus the server's 5 s allowance): the stream closes once
+ * that has passed. A delivered order can still get a partial refund: its stream stays.
  */
 import { createBackoff } from "./lib/backoff.js";
 import { clear, flash } from "./lib/dom.js";
@@ -44,6 +46,27 @@ function showBalance(balanceEl, balance) {
   flash(balanceEl);
 }
 
+/** The tracking number (a link to the carrier's page when it has one) and the refunds. */
+function showShipping(root, data) {
+  const row = root.querySelector("[data-tracking-row]");
+  if (row && "tracking_number" in data) {
+    row.hidden = !data.tracking_number;
+    root.querySelector("[data-carrier]").textContent = data.carrier || "";
+    const link = root.querySelector("[data-tracking-link]");
+    const plain = root.querySelector("[data-tracking-plain]");
+    const url = /^https:\/\//.test(data.tracking_url || "") ? data.tracking_url : "";
+    link.textContent = plain.textContent = data.tracking_number || "";
+    link.hidden = !url;
+    plain.hidden = !!url;
+    if (url) link.href = url;
+  }
+  const refundRow = root.querySelector("[data-refund-row]");
+  if (refundRow && "refunded_credits" in data) {
+    refundRow.hidden = !data.refunded_credits || !!data.cancelled;
+    root.querySelector("[data-refunded]").textContent = String(data.refunded_credits || 0);
+  }
+}
+
 function track(root) {
   const indicator = root.querySelector("[data-live-indicator]");
   const indicatorText = indicator && indicator.querySelector("[data-live-text]");
@@ -68,7 +91,10 @@ function track(root) {
   const current = {
     status: root.dataset.status,
     cancelled: root.dataset.cancelled === "true",
+    refunded: parseInt(root.dataset.refunded || "0", 10) || 0,
+    tracking: root.dataset.trackingNumber || "",
   };
+  const total = parseInt(root.dataset.totalCredits || "0", 10) || 0;
   // A final status may still be undone by the admin (UNDO_SECONDS + the server's 5 s): the
   // stream stays open that long after the order reached it, then closes.
   const undoMs = (parseInt(root.dataset.undoSeconds || "0", 10) + 5) * 1000;
@@ -143,14 +169,25 @@ function track(root) {
     if ("estimated_delivery" in data) setTime(estimatedEl, data.estimated_delivery, "—");
     if ("actual_delivery" in data) setTime(actualEl, data.actual_delivery, "Not yet");
 
+    showShipping(root, data);
+    const title = data.order_number || root.dataset.orderNumber;
     if (changed && data.type === "update") {
       toast(cancelled ? "Your order was cancelled." : "Your order is now " + status + ".", {
-        type: cancelled ? "error" : "success",
-        title: data.order_number || root.dataset.orderNumber,
+        type: cancelled ? "error" : "success", title,
       });
+    }
+    const refunded = data.refunded_credits || 0;
+    if (data.type === "update" && !cancelled && refunded > current.refunded) {
+      toast((refunded - current.refunded) + " credits were refunded to your balance.",
+        { type: "success", title });
+    }
+    if (data.type === "update" && data.tracking_number && data.tracking_number !== current.tracking) {
+      toast("Tracking number: " + (data.carrier || "") + " " + data.tracking_number, { title });
     }
     current.status = status;
     current.cancelled = cancelled;
+    current.refunded = refunded;
+    current.tracking = data.tracking_number || "";
 
     if (isFinal()) {
       setIndicator("final");
@@ -161,7 +198,14 @@ function track(root) {
     }
   }
 
+  /** No status move can follow (the indicator says "Final status"). */
   function isFinal() { return current.cancelled || current.status === "Delivered"; }
+
+  /** Nothing the customer sees can change any more: a delivered order can still get a
+   *  partial refund until it is refunded in full, so its stream stays open until then. */
+  function isSettled() {
+    return current.cancelled || (current.status === "Delivered" && current.refunded >= total);
+  }
 
   /** Close the stream once the final status at `updatedIso` is past the admin's Undo. */
   function finishAfterUndo(updatedIso) {
@@ -171,7 +215,7 @@ function track(root) {
       finishTimer = setTimeout(finishAfterUndo, left);
       return;
     }
-    if (isFinal()) {
+    if (isSettled()) {
       finished = true;
       close();
     }
@@ -228,8 +272,8 @@ function track(root) {
     if (ev.persisted && !finished) connect();
   });
 
-  if (isFinal()) {
-    setIndicator("final");
+  if (isFinal()) setIndicator("final");
+  if (isSettled()) {
     if (!(Date.parse(root.dataset.updatedAt || "") + undoMs > Date.now())) {
       finished = true;
       return;

@@ -31,6 +31,10 @@ export function summaryFromDetails(o) {
     estimated_delivery: o.estimated_delivery,
     actual_delivery: o.actual_delivery,
     next_status: o.next_status,
+    tags: o.tags || [],
+    refunded_credits: o.refunded_credits || 0,
+    carrier: o.carrier || null,
+    tracking_number: o.tracking_number || null,
   };
 }
 

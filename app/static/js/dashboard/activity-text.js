@@ -12,8 +12,15 @@ export function activityText(a, subject) {
         " (back to " + (a.to_status || "?") + ")";
     case "cancel_undone":
       return who + " undid the cancellation of " + what + " (charged again)";
+    case "note": return who + " noted on " + what + ": " + (a.note || "");
+    case "note_edited": return who + " edited a note on " + what + ": " + (a.note || "");
+    case "note_deleted": return who + " deleted a note on " + what;
+    case "tagged": return who + " tagged " + what + " " + (a.note || "");
+    case "refunded":
+      return who + " refunded " + (a.credits || 0) + " credits of " + what +
+        (a.note ? ": " + a.note : "");
     default:
       return who + " moved " + what + " from " + (a.from_status || "?") + " to " +
-        (a.to_status || "?");
+        (a.to_status || "?") + (a.note ? " (" + a.note + ")" : "");
   }
 }

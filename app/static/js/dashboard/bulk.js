@@ -1,9 +1,10 @@
 /* Bulk selection (issue 13's UI): checkboxes on rows (cards on phones) and one for the page,
  * "Select all N matching" for the current view (GET /admin/api/orders/ids?<view>: up to
  * 500 ids), then advance or cancel them with one reason (POST /admin/api/orders/bulk), with
- * each order's result shown. Rows move from the answer at once, and every dashboard follows
- * from the stream as usual. Requests: on_select_all_matching, on_bulk_advance,
- * on_bulk_cancel (requests.json). */
+ * each order's result shown; tag them (one tag added or removed); print their packing slips.
+ * Rows move from the answer at once, and every dashboard follows from the stream as usual.
+ * Requests: on_select_all_matching, on_bulk_advance, on_bulk_cancel, on_bulk_tag
+ * (requests.json); the packing slips open as a page of their own. */
 import { clear, el } from "../lib/dom.js";
 import { getJSON, postJSON } from "../lib/http.js";
 import { toast } from "../lib/toasts.js";
@@ -65,14 +66,15 @@ export function createBulk(cfg, feed, selection, hooks) {
     set(done, false); // the ones that failed stay selected
   }
 
-  function send(action, reason) {
+  function send(action, reason, extra) {
     const ids = Array.from(selection);
     busy = true;
     render();
     const body = { ids, action };
     if (reason) body.reason = reason;
+    Object.assign(body, extra || {});
     return postJSON(cfg.bulkUrl, body).then((data) => {
-      showResults(data, action === "advance" ? "Advanced" : "Cancelled");
+      showResults(data, { advance: "Advanced", cancel: "Cancelled", tag: "Tagged" }[action]);
     }).finally(() => {
       busy = false;
       render();
@@ -102,6 +104,36 @@ export function createBulk(cfg, feed, selection, hooks) {
     });
   }
 
+  /** Tag the selection: one tag added to or removed from each order. */
+  function tag() {
+    const dialog = document.getElementById("bulk-tag-dialog");
+    if (!dialog) return;
+    const n = selection.size;
+    const form = dialog.querySelector("form");
+    const error = dialog.querySelector("[data-bulk-tag-error]");
+    form.reset();
+    error.hidden = true;
+    dialog.querySelector("[data-bulk-tag-what]").textContent =
+      n + (n === 1 ? " order" : " orders");
+    form.onsubmit = (ev) => {
+      ev.preventDefault();
+      const name = form.elements.tag.value;
+      const mode = form.elements.mode.value;
+      send("tag", null, { [mode]: [name] }).then(() => dialog.close()).catch((err) => {
+        error.textContent = err.message;
+        error.hidden = false;
+      });
+    };
+    hooks.openDialog(dialog);
+    form.elements.tag.focus();
+  }
+
+  /** The selection's packing slips, one order per printed page, in a new tab. */
+  function slips() {
+    const ids = Array.from(selection).slice(0, 500).join(",");
+    window.open(cfg.packingSlipsUrl + "?ids=" + ids, "_blank", "noopener");
+  }
+
   function selectAllMatching() {
     const url = cfg.idsUrl + (cfg.filterQuery ? "?" + cfg.filterQuery : "");
     allButton.disabled = true;
@@ -127,6 +159,8 @@ export function createBulk(cfg, feed, selection, hooks) {
   allButton.addEventListener("click", selectAllMatching);
   bar.querySelector('[data-bulk-action="advance"]').addEventListener("click", advance);
   bar.querySelector('[data-bulk-action="cancel"]').addEventListener("click", cancel);
+  bar.querySelector('[data-bulk-action="tag"]').addEventListener("click", tag);
+  bar.querySelector('[data-bulk-action="slips"]').addEventListener("click", slips);
   bar.querySelector("[data-bulk-clear]").addEventListener("click", () => {
     results.hidden = true;
     set(Array.from(selection), false);

@@ -26,6 +26,21 @@ export function cancelledBanner(o) {
   return banner;
 }
 
+/** "UPS 1Z…", the number a link to the carrier's page when there is one (http(s) only). */
+function trackingLink(o) {
+  const span = el("span", null, (o.carrier || "") + " ");
+  const url = o.tracking_url || "";
+  const node = /^https?:\/\//.test(url) ? el("a", null, o.tracking_number) :
+    el("span", null, o.tracking_number);
+  if (node.tagName === "A") {
+    node.href = url;
+    node.target = "_blank";
+    node.rel = "noopener noreferrer";
+  }
+  span.appendChild(node);
+  return span;
+}
+
 export function summaryGrid(o) {
   const grid = el("div", "details-grid");
   const left = el("dl", "detail-list");
@@ -49,6 +64,10 @@ export function summaryGrid(o) {
   }
   detailRow(right, "Estimated", when(o.estimated_delivery, "—"));
   detailRow(right, "Delivered", when(o.actual_delivery, "Not yet"));
+  if (o.tracking_number) detailRow(right, "Tracking", trackingLink(o));
+  if (o.refunded_credits) {
+    detailRow(left, "Refunded", formatCount(o.refunded_credits) + " credits");
+  }
   grid.appendChild(right);
   return grid;
 }

@@ -1,7 +1,8 @@
-/* The order details dialog: loaded once when opened (its items and history), then kept
- * current from pushed data while open, with no request: order summaries (status, dates,
- * cancellation) and activity entries (its history: placed, each move, the cancel, undos,
- * with actor and time). The destructive "Cancel order…" sits apart from Close; the action
+/* The order details dialog: loaded once when opened (its items, history and notes), then
+ * kept current from pushed data while open, with no request: order summaries (status,
+ * dates, cancellation, tags, refunds, tracking) and activity entries (its history: placed,
+ * each move, the cancel, undos, notes, tags, refunds, with actor and time). Below them,
+ * details-tools.js: tags, notes, shipping with tracking, refunds, the packing slip. The destructive "Cancel order…" sits apart from Close; the action
  * buttons, like a row's, wait while the pointer is on them (a label never changes under it).
  */
 import { clear, el } from "../lib/dom.js";
@@ -10,11 +11,14 @@ import { openDialog } from "./dialogs.js";
 import {
   cancelledBanner, historyItem, itemsTable, summaryGrid,
 } from "./details-markup.js";
+import { createDetailsTools } from "./details-tools.js";
 import { actionButtons, actionsKey } from "./order-markup.js";
 
 // What a pushed order summary can change in an open dialog (its items never change).
 const LIVE_KEYS = ["status", "cancelled", "cancellation_reason", "actual_delivery",
-  "estimated_delivery", "next_status", "updated_at"];
+  "estimated_delivery", "next_status", "updated_at", "tags", "refunded_credits", "carrier",
+  "tracking_number"];
+const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 
 function closeButton() {
   const close = el("button", "btn btn-ghost btn-sm", "Close");
@@ -23,7 +27,7 @@ function closeButton() {
   return close;
 }
 
-export function createDetails(cfg) {
+export function createDetails(cfg, hooks) {
   const dialog = document.getElementById("details-dialog");
   const body = dialog && dialog.querySelector("[data-details-body]");
   const actions = dialog && dialog.querySelector("[data-details-actions]");
@@ -34,6 +38,8 @@ export function createDetails(cfg) {
   let shown = null; // the order object the dialog shows
   let history = null; // its <ol>
   let heldKey = null; // the actions drawn, while held under the pointer
+  let live = null; // the part pushed changes redraw; the tools below it stay
+  const tools = createDetailsTools(cfg, hooks);
   if (dialog) dialog.addEventListener("close", () => { detailsId = null; shown = null; });
 
   function drawActions(o) {
@@ -52,24 +58,31 @@ export function createDetails(cfg) {
     }
   }
 
-  function render(o, entries) {
+  function render(o, entries, notes) {
     const changed = !shown || heldKey !== actionsKey(o);
     shown = o;
     title.textContent = "Order " + o.order_number;
-    clear(body);
-    if (o.cancelled) body.appendChild(cancelledBanner(o));
-    body.appendChild(summaryGrid(o));
-    body.appendChild(el("h3", "details-subtitle", "Items"));
+    if (notes || !live) {
+      clear(body);
+      live = el("div");
+      body.append(live, tools.show(o, notes));
+    } else {
+      tools.update(o);
+    }
+    clear(live);
+    if (o.cancelled) live.appendChild(cancelledBanner(o));
+    live.appendChild(summaryGrid(o));
+    live.appendChild(el("h3", "details-subtitle", "Items"));
     const wrap = el("div", "items-wrap");
     wrap.appendChild(itemsTable(o.items));
-    body.appendChild(wrap);
-    body.appendChild(el("h3", "details-subtitle", "History"));
+    live.appendChild(wrap);
+    live.appendChild(el("h3", "details-subtitle", "History"));
     const old = history;
     history = el("ol", "history-list");
     history.setAttribute("data-history", "");
     if (entries) entries.forEach((a) => history.appendChild(historyItem(a)));
     else if (old) for (const li of Array.from(old.children)) history.appendChild(li);
-    body.appendChild(history);
+    live.appendChild(history);
     if (!changed) return;
     if (foot.matches(":hover")) {
       foot.addEventListener("pointerleave", () => { if (shown) drawActions(shown); },
@@ -82,6 +95,7 @@ export function createDetails(cfg) {
   /** Pushed activity entries: those of the order shown join its history, once each. */
   function addActivity(entries) {
     if (!shown || !history) return;
+    tools.applyEntries(entries);
     for (const a of entries || []) {
       if (!a || String(a.order_id) !== String(shown.id)) continue;
       if (history.querySelector('[data-history-id="' + Number(a.id) + '"]')) continue;
@@ -90,6 +104,7 @@ export function createDetails(cfg) {
   }
 
   function showError(message) {
+    live = null;
     clear(body);
     clear(actions);
     clear(danger);
@@ -101,7 +116,7 @@ export function createDetails(cfg) {
     // An answer for an order no longer asked for (the admin moved on) is dropped.
     return getJSON(urlFor(cfg.detailsTpl, id)).then((data) => {
       if (String(detailsId) !== String(id)) return;
-      render(data.order, data.history || []);
+      render(data.order, data.history || [], data.notes || []);
     }).catch((err) => {
       if (String(detailsId) !== String(id)) return;
       showError(err.message);
@@ -114,6 +129,7 @@ export function createDetails(cfg) {
     shown = null;
     history = null;
     heldKey = null;
+    live = null;
     clear(body);
     clear(actions);
     clear(danger);
@@ -129,7 +145,7 @@ export function createDetails(cfg) {
     if (detailsId == null || String(summary.id) !== String(detailsId)) return;
     if (!shown || !dialog || !dialog.open) return;
     if (summary.updated_at && shown.updated_at && summary.updated_at < shown.updated_at) return;
-    const moved = LIVE_KEYS.filter((key) => key in summary && summary[key] !== shown[key]);
+    const moved = LIVE_KEYS.filter((key) => key in summary && !same(summary[key], shown[key]));
     if (!moved.length) return;
     const merged = Object.assign({}, shown);
     for (const key of moved) merged[key] = summary[key];

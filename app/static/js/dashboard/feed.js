@@ -129,8 +129,10 @@ export function createFeed(root, cfg, view, selection) {
   function updateRow(tr, o) {
     const known = isoTime(tr.getAttribute("data-updated-at"));
     if (o.updated_at && known && isoTime(o.updated_at) < known) return null; // stale
-    const before = tr.getAttribute("data-status") + "|" + tr.getAttribute("data-cancelled");
-    const after = o.status + "|" + (o.cancelled ? "true" : "false");
+    // Tags move without updated_at: they are part of what a row shows and matches on.
+    const before = [tr.getAttribute("data-status"), tr.getAttribute("data-cancelled"),
+      tr.getAttribute("data-tags")].join("|");
+    const after = [o.status, o.cancelled ? "true" : "false", (o.tags || []).join("|")].join("|");
     if (before === after && tr.getAttribute("data-updated-at") === (o.updated_at || "")) {
       return null;
     }

@@ -7,7 +7,8 @@
  *   resumes, `resumed_from`), `update` (stats, orders and revenue buckets changed since
  *   the previous frame) and `reset` (too far behind: reload the view with one request);
  * - `event: order` frames {kind, order, actor, activity}: the table, the feed, an open
- *   dialog's history, the view's count and new-order notices;
+ *   dialog's history and notes, the view's count and new-order notices;
+ * - `event: views` frames {counts}: the saved views' counts (saved-views.js);
  * - polls of the JSON endpoint while the stream is down, in the resume's shape;
  * - `event: presence` frames {admins}: who else is here and what they have open
  *   (presence.js);
@@ -23,19 +24,20 @@ import { clearHighlightsWhenDone } from "../lib/dom.js";
 import { getJSON } from "../lib/http.js";
 import { toast } from "../lib/toasts.js";
 import { createActivity } from "./activity.js";
-import { bindActions } from "./actions.js";
+import { bindActions, summaryFromDetails } from "./actions.js";
 import { createBulk } from "./bulk.js";
 import { createCards } from "./cards.js";
 import { readConfig } from "./config.js";
 import { confirmAction } from "./confirm.js";
 import { createDesktopAlerts } from "./desktop-alerts.js";
 import { createDetails } from "./details.js";
-import { bindDialogClosers } from "./dialogs.js";
+import { bindDialogClosers, openDialog } from "./dialogs.js";
 import { createFeed } from "./feed.js";
 import { bindKeyboard } from "./keyboard.js";
 import { createNotices } from "./notices.js";
 import { createPresence } from "./presence.js";
 import { createRevenue } from "./revenue.js";
+import { createSavedViews } from "./saved-views.js";
 import { createStream } from "./stream-leader.js";
 import { createView } from "./view.js";
 
@@ -50,7 +52,19 @@ function init(root) {
   const view = createView(cfg);
   const selection = new Set();
   const feed = createFeed(root, cfg, view, selection);
-  const details = createDetails(cfg);
+  // An answer to an action taken in the dialog (tags, notes, shipping, refunds): the row and
+  // the dialog at once; every other page follows from the stream.
+  const details = createDetails(cfg, {
+    applyDetails(order) {
+      feed.upsert(summaryFromDetails(order));
+      details.showIfOpen(order);
+    },
+    applySummary(summary) {
+      feed.upsert(summary);
+      details.refreshIfShowing(summary);
+    },
+  });
+  const savedViews = createSavedViews(cfg, confirmAction);
   const openOrder = (id) => details.open(id);
   const alerts = createDesktopAlerts(openOrder);
   // Only a click or a new order uses this, and both come after `stream` exists.
@@ -110,7 +124,9 @@ function init(root) {
       applyStats(data);
       merge(data.recent_updates, data.activity);
       revenue.apply(data.revenue, data.type === "initial");
+      if (data.view_counts) savedViews.apply(data.view_counts);
     },
+    views: (data) => savedViews.apply(data.counts),
     order(data) {
       feed.upsert(data.order);
       if (data.activity) {
@@ -151,6 +167,7 @@ function init(root) {
     },
     cancelDialog: actions.cancelDialog,
     confirm: confirmAction,
+    openDialog,
   });
   bindKeyboard(feed, { undoLast: actions.undoLast });
 

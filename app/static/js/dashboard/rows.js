@@ -32,6 +32,33 @@ function selectCell(o, selected) {
   return td;
 }
 
+/** The customer's admin page (its URL template is on #dashboard, from url_for). */
+function customerCell(o) {
+  const td = cell("Customer");
+  const root = document.getElementById("dashboard");
+  const tpl = root && root.dataset.customerUrlTemplate;
+  if (!o.username || !tpl) {
+    td.textContent = o.username || "—";
+    return td;
+  }
+  const link = el("a", "customer-link", o.username);
+  link.href = tpl.replace("__name__", encodeURIComponent(o.username));
+  td.appendChild(link);
+  return td;
+}
+
+/** The order's tags, each a link to the view of that tag. */
+function tagList(tags) {
+  const span = el("span", "tag-list");
+  span.setAttribute("data-row-tags", "");
+  for (const t of tags || []) {
+    const link = el("a", "tag", t);
+    link.href = "?tag=" + encodeURIComponent(t);
+    span.appendChild(link);
+  }
+  return span;
+}
+
 function actionsCell(o) {
   const td = cell(null, "actions");
   const group = el("div", "action-group");
@@ -74,6 +101,7 @@ export function fillRow(tr, o, selected) {
   tr.setAttribute("data-updated-at", o.updated_at || "");
   tr.setAttribute("data-date-ordered", o.date_ordered || "");
   tr.setAttribute("data-total", String(Number(o.total_credits) || 0));
+  tr.setAttribute("data-tags", (o.tags || []).join("|"));
   tr.tabIndex = -1;
   for (const child of Array.from(tr.children)) if (child !== keep) tr.removeChild(child);
   const add = (node) => tr.insertBefore(node, keep);
@@ -87,8 +115,9 @@ export function fillRow(tr, o, selected) {
     newFlag.hidden = true;
   }
   tdNum.appendChild(newFlag);
+  tdNum.appendChild(tagList(o.tags));
   add(tdNum);
-  add(cell("Customer")).textContent = o.username || "—";
+  add(customerCell(o));
   const tdStatus = cell("Status");
   tdStatus.appendChild(badge(o.status, o.cancelled));
   add(tdStatus);
@@ -131,6 +160,7 @@ export function rowSummary(tr) {
     date_ordered: tr.getAttribute("data-date-ordered"),
     updated_at: tr.getAttribute("data-updated-at"),
     total_credits: Number(tr.getAttribute("data-total")) || 0,
+    tags: (tr.getAttribute("data-tags") || "").split("|").filter(Boolean),
   };
 }
 

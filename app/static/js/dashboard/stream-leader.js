@@ -9,7 +9,8 @@
  * The dialog this browser has open (presence: setFocus) is shared on the channel too, so
  * whichever tab holds the stream names it in the stream's URL when it (re)connects.
  *
- * hooks: {snapshot(data), order(data), presence(data), poll(data), revoked(data), seen()}
+ * hooks: {snapshot(data), order(data), presence(data), poll(data), revoked(data), seen(),
+ *   views(data)}
  */
 import { LOCK_NAME } from "./config.js";
 import { createIndicator } from "./indicator.js";
@@ -76,6 +77,8 @@ export function createStream(cfg, hooks) {
       hooks.presence(data);
     } else if (type === "revoked") {
       hooks.revoked(data);
+    } else if (type === "views" && hooks.views) {
+      hooks.views(data);
     }
   }
 

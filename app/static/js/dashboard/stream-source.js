@@ -163,6 +163,7 @@ export function createSource(cfg, leader, hooks) {
     es.addEventListener("order", (ev) => { touch(); leader.relay("order", ev.data); });
     es.addEventListener("presence", (ev) => { touch(); leader.relay("presence", ev.data); });
     es.addEventListener("heartbeat", touch); // comments never reach a page: an event does
+    es.addEventListener("views", (ev) => { touch(); leader.relay("views", ev.data); });
     es.addEventListener("revoked", (ev) => {
       // The session ended on the server (logout, password change, role): no reconnect.
       stop();

@@ -4,8 +4,10 @@
  *
  * The rules mirror the server's (app/services/order_query.py OrderFilter): a status filter
  * excludes cancelled orders ("Cancelled" is the cancelled ones); q matches the order number,
- * username or email, case-insensitively; from/to are the shop's local dates, inclusive;
- * sorts are by ordered time, total or workflow position, ties broken by id.
+ * username or email, case-insensitively; tag is one of the order's tags (summaries carry
+ * them, a `tagged` entry's note says what moved: "+vip -gift"); from/to are the shop's
+ * local dates, inclusive; sorts are by ordered time, total or workflow position, ties
+ * broken by id.
  */
 import { createTimeFormat, isoTime, parseInstant } from "../lib/time-format.js";
 
@@ -30,6 +32,18 @@ function statesOf(entry) {
   }
 }
 
+/** The tags added and removed by a `tagged` entry ("+vip +gift wrap -rush": a tag may hold
+ *  spaces, so each one starts at a " +" or " -"). */
+export function tagChange(note) {
+  const added = [];
+  const removed = [];
+  for (const part of (" " + (note || "")).split(/ (?=[+-])/)) {
+    if (part[0] === "+") added.push(part.slice(1));
+    else if (part[0] === "-") removed.push(part.slice(1));
+  }
+  return { added, removed };
+}
+
 /** The view of `cfg` (config.js: its filter, and the shop's zone for the date filter):
  *  {matches(order), delta(entry, order), compare(a, b), filtered, countStat, newestFirst,
  *  sortsByStatus}. DOM-free. */
@@ -43,9 +57,12 @@ export function createView(cfg) {
   }
 
   const q = f.q.toLowerCase();
-  const filtered = !!(f.status || q || f.from || f.to);
+  const tag = f.tag || "";
+  const filtered = !!(f.status || q || tag || f.from || f.to);
   // A view whose count is a counter: the pushed stats give it exactly.
-  const countStat = q || f.from || f.to ? null : STAT_OF[f.status] || null;
+  const countStat = q || tag || f.from || f.to ? null : STAT_OF[f.status] || null;
+
+  const tagged = (tags) => !tag || (tags || []).includes(tag);
 
   function statusMatches(status, cancelled) {
     if (!f.status) return true;
@@ -65,13 +82,19 @@ export function createView(cfg) {
   }
 
   function matches(o) {
-    return !!o && statusMatches(o.status, o.cancelled) && fixedMatches(o);
+    return !!o && statusMatches(o.status, o.cancelled) && fixedMatches(o) && tagged(o.tags);
   }
 
   /** +1, -1 or 0: what the change `entry` did to the number of orders in the view
    *  (`order`: any summary of that order, for its number, customer and date). */
   function delta(entry, order) {
     if (!entry || !order || !fixedMatches(order)) return 0;
+    if (entry.kind === "tagged") {
+      if (!tag || !statusMatches(order.status, order.cancelled)) return 0;
+      const { added, removed } = tagChange(entry.note);
+      return added.includes(tag) ? 1 : removed.includes(tag) ? -1 : 0;
+    }
+    if (!tagged(order.tags)) return 0;
     const [before, after] = statesOf(entry);
     const inBefore = before ? statusMatches(before[0], before[1]) : false;
     const inAfter = after ? statusMatches(after[0], after[1]) : false;

@@ -49,8 +49,13 @@ function networkError() {
 /** POST `body` as JSON with the CSRF header; resolves with the parsed body, rejects as
  *  readResponse does (.status 0: the server could not be reached). */
 export function postJSON(url, body) {
+  return sendJSON("POST", url, body);
+}
+
+/** `method` (POST, PATCH, DELETE) with `body` as JSON and the CSRF header; as postJSON. */
+export function sendJSON(method, url, body) {
   return fetch(url, {
-    method: "POST",
+    method,
     credentials: "same-origin",
     headers: {
       "Content-Type": "application/json",
