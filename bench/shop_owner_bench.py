@@ -57,13 +57,17 @@ async def write(kind: str, i: int, server, admin, buyer, tokens) -> None:
             f"{base}/admin/api/order/{1 + i % 50}/notes", json=body, headers=tokens["admin"]
         )
     else:
+        # Added to an order, then removed from it: every tag write is a change (a version).
         change = {"add": ["bench"]} if (i // 3) % 2 == 0 else {"remove": ["bench"]}
+        i = i // 6
         request = admin.post(
             f"{base}/admin/api/order/{1 + i % 50}/tags", json=change, headers=tokens["admin"]
         )
     async with request as r:
         if r.status not in (200, 201):
             raise RuntimeError(f"{kind} failed: HTTP {r.status} {await r.text()}")
+        if kind == "tag" and not (await r.json())["changed"]:
+            raise RuntimeError("a tag write changed nothing: the versions would drift")
 
 
 async def writes(server, admin, buyer, tokens, seconds: int, version: int):

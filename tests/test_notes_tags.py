@@ -233,3 +233,10 @@ def test_the_customer_never_sees_notes_or_tags_on_their_page(
     assert "Secret" not in page and "watchlist" not in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(OrderNote.id))) == 1
+
+
+def test_the_search_finds_orders_by_tag(admin_client, placed):
+    tag(admin_client, placed["id"], add=["Gift Wrap"])
+    found = admin_client.get("/admin/api/orders/ids?q=WRAP").get_json()
+    assert found["ids"] == [placed["id"]]
+    assert admin_client.get("/admin/api/orders/ids?q=nothing-like-it").get_json()["ids"] == []

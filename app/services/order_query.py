@@ -28,7 +28,7 @@ class OrderFilter:
     """One view of the orders table (``app.routes.args.order_filter_args`` builds it).
 
     ``status``: a status or ``"Cancelled"`` (status filters exclude cancelled orders, as the
-    counts do); ``q``: matches order number, username, email or product name
+    counts do); ``q``: matches order number, username, email, product name or tag
     (case-insensitive, literally: ``app/services/order_search.py``);
     ``date_from``/``date_to``: local dates in ``SHOP_TIMEZONE``, inclusive; ``sort`` one of
     ``SORTS``, ``direction`` ``asc``/``desc`` (ties broken by id, same direction);

@@ -1,5 +1,5 @@
-"""Search of the orders table (``q``): order number, customer's username or email, or the
-name of a product in the order; case-insensitive and literal (``%``, ``_`` and ``\\`` are
+"""Search of the orders table (``q``): order number, customer's username or email, the
+name of a product in the order, or one of its tags; case-insensitive and literal (``%``, ``_`` and ``\\`` are
 no wildcards). Bounded on a large shop, whatever the text (docs/admin-tools.md, search):
 
 1. the small tables first: the customers and products whose names hold the text;
@@ -21,7 +21,7 @@ from flask import g, has_request_context
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.extensions import db
-from app.models import Order, OrderItem, Product, User
+from app.models import Order, OrderItem, OrderTag, Product, User
 
 CAP = 10_000
 
@@ -73,6 +73,7 @@ def _plan(q: str) -> TextMatch:
             ways.append(sa.select(Order.id).where(Order.user_id.in_(user_ids)))
         if product_ids:
             ways.append(sa.select(OrderItem.order_id).where(OrderItem.product_id.in_(product_ids)))
+        ways.append(sa.select(OrderTag.order_id).where(like(OrderTag.tag)).distinct())
         for way in ways:
             found.update(db.session.scalars(way.limit(CAP + 1)))
             if len(found) > CAP:
@@ -89,7 +90,8 @@ def _plan(q: str) -> TextMatch:
         .where(OrderItem.order_id == Order.id, _one_of(OrderItem.product_id, product_ids))
         .correlate(Order)
     )
-    parts = [like(Order.order_number), by_customer]
+    tagged = sa.select(OrderTag.tag).where(OrderTag.order_id == Order.id, like(OrderTag.tag))
+    parts = [like(Order.order_number), by_customer, tagged.correlate(Order).exists()]
     if product_ids:
         parts.append(lines.exists())
     return TextMatch(sa.or_(*parts), dense=True)

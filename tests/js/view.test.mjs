@@ -132,4 +132,9 @@ describe("tags", () => {
     });
     assert.deepEqual(tagChange(""), { added: [], removed: [] });
   });
+
+  it("a search matches tags too", () => {
+    assert.ok(view({ q: "WRAP" }).matches(order({ tags: ["gift wrap"] })));
+    assert.ok(!view({ q: "wrap" }).matches(order({ tags: ["vip"] })));
+  });
 });

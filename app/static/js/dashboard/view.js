@@ -4,7 +4,7 @@
  *
  * The rules mirror the server's (app/services/order_query.py OrderFilter): a status filter
  * excludes cancelled orders ("Cancelled" is the cancelled ones); q matches the order number,
- * username or email, case-insensitively; tag is one of the order's tags (summaries carry
+ * username, email or a tag, case-insensitively; tag is one of the order's tags (summaries carry
  * them, a `tagged` entry's note says what moved: "+vip -gift"); from/to are the shop's
  * local dates, inclusive; sorts are by ordered time, total or workflow position, ties
  * broken by id.
@@ -70,9 +70,10 @@ export function createView(cfg) {
     return !cancelled && status === f.status;
   }
 
-  /** The parts of the view an order never leaves (its number, customer and date). */
+  /** The parts of the view an order never leaves (its number, customer and date; a search
+   *  also matches its tags). */
   function fixedMatches(o) {
-    if (q && ![o.order_number, o.username, o.email].some(
+    if (q && ![o.order_number, o.username, o.email, ...(o.tags || [])].some(
       (v) => String(v || "").toLowerCase().includes(q))) return false;
     if (f.from || f.to) {
       const day = localDayOf(o.date_ordered);
