@@ -32,10 +32,10 @@ NO_VIEW_CHANGE = {"note", "note_edited", "note_deleted", "refunded"}
 @dataclass
 class Tick:
     """What one refresh found: frames for the admin streams (``events``: one ``event:
-    order`` frame per change, then ``event: views`` when a saved view's count moved;
-    ``snapshot``: the ``update`` frame or ``None`` when the version did not move), per
-    changed order (internal changes left out) the tracking frame for its watchers and its
-    customer's balance, and the storefronts' stock frame."""
+    order`` frame per change; ``snapshot``: the ``update`` frame or ``None`` when the
+    version did not move), per changed order (internal changes left out) the tracking
+    frame for its watchers and its customer's balance, the storefronts' stock frame, and
+    whether the saved views need counting again."""
 
     events: list[bytes] = field(default_factory=list)
     snapshot: bytes | None = None
@@ -43,6 +43,7 @@ class Tick:
     balances: dict[int, int] = field(default_factory=dict)
     changes: int = 0
     stock: bytes | None = None  # the storefronts' ``type: "stock"`` frame, if stock moved
+    recount: bool = False  # the saved views' counts may have moved (``views_frame``)
 
 
 class DashboardState:
@@ -98,7 +99,8 @@ class DashboardState:
             tick.tracking[change.order.id] = (state, change.customer.id)
             tick.balances[change.customer.id] = change.customer.credits
         tick.changes = len(changes or ())
-        self._views(changes, tick)
+        kinds = {change.activity.kind for change in changes or ()}
+        tick.recount = not kinds or not kinds <= NO_VIEW_CHANGE
         stock_changes = stock.changed_between(previous, stats["version"])
         if stock_changes:
             body = {"type": "stock", "version": stats["version"], "products": stock_changes}
@@ -113,18 +115,18 @@ class DashboardState:
         tick.snapshot = sse.encode(body, id=stats["version"])
         return tick
 
-    def _views(self, changes, tick: Tick) -> None:
-        """Count the saved views again when the tick could have moved a count (an order
-        placed, moved, cancelled or tagged, or a change with no order: a view saved or
-        deleted); ``event: views`` ``{counts: {view id: n}}`` when a number moved. Notes and
-        refunds match no other view than before, so they cost nothing here."""
-        kinds = {change.activity.kind for change in changes or ()}
-        if kinds and kinds <= NO_VIEW_CHANGE:
-            return
+    def views_frame(self) -> bytes | None:
+        """After a tick that could have moved a saved view's count (``Tick.recount``: an
+        order placed, moved, cancelled or tagged, or a change with no order, such as a view
+        saved or deleted; notes and refunds match no other view than before): count every
+        saved view again (one ``COUNT`` each) and return ``event: views`` ``{counts: {view
+        id: n}}`` when a number moved, else ``None``. The hub sends it after the tick's
+        order frames, so counting never delays them."""
         found = saved_views.counts()
-        if found != self.view_counts:
-            self.view_counts = found
-            tick.events.append(sse.encode({"counts": found}, event="views"))
+        if found == self.view_counts:
+            return None
+        self.view_counts = found
+        return sse.encode({"counts": found}, event="views")
 
     def _set(self, stats: dict, buckets: dict) -> None:
         self.version = stats["version"]

@@ -246,6 +246,10 @@ class Hub:
             chunk = sse.chunk(tick.stock)
             for sub in self.registry.watchers(CATALOGUE):
                 sub.offer([tick.stock], None, chunk)
+        if tick.recount:
+            views = self.state.views_frame()
+            if views:
+                self._broadcast([views], None)
 
     def _serve_pending(self) -> None:
         """Send each waiting stream its first frame (one frame per distinct version asked
