@@ -352,9 +352,10 @@ def wait_cards(page, expected: dict, timeout: float = 3.0) -> None:
 
 
 def customer_page(new_context, username="alice", password=CUSTOMER_PASSWORD):
-    """A logged-in customer's page on the shop (to place orders from)."""
+    """A logged-in customer's page on the shop (to place orders from): the cart, which holds
+    no stream (the catalogue's live stock would count in the tests' open streams)."""
     page = new_context(username, password).new_page()
-    page.goto("/")
+    page.goto("/cart")
     return page
 
 
