@@ -96,7 +96,8 @@ def register_cli(app: Flask) -> None:
     @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
     def import_products(file) -> None:
         """Add or update products from a CSV FILE with a header row: name, category,
-        credit_value (required), description. All or nothing: every problem is listed
+        credit_value (required), description, stock (empty: not tracked), image_url.
+        All or nothing: every problem is listed
         with its line and nothing is written unless all lines are good (exit 1).
         Products are matched by name, so importing the same file again changes nothing."""
         try:

@@ -117,7 +117,8 @@ def test_an_export_imports_back_unchanged(app, runner, tmp_path):
     path.write_text(GOOD + '"=HYPERLINK(""x"")",Gifts,3,"a;@b"\n', encoding="utf-8")
     assert runner.invoke(args=["import-products", str(path)]).exit_code == 0
     exported = runner.invoke(args=["export-products"]).stdout
-    assert exported.splitlines()[0] == '"name","category","credit_value","description"'
+    header = '"name","category","credit_value","description","stock","image_url"'
+    assert exported.splitlines()[0] == header
     assert "\"'=HYPERLINK" in exported  # neutralised for spreadsheets
     (tmp_path / "back.csv").write_text(exported, encoding="utf-8")
     again = runner.invoke(args=["import-products", str(tmp_path / "back.csv")])

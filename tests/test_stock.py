@@ -180,3 +180,36 @@ def test_an_admin_restock_reaches_the_storefront(app, open_stream, client, admin
     admin_client.patch(f"/admin/api/products/{product_id}", json={"active": False})
     frame = stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "stock")
     assert data(frame)["products"][0]["active"] is False
+
+
+def test_import_products_sets_stock_and_the_storefront_hears_of_it(
+    app, runner, open_stream, client, shop, tmp_path
+):
+    stream = open_stream(client, "/catalogue/stream")
+    stream.wait_for(lambda f: f.get("data"))
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        "name,category,credit_value,stock,image_url\n"
+        "Rye bread,Bakery,5,2,https://img.example.com/rye.jpg\n"
+        "Spelt loaf,Bakery,7,,\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["import-products", str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        rows = dict(
+            db.session.execute(
+                sa.select(Product.name, Product.stock).where(
+                    Product.name.in_(["Rye bread", "Spelt loaf"])
+                )
+            ).all()
+        )
+    assert rows == {"Rye bread": 2, "Spelt loaf": None}
+    frame = stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "stock")
+    assert {p["label"] for p in data(frame)["products"]} == {"Only 2 left", None}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,category,credit_value,stock\nOat,Bakery,4,-1\n", encoding="utf-8")
+    refused = runner.invoke(args=["import-products", str(bad)])
+    assert refused.exit_code != 0 and "line 2: stock" in refused.output
+    export = runner.invoke(args=["export-products"])
+    assert '"stock","image_url"' in export.output and '"Rye bread","Bakery",5' in export.output

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import Product
 from app.models.limits import MAX_DB_INT
-from app.services import Invalid
+from app.services import Invalid, products, stock
+from app.services.changes import record_catalogue_change
 from app.services.export import neutralise
 
 _INT = re.compile(r"[0-9]{1,10}")
@@ -40,6 +41,26 @@ def _text(limit: int, required: bool):
         return value
 
     return parse
+
+
+def _stock(raw: str) -> int | None:
+    """Units on hand, 0..1,000,000; an empty cell is a product whose stock is not tracked
+    (it never runs out)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    if not _INT.fullmatch(raw) or not 0 <= int(raw) <= products.MAX_STOCK:
+        raise ValueError(
+            f"must be empty (not tracked) or a whole number from 0 to {products.MAX_STOCK:,}"
+        )
+    return int(raw)
+
+
+def _image(raw: str) -> str | None:
+    try:
+        return products.image_url(raw)
+    except Invalid as exc:
+        raise ValueError(exc.message) from None
 
 
 def _credits(raw: str) -> int:
@@ -66,6 +87,8 @@ COLUMNS = (
     Column("category", True, _text(60, required=True)),
     Column("credit_value", True, _credits),
     Column("description", False, _text(500, required=False), ""),
+    Column("stock", False, _stock),
+    Column("image_url", False, _image),
 )
 MAX_LINES = 100_000
 
@@ -145,6 +168,11 @@ def apply(rows: list[dict]) -> dict:
         else:
             made["unchanged"] += 1
     db.session.flush()
+    if made["added"] or made["updated"]:
+        # Every storefront shows the new stock live, as after an edit on the products page.
+        touched = db.session.scalars(sa.select(Product.id).where(Product.name.in_(names)))
+        stock.touch(touched)
+        record_catalogue_change()
     return made
 
 

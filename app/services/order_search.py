@@ -1,6 +1,7 @@
 """Search of the orders table (``q``): order number, customer's username or email, the
-name of a product in the order, or one of its tags; case-insensitive and literal (``%``, ``_`` and ``\\`` are
-no wildcards). Bounded on a large shop, whatever the text (docs/admin-tools.md, search):
+name of a product in the order, or one of its tags; case-insensitive and literal (``%``,
+``_`` and ``\\`` are no wildcards). Bounded on a large shop, whatever the text
+(docs/admin-tools.md, search):
 
 1. the small tables first: the customers and products whose names hold the text;
 2. the candidate orders, each way capped at ``CAP`` + 1 (order numbers through a pg_trgm
