@@ -38,7 +38,6 @@ export function readConfig(root) {
     refundTpl: data.refundUrlTemplate,
     packingSlipTpl: data.packingSlipUrlTemplate,
     packingSlipsUrl: data.packingSlipsUrl,
-    username: data.username || "",
     noteEditMs: intData(root, "noteEditSeconds", 900) * 1000,
     idsUrl: data.idsUrl,
     firstPageUrl: data.firstPageUrl || window.location.pathname,
