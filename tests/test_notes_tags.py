@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import OrderNote
-from tests.helpers import assert_json_error, data, logged_in_client, order_event
+from tests.helpers import assert_json_error, data, logged_in_client, message, order_event
 from tests.security_helpers import snapshot
 
 ADMIN_STREAM = "/admin/orders/stream"
@@ -108,7 +108,7 @@ def test_notes_and_tags_reach_every_dashboard_but_never_the_customer(
     other_admin = logged_in_client(app, "boss")
     dashboard = open_stream(other_admin, ADMIN_STREAM)
     mine = open_stream(customer_client, f"/orders/{placed['number']}/stream")
-    mine.wait_for(lambda f: f.get("data"))
+    mine.wait_for(message("initial"))
     note(admin_client, placed["id"], "Fragile: glass jar")
     frame = dashboard.wait_for(order_event("note"))
     body = data(frame)
@@ -120,7 +120,7 @@ def test_notes_and_tags_reach_every_dashboard_but_never_the_customer(
     assert tagged["activity"]["note"] == "+vip +gift wrap"
     # A status move after them reaches the customer; nothing before it did.
     admin_client.post(f"/admin/api/order/{placed['id']}/status", json={"status": "Shipped"})
-    update = mine.wait_for(lambda f: f.get("data") and data(f)["type"] == "update")
+    update = mine.wait_for(message("update"))
     assert data(update)["status"] == "Shipped"
     seen = [data(f) for f in mine.seen if f.get("data")]
     assert [b.get("activity", {}).get("kind") for b in seen] == [None, "status"]

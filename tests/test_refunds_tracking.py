@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Product, User
 from app.services import revenue
 from tests.factories import make_order
-from tests.helpers import assert_json_error, data, db_state, logged_in_client
+from tests.helpers import assert_json_error, data, db_state, logged_in_client, message
 from tests.security_helpers import snapshot
 
 
@@ -134,9 +134,9 @@ def test_two_refunds_over_the_remainder_one_wins(app, shop, order30):
 
 def test_the_customer_sees_a_refund_live(app, open_stream, admin_client, customer_client, order30):
     stream = open_stream(customer_client, f"/orders/{order30['number']}/stream")
-    first = data(stream.wait_for(lambda f: f.get("data")))
+    first = data(stream.wait_for(message("initial")))
     refund(admin_client, order30["id"], 7)
-    frame = data(stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "update"))
+    frame = data(stream.wait_for(message("update")))
     assert frame["refunded_credits"] == 7
     assert frame["balance"] == first["balance"] + 7
     assert frame["activity"]["kind"] == "refunded"
@@ -154,7 +154,7 @@ def test_a_tracking_number_goes_with_the_move_to_shipped(
     app, open_stream, admin_client, customer_client, placed
 ):
     stream = open_stream(customer_client, f"/orders/{placed['number']}/stream")
-    stream.wait_for(lambda f: f.get("data"))
+    stream.wait_for(message("initial"))
     response = ship(
         admin_client, placed["id"], carrier="ups", tracking_number="1z 999 aa1 0123456784"
     )
@@ -163,7 +163,7 @@ def test_a_tracking_number_goes_with_the_move_to_shipped(
     assert (order["carrier"], order["tracking_number"]) == ("UPS", "1Z999AA10123456784")
     assert order["tracking_url"] == "https://www.ups.com/track?tracknum=1Z999AA10123456784"
     assert response.get_json()["activity"]["note"] == "UPS 1Z999AA10123456784"
-    frame = data(stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "update"))
+    frame = data(stream.wait_for(message("update")))
     assert (frame["carrier"], frame["tracking_number"]) == ("UPS", "1Z999AA10123456784")
     page = customer_client.get(f"/orders/{placed['number']}").get_data(as_text=True)
     assert "1Z999AA10123456784" in page

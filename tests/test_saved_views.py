@@ -6,7 +6,7 @@ import pytest
 from app.extensions import db
 from app.models import User
 from tests.factories import make_order, make_user
-from tests.helpers import assert_json_error, data, logged_in_client
+from tests.helpers import assert_json_error, data, logged_in_client, message
 from tests.security_helpers import snapshot
 
 URL = "/admin/api/views"
@@ -91,7 +91,7 @@ def test_deleting_an_unknown_view_is_404(admin_client, shop):
 def test_counts_follow_arrivals_on_every_dashboard(app, open_stream, admin_client, shop):
     view_id = save(admin_client, "All pending", "status=Pending").get_json()["view"]["id"]
     stream = open_stream(admin_client, "/admin/orders/stream")
-    initial = data(stream.wait_for(lambda f: f.get("data")))
+    initial = data(stream.wait_for(message("initial")))
     assert initial["view_counts"] == {str(view_id): 0}
     with app.app_context():
         make_order(db.session.get(User, shop.alice.id))

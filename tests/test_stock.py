@@ -10,7 +10,14 @@ from app.extensions import db
 from app.models import Order, Product, User
 from app.services import products
 from tests.factories import make_order
-from tests.helpers import assert_json_error, counts_consistent, data, db_state, logged_in_client
+from tests.helpers import (
+    assert_json_error,
+    counts_consistent,
+    data,
+    db_state,
+    logged_in_client,
+    message,
+)
 from tests.security_helpers import cart_of
 
 
@@ -155,13 +162,13 @@ def test_the_catalogue_stream_follows_stock_live(app, open_stream, client, custo
     product_id = stocked(app, 3)
     stream = open_stream(client, "/catalogue/stream?since=0")
     assert stream.response.status_code == 200
-    initial = data(stream.wait_for(lambda f: f.get("data")))
+    initial = data(stream.wait_for(message("initial")))
     assert initial["type"] == "initial"
     assert {"id": product_id, "stock": 3, "active": True, "label": "Only 3 left"} in initial[
         "products"
     ]
     assert checkout(customer_client, product_id, 3).status_code == 201
-    frame = stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "stock")
+    frame = stream.wait_for(message("stock"))
     assert data(frame)["products"] == [
         {"id": product_id, "stock": 0, "active": True, "label": "Out of stock"}
     ]
@@ -170,15 +177,15 @@ def test_the_catalogue_stream_follows_stock_live(app, open_stream, client, custo
 def test_an_admin_restock_reaches_the_storefront(app, open_stream, client, admin_client, shop):
     product_id = stocked(app, 0)
     stream = open_stream(client, "/catalogue/stream")
-    stream.wait_for(lambda f: f.get("data"))
+    stream.wait_for(message("initial"))
     patch = admin_client.patch(f"/admin/api/products/{product_id}", json={"stock": 12})
     assert patch.status_code == 200
-    frame = stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "stock")
+    frame = stream.wait_for(message("stock"))
     assert data(frame)["products"] == [
         {"id": product_id, "stock": 12, "active": True, "label": None}
     ]
     admin_client.patch(f"/admin/api/products/{product_id}", json={"active": False})
-    frame = stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "stock")
+    frame = stream.wait_for(message("stock"))
     assert data(frame)["products"][0]["active"] is False
 
 
@@ -186,7 +193,7 @@ def test_import_products_sets_stock_and_the_storefront_hears_of_it(
     app, runner, open_stream, client, shop, tmp_path
 ):
     stream = open_stream(client, "/catalogue/stream")
-    stream.wait_for(lambda f: f.get("data"))
+    stream.wait_for(message("initial"))
     path = tmp_path / "catalogue.csv"
     path.write_text(
         "name,category,credit_value,stock,image_url\n"
@@ -205,7 +212,7 @@ def test_import_products_sets_stock_and_the_storefront_hears_of_it(
             ).all()
         )
     assert rows == {"Rye bread": 2, "Spelt loaf": None}
-    frame = stream.wait_for(lambda f: f.get("data") and data(f)["type"] == "stock")
+    frame = stream.wait_for(message("stock"))
     assert {p["label"] for p in data(frame)["products"]} == {"Only 2 left", None}
     bad = tmp_path / "bad.csv"
     bad.write_text("name,category,credit_value,stock\nOat,Bakery,4,-1\n", encoding="utf-8")
