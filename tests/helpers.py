@@ -1,5 +1,6 @@
 """Helpers shared by the test modules: login, DB state snapshots, JSON errors, SSE reading."""
 
+import asyncio
 import json
 import re
 import time
@@ -209,3 +210,11 @@ class SSEStream:
         if self._pending is None:
             self.response.close()
         self._pool.shutdown(wait=False)
+
+
+def run_coroutine(coroutine, timeout: float | None = None):
+    """``asyncio.run(coroutine)`` in a thread of its own, returning its result: Playwright's
+    sync API (the browser tests, session-scoped, may share this process) leaves an event
+    loop running in the main thread, where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=timeout)

@@ -17,6 +17,7 @@ from app.models import Order, User
 from app.services import accounts
 from app.services.counts import STAT_KEYS, read_stats, true_counts
 from tests.factories import PASSWORD
+from tests.helpers import run_coroutine
 from tests.servers import USER_AGENT, Session
 
 # What a refused checkout may answer: a clear client error, or "try again" (503).
@@ -99,9 +100,7 @@ def send_all(calls: list[tuple[Session, str, str, dict]], timeout: float = 60) -
         ) as http:
             return await asyncio.gather(*(one(http, *call) for call in calls))
 
-    # A thread of its own: another test (Playwright) may leave an event loop running here.
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(run())).result()
+    return run_coroutine(run())
 
 
 def pickup_order(product_id: int, quantity: int = 1) -> dict:

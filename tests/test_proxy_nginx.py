@@ -8,10 +8,10 @@ import asyncio
 import resource
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.helpers import run_coroutine
 from tests.servers import Session, StreamReader, has_version
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
@@ -219,10 +219,7 @@ def test_nginx_holds_2000_dashboards_while_checkouts_succeed(shared_db, servers,
         finally:
             stop.set()
 
-    # A thread of its own: Playwright's sync API (browser tests, session-scoped) may leave
-    # an event loop running in this one, where asyncio.run() refuses to start.
-    with ThreadPoolExecutor(max_workers=1) as runner:
-        runner.submit(asyncio.run, scenario()).result(timeout=240)
+    run_coroutine(scenario(), timeout=240)
     assert checkouts and set(checkouts) == {201}, checkouts
     log = proxy.error_log.read_text(errors="replace")
     assert "worker_connections are not enough" not in log

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 
 from tests.dashboard_clients import Dashboard, Results, connector, place_orders, run_dashboard
+from tests.helpers import run_coroutine
 from tests.release_harness import Supervisor
 from tests.releases import ROOT, make_release, switch
 from tests.servers import Session, free_port
@@ -116,7 +117,7 @@ def test_the_documented_release_switch_under_load(tmp_path, shared_db, nginx):
             outcome = supervisor.reload()
             assert outcome.returncode == 0, outcome.stderr
 
-        results, placed = asyncio.run(
+        results, placed = run_coroutine(
             dashboards_during(proxy.base, admin.cookie_header(), buyer, release_switch)
         )
         assert dict(results.statuses) == {}, "a plain EventSource would have closed for good"
