@@ -71,8 +71,8 @@ def register_extensions(app: Flask) -> None:
         models,  # noqa: F401  (models must be imported before migrate sees them)
         realtime,
     )
-    from app.security import register_input_guards, session_identifier
-    from app.services import session_expiry, shop_time, write_gate
+    from app.security import register_input_guards
+    from app.services import outbox, shop_time, stock, write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
@@ -85,19 +85,16 @@ def register_extensions(app: Flask) -> None:
     app.teardown_appcontext(lambda _exc: release_session())
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = "strong"
-    # The real client address, never a client-written X-Forwarded-For (app/security.py).
-    login_manager._session_identifier_generator = session_identifier
-    login_manager.user_loader(session_expiry.load_user)  # server-side sessions that expire
     csrf.init_app(app)
     # Rate-limit counters: Redis, else PostgreSQL, shared by every worker and host; memory
     # only on SQLite (config.limit_storage). Importing the module registers its scheme.
     from app import limits_storage  # noqa: F401
 
     limiter.init_app(app)
-    realtime.init_app(app)
+    outbox.init_app(app)
+    stock.init_app(app)
     write_gate.init_app(app)
+    realtime.init_app(app)
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             sa.event.listen(db.engine, "connect", _sqlite_pragmas)

@@ -24,17 +24,21 @@ def json_error(message: str, status: int):
     return jsonify(success=False, error=message), status
 
 
-def register_errors(app: Flask) -> None:
-    """Install the handlers and the login manager's 401 behaviour."""
+@login_manager.unauthorized_handler
+def unauthorized():
+    """Flask-Login's answer to an anonymous request for a login-only page: 401 JSON with
+    ``WWW-Authenticate`` (RFC 9110 §11.6.1) on API and stream paths, else a flash and a
+    redirect to the login page."""
+    if wants_json():
+        response, status = json_error("Authentication required: log in first", 401)
+        response.headers["WWW-Authenticate"] = challenge()
+        return response, status
+    flash("Please log in to continue.", "info")
+    return redirect(login_url())
 
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        if wants_json():
-            response, status = json_error("Authentication required: log in first", 401)
-            response.headers["WWW-Authenticate"] = challenge()
-            return response, status
-        flash("Please log in to continue.", "info")
-        return redirect(login_url())
+
+def register_errors(app: Flask) -> None:
+    """Install the app's error handlers (the login manager's 401 is ``unauthorized``)."""
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):

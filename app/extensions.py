@@ -33,6 +33,15 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 
 
+def listen_once(target, listeners: dict) -> None:
+    """Register SQLAlchemy event ``listeners`` (``{event name: function}``) on ``target``
+    unless already there: Session-class events are process-wide, and every ``create_app``
+    of the process (tests make many) calls its modules' ``init_app``."""
+    for name, function in listeners.items():
+        if not sa.event.contains(target, name, function):
+            sa.event.listen(target, name, function)
+
+
 def rollback_quietly() -> None:
     """Roll the request's session back; if the connection is dead (killed, server gone)
     even the rollback fails, so drop it (``release_session``) instead of raising."""
@@ -65,6 +74,10 @@ def release_session() -> None:
 
 migrate = Migrate()
 login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+# "strong": a session whose client address or User-Agent changes is dropped (the identifier is
+# app.security.session_identifier).
+login_manager.session_protection = "strong"
 csrf = CSRFProtect()
 # Settings come from config.RATELIMIT_* (storage: Redis when REDIS_URL is set, else memory).
 limiter = Limiter(key_func=get_remote_address)

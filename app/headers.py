@@ -14,11 +14,10 @@ def register_headers(app: Flask) -> None:
     ``Strict-Transport-Security`` when ``HSTS_SECONDS`` > 0 (production), and
     ``Cache-Control: no-store`` on every dynamic response.
 
-    no-store (issue 11, finding 9): pages, JSON and streams carry orders, names and the
+    no-store: pages, JSON and streams carry orders, names and the
     session's CSRF token; neither a shared proxy nor the browser's disk cache (back button
     after logout on a shared computer) may keep them. Every page embeds its session's CSRF
-    token, so even the anonymous storefront is per-session. Static files keep their caching;
-    streams' ``no-cache`` becomes ``no-store`` too."""
+    token, so even the anonymous storefront is per-session. Static files keep their caching."""
     hsts_seconds = int(app.config.get("HSTS_SECONDS") or 0)
 
     @app.after_request

@@ -63,11 +63,16 @@ def session_identifier() -> str:
     """Flask-Login's "strong" session protection: the hash a session is bound to at login,
     from the client address and user agent. Flask-Login's own version reads the address
     from ``X-Forwarded-For`` first, which the client writes, so a stolen cookie replayed
-    with the victim's address in that header passed (issue 11, finding 6). Here it is
+    with the victim's address in that header passed. Here it is
     ``request.remote_addr``: the socket's peer, or what the one proxy hop in
     ``FORWARDED_ALLOW_IPS`` said (``app/proxies.py``)."""
     agent = request.headers.get("User-Agent", "")
     return hashlib.sha512(f"{request.remote_addr}|{agent}".encode()).hexdigest()
+
+
+# Flask-Login offers no public setting for this identifier; its "strong" protection calls
+# this attribute (set once, at import, for every app of the process).
+login_manager._session_identifier_generator = session_identifier
 
 
 def start_session(user) -> None:

@@ -27,6 +27,10 @@ def init_app(app: Flask) -> None:
     hub = Hub(app, lambda hub: _backend(app, hub))
     app.extensions["realtime"] = hub
     _HUBS.add(hub)
+    # Process-wide and idempotent (blinker keeps one connection per receiver); each
+    # receiver finds its app's hub, so every app of the process shares them.
+    outbox.committing.connect(_notify_in_transaction)
+    outbox.committed.connect(_publish_after_commit)
 
 
 def _backend(app: Flask, hub: Hub):
@@ -49,7 +53,6 @@ def _backend(app: Flask, hub: Hub):
     return LocalBackend(hub)
 
 
-@outbox.committing.connect
 def _notify_in_transaction(session, changes: list[dict]) -> None:
     """PostgreSQL: ``pg_notify`` inside the transaction, delivered when it commits."""
     hub = current_app.extensions.get("realtime") if has_app_context() else None
@@ -58,7 +61,6 @@ def _notify_in_transaction(session, changes: list[dict]) -> None:
         hub.backend.notify_in_transaction(session, stamped)
 
 
-@outbox.committed.connect
 def _publish_after_commit(app, changes: list[dict]) -> None:
     hub = app.extensions.get("realtime")
     if hub is None:

@@ -39,9 +39,8 @@ class Tick:
 
     events: list[bytes] = field(default_factory=list)
     snapshot: bytes | None = None
-    tracking: dict[int, tuple[dict, bytes]] = field(default_factory=dict)
+    tracking: dict[int, tuple[dict, int]] = field(default_factory=dict)  # (state, customer id)
     balances: dict[int, int] = field(default_factory=dict)
-    changes: int = 0
     stock: bytes | None = None  # the storefronts' ``type: "stock"`` frame, if stock moved
     recount: bool = False  # the saved views' counts may have moved (``views_frame``)
 
@@ -98,7 +97,6 @@ class DashboardState:
             }
             tick.tracking[change.order.id] = (state, change.customer.id)
             tick.balances[change.customer.id] = change.customer.credits
-        tick.changes = len(changes or ())
         kinds = {change.activity.kind for change in changes or ()}
         tick.recount = not kinds or not kinds <= NO_VIEW_CHANGE
         stock_changes = stock.changed_between(previous, stats["version"])

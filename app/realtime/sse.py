@@ -13,7 +13,9 @@ import json
 # events", dispatch the event).
 HEARTBEAT = b": heartbeat\nevent: heartbeat\ndata: {}\n\n"
 HEADERS = {
-    "Cache-Control": "no-cache",
+    # no-store, like every dynamic response (app/headers.py): a stream carries orders and
+    # names that no cache may keep.
+    "Cache-Control": "no-store",
     # nginx would otherwise buffer the stream and deliver it in lumps.
     "X-Accel-Buffering": "no",
 }

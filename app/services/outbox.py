@@ -19,12 +19,11 @@ end (``app.services.sessions.revoke_message``: one session, or all of a user's b
 
 import weakref
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 from blinker import Namespace
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 
-from app.extensions import db
+from app.extensions import db, listen_once
 
 KEY = "outbox"
 _signals = Namespace()
@@ -56,14 +55,12 @@ def _outermost(session: so.Session) -> bool:
     return session.get_nested_transaction() is None
 
 
-@sa.event.listens_for(so.Session, "before_commit")
 def _before_commit(session: so.Session) -> None:
     changes = session.info.get(KEY)
     if changes and _outermost(session):
         committing.send(session, changes=changes)
 
 
-@sa.event.listens_for(so.Session, "after_commit")
 def _after_commit(session: so.Session) -> None:
     if not _outermost(session):
         return
@@ -72,7 +69,6 @@ def _after_commit(session: so.Session) -> None:
         committed.send(current_app._get_current_object(), changes=changes)
 
 
-@sa.event.listens_for(so.Session, "after_transaction_create")
 def _mark_savepoint(session: so.Session, transaction) -> None:
     if transaction.nested:
         # Weak keys: a savepoint's mark goes when the savepoint does (the rollback event
@@ -81,7 +77,6 @@ def _mark_savepoint(session: so.Session, transaction) -> None:
         marks[transaction] = len(session.info.get(KEY, ()))
 
 
-@sa.event.listens_for(so.Session, "after_soft_rollback")
 def _drop_rolled_back(session: so.Session, previous_transaction) -> None:
     """A rolled-back savepoint drops what was recorded inside it; a rolled-back
     transaction drops everything."""
@@ -91,3 +86,16 @@ def _drop_rolled_back(session: so.Session, previous_transaction) -> None:
             del session.info[KEY][mark:]
     elif previous_transaction.parent is None:
         session.info.pop(KEY, None)
+
+
+def init_app(app: Flask) -> None:
+    """Hook the outbox into SQLAlchemy's Session events (process-wide, registered once)."""
+    listen_once(
+        so.Session,
+        {
+            "before_commit": _before_commit,
+            "after_commit": _after_commit,
+            "after_transaction_create": _mark_savepoint,
+            "after_soft_rollback": _drop_rolled_back,
+        },
+    )

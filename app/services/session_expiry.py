@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.models import User, UserSession
 from app.models._time import utcnow
 from app.services import outbox
@@ -57,6 +57,7 @@ _IN_SESSION = (
 )
 
 
+@login_manager.user_loader
 def load_user(alternative_id: str) -> User | None:
     """Flask-Login's user loader: the active ``User`` whose session ``"<user id>:<session
     id>"`` exists and has not expired (one query), else ``None`` (anonymous). A session

@@ -11,9 +11,9 @@ version V" once per tick, whatever the number of open storefronts.
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
+from flask import Flask, current_app
 
-from app.extensions import db
+from app.extensions import db, listen_once
 from app.models import Order, Product
 from app.services import Conflict
 
@@ -38,7 +38,6 @@ def stamp(version: int) -> None:
         )
 
 
-@sa.event.listens_for(so.Session, "after_soft_rollback")
 def _forget(session: so.Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(KEY, None)
@@ -141,3 +140,8 @@ def changed_between(after: int, upto: int) -> list[dict]:
         .order_by(Product.id)
     )
     return [availability(p) for p in rows]
+
+
+def init_app(app: Flask) -> None:
+    """Forget touched products when a transaction rolls back (a Session event, registered once)."""
+    listen_once(so.Session, {"after_soft_rollback": _forget})

@@ -9,11 +9,10 @@ so the holder commits promptly. Measured in ``bench/checkout_bench.py``.
 
 import threading
 
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, current_app
 
-from app.extensions import db
+from app.extensions import db, listen_once
 
 KEY = "order_write_gate"
 
@@ -21,6 +20,7 @@ KEY = "order_write_gate"
 def init_app(app: Flask) -> None:
     """One semaphore per app (per worker) of ``ORDER_WRITE_CONCURRENCY`` slots."""
     app.extensions[KEY] = threading.BoundedSemaphore(app.config["ORDER_WRITE_CONCURRENCY"])
+    listen_once(so.Session, {"after_transaction_end": _leave})
 
 
 def enter() -> None:
@@ -34,7 +34,6 @@ def enter() -> None:
     session.info[KEY] = gate
 
 
-@sa.event.listens_for(so.Session, "after_transaction_end")
 def _leave(session: so.Session, transaction) -> None:
     if transaction.parent is None:
         gate = session.info.pop(KEY, None)
