@@ -1,4 +1,4 @@
-"""Login and registration limits (issue 11, findings 4 and 7), with Flask-Limiter.
+"""Login and registration limits, with Flask-Limiter.
 
 Failed logins are counted four ways (only failures count: a success redirects):
 

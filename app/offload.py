@@ -1,4 +1,4 @@
-"""CPU-heavy calls (password hashing) off the gevent event loop (issue 11, finding 5).
+"""CPU-heavy calls (password hashing) off the gevent event loop.
 
 A scrypt hash takes ~0.1 s of CPU. Under gunicorn's gevent worker every stream, the hub and
 ``/healthz`` share one thread, so 60 hashes run on the loop stalled them all for seconds.

@@ -1,7 +1,7 @@
 """The session signing key: from ``SECRET_KEY``, or (development only) a random key made
 once and kept in ``instance/secret_key``; never a constant from the repository.
 
-Anyone who knows the key can sign a session cookie for any user id (issue 11, finding 1),
+Anyone who knows the key can sign a session cookie for any user id,
 so production refuses a missing, short or placeholder key at start-up, and development
 never falls back to a value that is written down anywhere.
 """

@@ -1,4 +1,4 @@
-"""Admin tools under load (issue 13): a bulk action on 500 orders and the CSV export of a
+"""Admin tools under load: a bulk action on 500 orders and the CSV export of a
 million orders, on a real gunicorn gevent server with N dashboards streaming.
 
 1. Bulk: the ids of 500 Pending orders come from ``GET /admin/api/orders/ids`` (the

@@ -1,4 +1,4 @@
-"""Password hashing beside open streams (issue 11, finding 5): a burst of concurrent
+"""Password hashing beside open streams: a burst of concurrent
 registrations and logins next to N open admin streams, on one gunicorn gevent worker.
 
 Starts a fresh server (``stream_bench.Server``; SQLite in a temp dir unless

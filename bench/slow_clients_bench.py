@@ -1,4 +1,4 @@
-"""Slow and dead clients (issue 7, reliability 4): N admin streams that never read, next to
+"""Slow and dead clients: N admin streams that never read, next to
 H healthy streams, on one gunicorn gevent worker.
 
 Starts a fresh server (``stream_bench.Server``; SQLite in a temp dir unless

@@ -1,4 +1,4 @@
-"""Hostile input for the issue 13 routes, with the strategies and properties of
+"""Hostile input for the admin tools' routes (bulk, export, date ranges), with the strategies and properties of
 tests/test_properties.py: never a 5xx, API answers are JSON objects, and a refused request
 writes nothing."""
 

@@ -1,4 +1,4 @@
-"""The customer's side (issue 13): cancelled and step times on the order page, the short
+"""The customer's side: cancelled and step times on the order page, the short
 balance at checkout, /login, and one email rule for registration, demo data and factories."""
 
 import re

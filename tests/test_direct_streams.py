@@ -1,4 +1,4 @@
-"""Direct mode on a real gunicorn gevent server (issue 11, finding 8): the hub writes each
+"""Direct mode on a real gunicorn gevent server: the hub writes each
 frame straight to the client socket, and ``orderpulse_direct_streams`` says so. If a gunicorn
 or gevent change made every stream fall back to the generator, the frames would still
 arrive; only this gauge tells. Over TLS (gunicorn ``--certfile``) direct mode must be off:

@@ -1,4 +1,4 @@
-"""Limits (issue 7, item 8): login attempts and checkouts are rate-limited (Flask-Limiter,
+"""Limits: login attempts and checkouts are rate-limited (Flask-Limiter,
 Redis storage when ``REDIS_URL`` is set), and bodies over ``MAX_CONTENT_LENGTH`` are refused
 before anything is written. The per-user stream cap is tested in tests/test_stream.py."""
 

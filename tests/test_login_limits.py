@@ -1,4 +1,4 @@
-"""Login and registration limits (issue 11, findings 4, 5 and 7): password spraying from one
+"""Login and registration limits: password spraying from one
 address is slowed, guessing one account from many addresses is slowed, and neither locks
 the account's owner out of the browser they logged in with before; registrations are
 limited per address; unknown usernames cost a hash like known ones."""

@@ -1,4 +1,4 @@
-"""Password hashing off the gevent loop (issue 11, finding 5). Inside a gevent-patched
+"""Password hashing off the gevent loop. Inside a gevent-patched
 process (as in gunicorn's worker) a hash runs in a native thread while the loop keeps
 serving other greenlets; without gevent it runs directly. The figures under load are in
 bench/auth_burst_bench.py."""

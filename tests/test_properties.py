@@ -1,4 +1,4 @@
-"""Bad input everywhere (issue 7, item 9): property-based tests with hypothesis.
+"""Bad input everywhere: property-based tests with hypothesis.
 
 Every JSON and form endpoint gets random and hostile values: wrong types, huge numbers,
 unicode (NUL, lone surrogates, right-to-left marks), nulls, overlong strings, malformed JSON
@@ -217,7 +217,7 @@ def admin_url(order_ids, choice, action):
                     st.sampled_from(["Shipped", "Out for Delivery", "Delivered", "Pending"]),
                     SCALARS,
                 ),
-                # The status the page showed (issue 12): stale, unknown or not a string.
+                # The status the page showed: stale, unknown or not a string.
                 "from": st.one_of(st.sampled_from(["Pending", "Shipped", "Cancelled"]), SCALARS),
             },
         )

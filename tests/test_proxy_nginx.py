@@ -1,5 +1,5 @@
-"""Through Debian's nginx with the shipped deploy/nginx.conf and deploy/orderpulse-site.conf
-(issue 11, findings 4, 6 and 10), in front of real gunicorn gevent servers run with
+"""Through Debian's nginx with the shipped deploy/nginx.conf and deploy/orderpulse-site.conf,
+in front of real gunicorn gevent servers run with
 ``FORWARDED_ALLOW_IPS`` as deploy/orderpulse.env.example says (loopback, the default).
 Clients connect from different loopback addresses (127.0.0.2, 127.0.0.3, ...), so nginx
 sees different clients."""

@@ -1,4 +1,4 @@
-"""Orders are money (issue 7, reliability 1, 2 and 4): concurrent checkouts and double
+"""Orders are money: concurrent checkouts and double
 submits through real gunicorn gevent workers on PostgreSQL never lose, double or mis-count
 an order; clients that stop reading neither delay the others nor grow server memory.
 

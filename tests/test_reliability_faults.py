@@ -1,4 +1,4 @@
-"""Faults under load (issue 7, reliability 3): Redis stopped and restarted under an open
+"""Faults under load: Redis stopped and restarted under an open
 stream, PostgreSQL connections killed mid-checkout, a worker SIGKILLed mid-stream. After
 each, ``order_counts`` equals a recount, balances add up, and the client's last version is
 the server's (never ahead of it).

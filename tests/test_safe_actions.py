@@ -1,4 +1,4 @@
-"""Issue 12's safe actions through the API: a move names the status it saw (``from``) and a
+"""Safe actions through the API: a move names the status it saw (``from``) and a
 stale one is refused naming who changed the order and when; every advance and cancel can be
 undone by its admin for ``UNDO_SECONDS`` as a change of its own (counts, revenue buckets and
 balances exact); the details carry the order's history. Refusals write nothing."""

@@ -1,4 +1,4 @@
-"""Access control over the whole url_map (issue 7, item 5).
+"""Access control over the whole url_map.
 
 tests/test_admin_api.py already walks /admin with empty bodies; here every rule of the app is
 walked (HEAD included), customers are refused on /admin with *valid* bodies against a real

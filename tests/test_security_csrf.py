@@ -1,4 +1,4 @@
-"""CSRF on every state-changing rule of the url_map (issue 7, item 6).
+"""CSRF on every state-changing rule of the url_map.
 
 Each POST/PUT/PATCH/DELETE rule has a case below: who sends it, a body that *works* with the
 token, and what must not have changed without it. The walk fails when a new write route has

@@ -1,4 +1,4 @@
-"""Headers (issue 11, finding 9): HSTS in production (``HSTS_SECONDS``, 0 turns it off) and
+"""Headers: HSTS in production (``HSTS_SECONDS``, 0 turns it off) and
 ``Cache-Control: no-store`` on pages, JSON and streams, so neither a shared cache nor the
 browser's back button after logout shows orders, names or a session's CSRF token."""
 

@@ -1,4 +1,4 @@
-"""The client address (issue 11, findings 4 and 6), in-process: ``X-Forwarded-*`` headers
+"""The client address, in-process: ``X-Forwarded-*`` headers
 are believed only from a peer in ``FORWARDED_ALLOW_IPS`` (default loopback: nginx on the
 same host), and then only the one hop nginx adds. Session
 protection and every limit key on that address. The same cases through the shipped nginx

@@ -1,4 +1,4 @@
-"""Secrets (issue 11, finding 1): development signs sessions with a random key made once
+"""Secrets: development signs sessions with a random key made once
 and kept in ``instance/`` (mode 0600, one key however many workers start at once), never a
 constant; production refuses a missing, short or placeholder key. A session cookie forged
 with any key written down in this repository is anonymous."""

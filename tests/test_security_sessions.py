@@ -1,4 +1,4 @@
-"""Sessions and security headers (issue 7, item 7): cookie flags in every configuration, a
+"""Sessions and security headers: cookie flags in every configuration, a
 new session at login (only the cart survives), and CSP / nosniff / Referrer-Policy on pages,
 JSON answers, errors and streams."""
 

@@ -1,4 +1,4 @@
-"""XSS (issue 7, item 6): user-supplied text is escaped on every page that shows it, and the
+"""XSS: user-supplied text is escaped on every page that shows it, and the
 browser code never parses data as HTML.
 
 Hostile usernames (possible through ``flask create-admin`` or the database, though the

@@ -1,4 +1,4 @@
-"""Sessions the server can end (issue 11, findings 2 and 3): logout, a password change,
+"""Sessions the server can end: logout, a password change,
 "log out other sessions", demotion and deactivation end sessions for good (a copied cookie
 is anonymous afterwards) and close their open streams with an ``event: revoked`` frame;
 sessions ended straight in the database are found by the hub's periodic re-validation."""

@@ -1,4 +1,4 @@
-"""Sessions end on every worker and host (issue 11, findings 2 and 3), on real gunicorn
+"""Sessions end on every worker and host, on real gunicorn
 servers sharing PostgreSQL: a logout, a password change or a demotion made on one worker,
 host or process closes streams held by another, through the same backend as order events
 (PostgreSQL ``LISTEN/NOTIFY``, or Redis). The periodic re-validation is slowed to a minute,

@@ -53,7 +53,7 @@ def test_today_and_presets_follow_the_shop_zone(make_app):
 
 
 def test_order_numbers_carry_the_shops_date(make_app):
-    """Issue 12: in New York an order placed at 04:47 UTC on the 28th is the 27th's."""
+    """In New York an order placed at 04:47 UTC on the 28th is the 27th's."""
     from app.extensions import db
     from app.models import Order
     from tests.factories import make_order, make_user

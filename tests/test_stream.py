@@ -85,7 +85,7 @@ def test_headers_retry_and_snapshot(app, admin_client, open_stream, shop):
     stream = open_stream(admin_client, ADMIN_STREAM)
     headers = stream.headers
     assert headers["Content-Type"].startswith("text/event-stream")
-    assert headers["Cache-Control"] == "no-store"  # issue 11: never kept by any cache
+    assert headers["Cache-Control"] == "no-store"  # never kept by any cache
     assert headers["X-Accel-Buffering"] == "no"
     assert stream.next_frame()["retry"] == str(app.config["SSE_RETRY_MS"])
     snapshot = stream.next_frame()

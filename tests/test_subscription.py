@@ -1,4 +1,4 @@
-"""``Subscription``, one stream's mailbox (issue 11, finding 8: direct mode had no direct
+"""``Subscription``, one stream's mailbox (direct mode had no direct
 tests, so a gunicorn or gevent change could silently send every stream down the slow path).
 
 Queue rules run in-process; direct mode runs in a gevent-patched interpreter over real

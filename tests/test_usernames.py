@@ -1,4 +1,4 @@
-"""Usernames (issue 11, finding 7): stored NFKC-normalised, unique case-insensitively, and
+"""Usernames: stored NFKC-normalised, unique case-insensitively, and
 no name whose letters mix alphabets, so nobody can register a look-alike of ``admin``."""
 
 import pytest

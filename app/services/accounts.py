@@ -83,7 +83,7 @@ def authenticate(username: str, password: str) -> User | None:
     """The user when ``password`` is theirs, else ``None``.
 
     An unknown username is verified against a dummy hash made the same way as real ones, so
-    both answers cost one hash (issue 11, finding 7: no enumeration by timing). The request's
+    both answers cost one hash (no enumeration by timing). The request's
     database session is closed before the hash (call this before writing anything): a burst
     of logins waits for the hash threads without holding pooled connections."""
     dummy = dummy_hash()

@@ -1,4 +1,4 @@
-"""Undo: revert exactly one advance or cancel, shortly after it was made (issue 12).
+"""Undo: revert exactly one advance or cancel, shortly after it was made.
 
 An undo is a change of its own, through ``record_change`` like every order write: its own
 activity entry (``status_undone`` or ``cancel_undone``), version, counter deltas and revenue

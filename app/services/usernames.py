@@ -1,4 +1,4 @@
-"""Usernames people cannot confuse (issue 11, finding 7).
+"""Usernames people cannot confuse.
 
 - ``normalize``: NFKC (Unicode TR 15), so ``Ａdmin`` (fullwidth) is stored as ``Admin``;
 - ``canonical``: NFKC of the case-folded NFKC form (Unicode's ``NFKC_Casefold`` in spirit),

@@ -1,6 +1,6 @@
 """order_activity: the kinds of an undo (status_undone, cancel_undone)
 
-An undo is its own activity entry (issue 12): the CHECK constraint on ``kind`` gains the two
+An undo is its own activity entry: the CHECK constraint on ``kind`` gains the two
 kinds. SQLite cannot alter a constraint: batch mode rebuilds the table (render_as_batch).
 
 Revision ID: e2b8d4c6a915

@@ -1,4 +1,4 @@
-"""Issue 13 in a real browser: exporting the dashboard's current view as CSV (a download),
+"""The admin tools in a real browser: exporting the dashboard's current view as CSV (a download),
 and the checkout that a short balance disables."""
 
 import csv

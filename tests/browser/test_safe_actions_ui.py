@@ -1,4 +1,4 @@
-"""Issue 12's safe actions in Chromium: Undo of an advance and of a cancel (counts, balance
+"""Safe actions in Chromium: Undo of an advance and of a cancel (counts, balance
 and the activity follow), confirm before Delivered, a button that keeps its label under the
 pointer and a stale click answered with who changed the order and when, keyboard focus
 back on the row after a move, and the shortcuts."""

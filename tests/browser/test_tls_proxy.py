@@ -1,5 +1,5 @@
 """A login and a live dashboard over TLS and HTTP/2 through the shipped nginx configuration,
-on a port other than 443 (issue 11, finding 11): with ``Host $host`` nginx dropped the port,
+on a port other than 443: with ``Host $host`` nginx dropped the port,
 Flask-WTF's strict HTTPS referrer check refused every form POST, and nobody could log in.
 The certificate is made for the test by ``trustme``; Chromium is told to accept it."""
 
