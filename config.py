@@ -239,7 +239,8 @@ class Config:
     """Defaults shared by every environment."""
 
     # None: app/secret_key.py reads SECRET_KEY when the app is built, and in development
-    # makes a random key once under instance/ (never a constant: anyone who knows it can sign any user's cookie).
+    # makes a random key once under instance/ (never a constant: anyone who knows it can sign
+    # any user's cookie).
     SECRET_KEY = None
     SQLALCHEMY_DATABASE_URI = _str(
         "DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'orderpulse.db'}"

@@ -1,6 +1,6 @@
-"""Hostile input for the admin tools' routes (bulk, export, date ranges), with the strategies and properties of
-tests/test_properties.py: never a 5xx, API answers are JSON objects, and a refused request
-writes nothing."""
+"""Hostile input for the admin tools' routes (bulk, export, date ranges), with the
+strategies and properties of tests/test_properties.py: never a 5xx, API answers are JSON
+objects, and a refused request writes nothing."""
 
 from hypothesis import given
 from hypothesis import strategies as st
