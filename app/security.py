@@ -47,18 +47,6 @@ def admin_required(view):
     return wrapped
 
 
-def customer_required(view):
-    """Any logged-in user: anonymous → login (401 JSON on API/stream paths)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def session_identifier() -> str:
     """Flask-Login's "strong" session protection: the hash a session is bound to at login,
     from the client address and user agent. Flask-Login's own version reads the address
@@ -104,7 +92,7 @@ def limits_off() -> bool:
 
 
 def user_limit_key() -> str:
-    """``"user:<id>"`` for a logged-in user (checkout runs after ``customer_required``), the
+    """``"user:<id>"`` for a logged-in user (checkout runs after ``login_required``), the
     client address otherwise."""
     if current_user.is_authenticated:
         # The user's id, not get_id(): that names the session, and a second session must

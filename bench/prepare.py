@@ -19,7 +19,7 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.models import ORDER_STATUSES, Order, Product, User  # noqa: E402
-from app.models._time import utcnow  # noqa: E402
+from app.models.timestamps import utcnow  # noqa: E402
 from app.services import accounts, revenue  # noqa: E402
 from app.services.counts import reconcile  # noqa: E402
 

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db, release_session
-from app.routes import checkout
+from app.web import checkout
 from tests.helpers import assert_json_error, db_state
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from app.extensions import db
 from app.models import User
-from app.routes.args import parse_int
 from app.services.order_search import like_pattern
+from app.web.args import parse_int
 from tests.factories import make_order, make_product, make_user
 from tests.helpers import assert_json_error, message
 

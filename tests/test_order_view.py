@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.models import User
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import shop_time
 from tests.factories import make_order, make_product
 from tests.helpers import assert_json_error
@@ -194,7 +194,7 @@ def test_my_orders_and_the_catalogue_show_their_last_page(app, customer_client, 
 def test_order_filter_dates_use_local_midnight(make_app):
     app = make_app(SHOP_TIMEZONE="America/New_York")
     with app.app_context(), app.test_request_context("/?from=2026-11-20&to=2026-11-20"):
-        from app.routes.args import order_filter_args
+        from app.web.args import order_filter_args
 
         view = order_filter_args()
         assert shop_time.day_start(view.date_from) == datetime(2026, 11, 20, 5)

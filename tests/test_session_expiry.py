@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import UserSession
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import sessions
 from tests.factories import seed_shop
 from tests.helpers import assert_json_error, data, logged_in_client

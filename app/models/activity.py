@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 
 # An undo is a change of its own (its own version, counts and revenue deltas), never an edit
 # or a deletion of the entry it reverts: the history and the resume log stay append-only.

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 
 
 class OrderNote(db.Model):

@@ -7,7 +7,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models._search import trigram_index
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 
 # Status moves only forward, in this order.
 ORDER_STATUSES = ("Pending", "Shipped", "Out for Delivery", "Delivered")

@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app import offload
 from app.extensions import db
 from app.models._search import trigram_index
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 
 ROLES = ("customer", "admin")
 

@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from app.models import BUCKET_SECONDS, INTERNAL_KINDS
-from app.models._time import isoformat, utcnow
+from app.models.timestamps import isoformat, utcnow
 from app.realtime import sse
 from app.services import revenue, saved_views, stock
 from app.services.activity import recent_activity

@@ -43,7 +43,7 @@ ORDER_ID_MAX = 2**63 - 1
 
 def parse_focus(order_id, action) -> tuple[int | None, str | None]:
     """``(order id, action)`` from a request's JSON (or a query string already parsed by
-    ``app.routes.args.parse_int``): ``order_id`` a positive integer with ``action`` one of
+    ``app.web.args.parse_int``): ``order_id`` a positive integer with ``action`` one of
     ``ACTIONS`` (default ``"viewing"``), or both ``None`` (no order open). Raises
     ``Invalid``: 400 for a malformed id, 422 for an unknown action or one given without
     an order."""

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.models._time import isoformat, utcnow
+from app.models.timestamps import isoformat, utcnow
 from app.realtime import sse
 
 

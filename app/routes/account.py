@@ -3,16 +3,15 @@ orders are 404)."""
 
 import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.forms import CancelOrderForm
 from app.models import Order
-from app.routes.args import page_arg
-from app.security import customer_required
 from app.services import ServiceError, paging
 from app.services.customer_orders import can_cancel, cancel_own_order, step_times
 from app.services.tracking import tracking_url
+from app.web.args import page_arg
 
 bp = Blueprint("account", __name__)
 
@@ -28,7 +27,7 @@ def own_order_or_404(order_number: str, admins_too: bool = True) -> Order:
 
 
 @bp.get("/orders")
-@customer_required
+@login_required
 def my_orders():
     """The current user's orders, newest first (``?page=``; past the end: the last page)."""
     query = (
@@ -41,7 +40,7 @@ def my_orders():
 
 
 @bp.get("/orders/<order_number>")
-@customer_required
+@login_required
 def order_page(order_number: str):
     """One order with a status timeline (the time of each step) that follows
     ``/orders/<n>/stream`` live; the owner can cancel it while it is Pending."""
@@ -60,7 +59,7 @@ def _order_page(order: Order, form: CancelOrderForm, status: int = 200):
 
 
 @bp.post("/orders/<order_number>/cancel")
-@customer_required
+@login_required
 def cancel_order(order_number: str):
     """Form post (CSRF, ``confirm`` ticked, optional ``note`` ≤ 200 characters): cancel the
     customer's own Pending order and refund it; 302 to the order page with a flash. The

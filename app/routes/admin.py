@@ -6,16 +6,16 @@ from flask import Blueprint, Response, redirect, render_template, stream_with_co
 from flask_login import current_user
 
 from app.realtime.presence_board import session_key
-from app.routes.args import (
+from app.security import admin_required
+from app.services import dashboard, export, saved_views, shop_time
+from app.services.tracking import CARRIERS
+from app.web.args import (
     PER_PAGE_CHOICES,
     STATUS_FILTERS,
     choice_arg,
     order_filter_args,
     page_arg,
 )
-from app.security import admin_required
-from app.services import dashboard, export, saved_views, shop_time
-from app.services.tracking import CARRIERS
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -35,7 +35,7 @@ def manage_orders():
     """Stat cards, the orders table, the chart and the activity list.
 
     The table's view is all in the query string (bookmarkable): ``status``, ``q``,
-    ``from``/``to`` or ``range``, ``sort``/``dir`` (see ``app.routes.args
+    ``from``/``to`` or ``range``, ``sort``/``dir`` (see ``app.web.args
     .order_filter_args``), ``per_page`` (25, 50, 100) and ``page`` (past the end: the last
     page). Bad values fall back to the defaults (never an error page). The data shown (and
     its version) also goes in ``data-bootstrap``: the live client follows the stream from

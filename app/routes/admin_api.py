@@ -7,9 +7,8 @@ from app.errors import json_error
 from app.extensions import db
 from app.metrics import FALLBACK_POLLS
 from app.models import Order
-from app.models._time import isoformat, utcnow
+from app.models.timestamps import isoformat, utcnow
 from app.routes.admin import view_args
-from app.routes.args import int_arg, order_filter_args
 from app.routes.presence import from_page_script, note_focus
 from app.security import admin_required
 from app.services import Invalid, ServiceError, bulk, dashboard
@@ -24,6 +23,7 @@ from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
 from app.services.tracking import parse_tracking
 from app.services.undo import parse_activity_id, undo_change
+from app.web.args import int_arg, order_filter_args
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 

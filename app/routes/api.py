@@ -1,19 +1,18 @@
 """JSON checkout for scripts and the storefront's JS (CSRF header required like any write)."""
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.errors import json_error
-from app.routes.checkout import checkout_limited, place_once
-from app.security import customer_required
 from app.services.orders import parse_checkout, validate_idempotency_key
 from app.services.serializers import order_details
+from app.web.checkout import checkout_limited, place_once
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.post("/orders")
-@customer_required
+@login_required
 @checkout_limited
 def create_order():
     """Place an order from ``{"items": [{"product_id": int, "quantity": int}],

@@ -6,9 +6,9 @@ from flask import Blueprint, flash, jsonify, redirect, render_template, request,
 from app.extensions import db
 from app.forms import EmptyForm, ProductForm
 from app.models import Product
-from app.routes.args import choice_arg, page_arg
 from app.security import admin_required
 from app.services import ServiceError, products
+from app.web.args import choice_arg, page_arg
 
 bp = Blueprint("catalogue", __name__)
 

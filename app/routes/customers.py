@@ -5,9 +5,9 @@ from flask import Blueprint, render_template, request
 
 from app.extensions import db
 from app.models import User
-from app.routes.args import page_arg
 from app.security import admin_required
 from app.services import customers
+from app.web.args import page_arg
 
 bp = Blueprint("customers", __name__, url_prefix="/admin/customers")
 

@@ -5,9 +5,9 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from app.extensions import db
-from app.routes.args import view_from_query
 from app.security import admin_required
 from app.services import saved_views
+from app.web.args import view_from_query
 
 bp = Blueprint("saved_views_api", __name__, url_prefix="/admin/api")
 

@@ -2,12 +2,11 @@
 and end any of them, or all but this one."""
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from app import login_guard
 from app.extensions import db
 from app.forms import ChangePasswordForm, EmptyForm
-from app.security import customer_required
 from app.services import ServiceError, accounts, devices, sessions
 
 bp = Blueprint("settings", __name__, url_prefix="/account")
@@ -25,7 +24,7 @@ def _page(form=None, status=200):
 
 
 @bp.get("")
-@customer_required
+@login_required
 def account():
     """The signed-in user's password form and sessions: each with its device ("Chrome on
     Android"), address, sign-in time, last seen, "this device", and a "Log out" button."""
@@ -33,14 +32,14 @@ def account():
 
 
 @bp.get("/password")
-@customer_required
+@login_required
 def password_form():
     """The form lives on the account page (a refused change comes back here: 303)."""
     return redirect(url_for("settings.account") + "#password-title")
 
 
 @bp.post("/password")
-@customer_required
+@login_required
 @login_guard.password_limits
 def change_password():
     """Change the password (the current one required): this session gets a new id (a copy
@@ -66,7 +65,7 @@ def change_password():
 
 
 @bp.post("/sessions/end-others")
-@customer_required
+@login_required
 def end_other_sessions():
     """Log out every other session of this account (a lost phone, a shared computer); this
     one goes on under a new id, so a copy of its cookie is logged out too."""
@@ -81,7 +80,7 @@ def end_other_sessions():
 
 
 @bp.post("/sessions/<handle>/end")
-@customer_required
+@login_required
 def end_session(handle: str):
     """Log out one session of this account, named by its handle on the account page (CSRF
     checked). This session: a logout. Not one of the user's live sessions: 404 with a

@@ -3,17 +3,16 @@
 from uuid import uuid4
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app.extensions import db
 from app.forms import AddToCartForm, CartUpdateForm, CheckoutForm, max_quantity
 from app.models.limits import MAX_DB_INT
-from app.routes.args import page_arg, parse_int
-from app.routes.checkout import checkout_limited, place_once
-from app.security import customer_required
 from app.services import ServiceError, cart, catalog, stock
 from app.services.counts import read_version
 from app.services.orders import parse_checkout, validate_idempotency_key
+from app.web.args import page_arg, parse_int
+from app.web.checkout import checkout_limited, place_once
 
 bp = Blueprint("shop", __name__)
 
@@ -87,7 +86,7 @@ def view_cart():
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
-@customer_required
+@login_required
 @checkout_limited
 def checkout():
     """Checkout form: delivery method and address, paid in credits. Errors flash and keep

@@ -8,7 +8,7 @@ import socket
 import ssl
 
 from flask import Blueprint, Response, current_app, request
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from app import drain
 from app.extensions import limiter, release_session
@@ -19,9 +19,9 @@ from app.realtime.presence import parse_focus
 from app.realtime.registry import Draining
 from app.realtime.subscription import Subscription
 from app.routes.account import own_order_or_404
-from app.routes.args import parse_int
-from app.security import admin_required, customer_required, limits_off, user_limit_key
+from app.security import admin_required, limits_off, user_limit_key
 from app.services import Invalid
+from app.web.args import parse_int
 
 bp = Blueprint("stream", __name__)
 
@@ -205,7 +205,7 @@ def admin_stream():
 
 
 @bp.get("/orders/<order_number>/stream")
-@customer_required
+@login_required
 def order_stream(order_number: str):
     """The owner's live tracking: ``data: {type: "initial"|"update", order_number, status,
     cancelled, cancellation_reason, estimated_delivery, actual_delivery, updated_at,

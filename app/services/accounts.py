@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import User
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.models.user import ROLES
 from app.services import Conflict, Invalid, sessions, usernames
 

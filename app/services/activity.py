@@ -6,7 +6,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import ACTIVITY_KINDS, Order, OrderActivity, User
-from app.models._time import isoformat, utcnow
+from app.models.timestamps import isoformat, utcnow
 
 MAX_LIMIT = 200
 

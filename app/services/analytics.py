@@ -3,7 +3,7 @@ from the 15-minute ``revenue_buckets`` (never a scan of orders)."""
 
 from datetime import UTC, datetime, timedelta
 
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import Invalid, revenue
 
 MAX_OFFSET_MINUTES = 14 * 60  # UTC-14 .. UTC+14 covers every zone in use

@@ -6,7 +6,7 @@ frame alike."""
 from flask import current_app
 
 from app.models import BUCKET_SECONDS
-from app.models._time import isoformat, utcnow
+from app.models.timestamps import isoformat, utcnow
 from app.services import revenue
 from app.services.activity import recent_activity
 from app.services.changes import missed

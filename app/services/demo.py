@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ORDER_STATUSES, Order, OrderActivity, Product, User
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import ServiceError, accounts
 from app.services.counts import ensure_rows, reconcile
 from app.services.orders import CheckoutRequest, place_order

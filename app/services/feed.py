@@ -7,7 +7,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Order
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 
 
 def recent_orders(seconds: float, limit: int = 50) -> list[Order]:

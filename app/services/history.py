@@ -8,7 +8,7 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import STATE_KINDS, Order, OrderActivity, User
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services.activity import activity_entry
 
 MAX_HISTORY = 200  # far more than any order's life (placed, three moves, a cancel, undos)

@@ -14,7 +14,7 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Order, OrderNote, User
-from app.models._time import isoformat, utcnow
+from app.models.timestamps import isoformat, utcnow
 from app.services import Conflict, Invalid, NotFound, ServiceError
 from app.services.changes import record_change
 

@@ -25,7 +25,7 @@ STATUS_RANK = sa.case(
 
 @dataclass(frozen=True)
 class OrderFilter:
-    """One view of the orders table (``app.routes.args.order_filter_args`` builds it).
+    """One view of the orders table (``app.web.args.order_filter_args`` builds it).
 
     ``status``: a status or ``"Cancelled"`` (status filters exclude cancelled orders, as the
     counts do); ``q``: matches order number, username, email, product name or tag

@@ -11,9 +11,9 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
-from app.models._time import utcnow
 from app.models.counts import TOTAL
 from app.models.limits import MAX_DB_INT
+from app.models.timestamps import utcnow
 from app.services import Invalid, NotFound, credits, shop_time, stock, write_gate
 from app.services.changes import record_change
 
@@ -167,7 +167,7 @@ def checkout(user: User, request: CheckoutRequest, idempotency_key: str | None):
     """Place an order at most once per ``Idempotency-Key``: ``(order, created)``. A repeated
     key returns the first order (``created`` False); a repeated key with a different request
     raises ``Invalid`` (422). Races between two requests with one key are settled by the
-    caller, which owns the transaction (``app/routes/checkout.py``, with ``replayed``)."""
+    caller, which owns the transaction (``app/web/checkout.py``, with ``replayed``)."""
     if idempotency_key:
         existing = replayed(user, request, idempotency_key)
         if existing is not None:

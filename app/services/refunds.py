@@ -12,8 +12,8 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import Order, User
-from app.models._time import utcnow
 from app.models.limits import MAX_DB_INT
+from app.models.timestamps import utcnow
 from app.services import Conflict, Invalid, credits, write_gate
 from app.services.changes import record_change
 

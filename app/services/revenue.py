@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import BUCKET_SECONDS, Order, RevenueBucket
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 
 WINDOW_HOURS = 48  # yesterday and today in every zone from UTC-12 to UTC+14
 

@@ -1,7 +1,7 @@
 """JSON shapes of the HTTP/SSE contract (docs/design.md §4)."""
 
 from app.models import Order
-from app.models._time import isoformat
+from app.models.timestamps import isoformat
 from app.services.tracking import tracking_url
 
 

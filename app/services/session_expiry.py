@@ -15,7 +15,7 @@ from flask import current_app
 
 from app.extensions import db, login_manager
 from app.models import User, UserSession
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import outbox
 
 PRUNE_BATCH = 1000  # rows per DELETE, so pruning never holds a login up for long

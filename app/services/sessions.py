@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import User, UserSession
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import outbox, session_expiry
 
 REASONS = ("logout", "password", "other-sessions", "role", "deactivated", "ended", "limit")

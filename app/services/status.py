@@ -5,8 +5,8 @@ import sqlalchemy.orm as so
 
 from app.extensions import db
 from app.models import ORDER_STATUSES, Order, User
-from app.models._time import utcnow
 from app.models.counts import CANCELLED
+from app.models.timestamps import utcnow
 from app.services import Conflict, Invalid, credits, stock, write_gate
 from app.services.changes import record_change
 from app.services.history import describe, last_change

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Order, OrderTag, User
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import Invalid
 from app.services.changes import record_change
 from app.services.counts import insert

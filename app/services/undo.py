@@ -13,9 +13,9 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import Order, OrderActivity, User
-from app.models._time import utcnow
 from app.models.counts import CANCELLED
 from app.models.limits import MAX_DB_INT
+from app.models.timestamps import utcnow
 from app.services import Conflict, Invalid, NotFound, ServiceError, credits, stock
 from app.services.changes import record_change
 from app.services.history import describe, last_change

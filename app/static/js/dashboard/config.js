@@ -41,7 +41,7 @@ export function readConfig(root) {
     noteEditMs: intData(root, "noteEditSeconds", 900) * 1000,
     idsUrl: data.idsUrl,
     firstPageUrl: data.firstPageUrl || window.location.pathname,
-    // The table's view (app/routes/args.py order_filter_args), as the server read it.
+    // The table's view (app/web/args.py order_filter_args), as the server read it.
     filter: {
       status: data.filterStatus || "",
       q: data.filterQ || "",
