@@ -1,6 +1,8 @@
-"""Helpers shared by the test modules: login, DB state snapshots, JSON errors, SSE reading."""
+"""Helpers shared by the test modules: login, DB state snapshots, JSON errors, SSE reading,
+and ``wait_until``, the one way a test waits for something to happen."""
 
 import asyncio
+import inspect
 import json
 import re
 import time
@@ -35,6 +37,35 @@ ORDER_EVENT_KEYS = {
     "date_ordered",
 }
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+# Long enough for a loaded two-core machine (a CI run beside other suites); a wait only
+# lasts this long when what it waits for never happens.
+WAIT_TIMEOUT = 30.0
+
+
+def wait_until(predicate, timeout: float = WAIT_TIMEOUT, what=None, every: float = 0.05):
+    """Call ``predicate()`` every ``every`` seconds until it returns something truthy, and
+    return that value. After ``timeout`` seconds, ``AssertionError`` naming ``what`` (a
+    string, or a callable giving one at that moment; by default the predicate's source)
+    and the last value it returned. Exceptions from the predicate propagate at once.
+    Tests wait for the event, never for a tick (docs/testing.md)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            named = what() if callable(what) else what or _describe(predicate)
+            raise AssertionError(f"waited {timeout:g} s for {named}; last: {value!r}")
+        time.sleep(every)
+
+
+def _describe(predicate) -> str:
+    try:
+        return inspect.getsource(predicate).strip()
+    except (OSError, TypeError):
+        return repr(predicate)
 
 
 def login(client, username: str, password: str, **form):

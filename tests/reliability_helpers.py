@@ -166,16 +166,6 @@ def check_books(url: str, starts: dict[str, int] | None = None) -> dict:
             db.engine.dispose()
 
 
-def wait_until(predicate, timeout: float, every: float = 0.05) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds pass; returns the last result."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(every)
-    return predicate()
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]

@@ -21,9 +21,8 @@ from app.services.counts import ensure_rows
 from app.services.orders import parse_checkout, place_order
 from tests.conftest import empty_postgres_database
 from tests.factories import make_user, seed_shop
-from tests.helpers import SSEStream, data, login, message, order_event
+from tests.helpers import SSEStream, data, login, message, order_event, wait_until
 from tests.presence_helpers import has_admin, lacks_admin
-from tests.reliability_helpers import wait_until
 from tests.services_required import (
     POSTGRES_ADMIN_URL,
     create_postgres_database,
@@ -77,7 +76,7 @@ class Cluster:
 
     def listening(self, app=None) -> None:
         backend = (app or self.reader).extensions["realtime"].backend
-        assert wait_until(backend.is_listening, 10), f"the {self.kind} backend never listened"
+        wait_until(backend.is_listening, what=f"the {self.kind} backend listening")
 
     def place(self, app, commit: bool = True) -> str:
         with app.app_context():

@@ -6,7 +6,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from app.models import User
 from app.realtime.backends import PostgresBackend
 from app.services.counts import ensure_rows
 from tests.factories import make_order, seed_shop
-from tests.helpers import SSEStream, data, logged_in_client, message, order_event
+from tests.helpers import SSEStream, data, logged_in_client, message, order_event, wait_until
 from tests.services_required import (
     POSTGRES_ADMIN_URL,
     create_postgres_database,
@@ -80,22 +79,12 @@ def listeners(database: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
-def wait_until(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_a_cli_commit_arrives_as_an_order_event(pg):
     app, url, shop, streams = pg
     assert isinstance(app.extensions["realtime"].backend, PostgresBackend)
     stream = admin_stream(app, shop, streams)
     database = url.rsplit("/", 1)[1]
-    wait_until(lambda: listeners(database), 5, "the worker's listener")
+    wait_until(lambda: listeners(database), what="the worker's listener")
     env = {
         **os.environ,
         "ORDERPULSE_CONFIG": "development",
@@ -127,7 +116,7 @@ def test_the_listener_survives_pg_terminate_backend(pg):
     app, url, shop, streams = pg
     stream = admin_stream(app, shop, streams)
     database = url.rsplit("/", 1)[1]
-    [victim] = wait_until(lambda: listeners(database), 5, "the worker's listener")
+    [victim] = wait_until(lambda: listeners(database), what="the worker's listener")
     before = REGISTRY.get_sample_value(
         "orderpulse_backend_reconnects_total", {"backend": "postgres"}
     )
@@ -145,5 +134,5 @@ def test_the_listener_survives_pg_terminate_backend(pg):
         "orderpulse_backend_reconnects_total", {"backend": "postgres"}
     )
     assert after >= (before or 0) + 1
-    back = wait_until(lambda: listeners(database), 5, "a new listener")
+    back = wait_until(lambda: listeners(database), what="a new listener")
     assert victim not in back

@@ -14,6 +14,7 @@ import urllib.request
 import psutil
 import pytest
 
+from tests.helpers import wait_until
 from tests.reliability_helpers import (
     CLEAN_REFUSALS,
     check_books,
@@ -23,7 +24,6 @@ from tests.reliability_helpers import (
     percentile,
     pickup_order,
     send_all,
-    wait_until,
 )
 from tests.servers import USER_AGENT, Session, StreamReader
 
@@ -127,7 +127,6 @@ def test_the_checkout_form_posted_20_times_at_once_makes_one_order(shared_db, se
 STALLED = 100
 HEALTHY = 3
 ORDERS = 40
-DEADLINE = 10.0  # seconds: generous; delivery times are bench/slow_clients_bench.py's
 # Server RSS growth allowed for 100 stalled streams (bytes). What one stalled stream can
 # hold is bounded by design (app/realtime/subscription.py): the unsent rest of one chunk
 # (a tick's frames, < 16 KB here), at most SSE_EVENT_QUEUE_SIZE (64) queued order events
@@ -195,23 +194,24 @@ def test_stalled_streams_neither_delay_healthy_ones_nor_grow_memory(shared_db, s
     for reader in healthy:
         reader.start()
     buyer.place_order(shop.products[0].id)  # warm-up: first order, first ticks
-    assert wait_until(lambda: open_streams(server) == HEALTHY, 5)
+    wait_until(lambda: open_streams(server) == HEALTHY, what=f"{HEALTHY} open streams")
     rss_before = worker.memory_info().rss
     stalled = [stalled_stream(server, admin) for _ in range(STALLED)]
     try:
-        assert wait_until(lambda: open_streams(server) == HEALTHY + STALLED, 10)
+        wait_until(lambda: open_streams(server) == HEALTHY + STALLED, what="all streams open")
         rss_open = worker.memory_info().rss
         peak = rss_open
         for i in range(ORDERS):
             buyer.place_order(shop.products[i % 4].id)
             version = admin.stats()["version"]
             for reader in healthy:  # how soon is bench/slow_clients_bench.py's to measure
-                assert wait_until(lambda r=reader, v=version: r.arrived(v), DEADLINE), (
-                    f"order {i}: a healthy stream never got version {version}"
+                wait_until(
+                    lambda r=reader, v=version: r.arrived(v),
+                    what=f"order {i}: version {version} on a healthy stream",
                 )
             peak = max(peak, worker.memory_info().rss)
         # Every stalled stream filled its socket buffers and is dropped after 1 s.
-        assert wait_until(lambda: open_streams(server) == HEALTHY, 10), open_streams(server)
+        wait_until(lambda: open_streams(server) == HEALTHY, what="the stalled streams dropped")
         peak = max(peak, worker.memory_info().rss)
         growth = peak - rss_before
         assert growth < RSS_GROWTH_BOUND, f"RSS grew {growth / 2**20:.1f} MB"

@@ -16,7 +16,8 @@ import time
 import psycopg
 import pytest
 
-from tests.reliability_helpers import check_books, make_customers, pickup_order, wait_until
+from tests.helpers import wait_until
+from tests.reliability_helpers import check_books, make_customers, pickup_order
 from tests.servers import Session, StreamReader
 from tests.services_required import POSTGRES_ADMIN_URL
 
@@ -39,7 +40,7 @@ class Follower:
 
     def __enter__(self) -> "Follower":
         self._thread.start()
-        assert wait_until(lambda: self.last_id is not None, 5), "the first snapshot arrived"
+        wait_until(lambda: self.last_id is not None, what="the first snapshot")
         return self
 
     def __exit__(self, *exc) -> None:
@@ -70,12 +71,11 @@ class Follower:
             stream.close()
             self.reconnects += 1
 
-    def catches_up(self, version: int, timeout: float) -> float | None:
-        """Seconds until the client has ``version``, or ``None`` if it never does."""
+    def catches_up(self, version: int, why: str = "") -> float:
+        """Seconds until the client has ``version`` (AssertionError if it never does)."""
         started = time.monotonic()
-        if wait_until(lambda: self.last_id == version, timeout):
-            return time.monotonic() - started
-        return None
+        wait_until(lambda: self.last_id == version, what=f"the client on version {version} {why}")
+        return time.monotonic() - started
 
 
 def server_version(admin: Session) -> int:
@@ -102,7 +102,7 @@ def test_streams_survive_a_redis_restart_and_resync(shared_db, servers, private_
     server, shop, admin, buyer = server_on_private_redis(shared_db, servers, private_redis)
     with Follower(admin) as client:
         buyer.place_order(shop.products[0].id)
-        assert client.catches_up(server_version(admin), 3) is not None, "Redis delivers"
+        client.catches_up(server_version(admin), "(Redis delivers)")
 
         private_redis.stop()
         down_since = time.monotonic()
@@ -110,14 +110,13 @@ def test_streams_survive_a_redis_restart_and_resync(shared_db, servers, private_
         for _ in range(3):  # the customer never notices: the order commits, publish is logged
             buyer.place_order(shop.products[1].id)
         while_down = server_version(admin)
-        assert wait_until(lambda: client.heartbeats >= heartbeats + 2, 3), "heartbeats go on"
+        wait_until(lambda: client.heartbeats >= heartbeats + 2, what="heartbeats going on")
         assert client.reconnects == reconnects, f"the stream stayed open; {client.errors}"
         assert client.last_id < while_down, "nothing reached the stream without Redis"
         down_for = time.monotonic() - down_since
 
         private_redis.start()
-        took = client.catches_up(while_down, 10)
-        assert took is not None, f"counts right after Redis returned; log: {server.log()}"
+        took = client.catches_up(while_down, "(counts right after Redis returned)")
         assert client.reconnects == reconnects, "the same stream, no client action"
         assert client.last_id <= server_version(admin)
     stats = check_books(shared_db[0])
@@ -173,13 +172,13 @@ def test_killed_database_connections_fail_cleanly_and_recover(shared_db, servers
             time.sleep(0.3)
             killed += terminate_backends(url.rsplit("/", 1)[1])
         before_recovery = statuses[201]
-        assert wait_until(lambda: statuses[201] >= before_recovery + 20, 10), "orders go on"
+        wait_until(lambda: statuses[201] >= before_recovery + 20, what="20 more orders")
         stop.set()
         for thread in threads:
             thread.join(timeout=15)
         assert not bad, f"only 201 or 503 'Database unavailable': {bad[:5]}"
         version = server_version(admin)
-        assert client.catches_up(version, 5) is not None, "the stream carries on"
+        client.catches_up(version, "(the stream carries on)")
         assert client.last_id <= version
     stats = check_books(url, starts)
     assert stats["total_orders"] >= statuses[201]  # a 503 at COMMIT may still have committed
@@ -197,22 +196,22 @@ def test_a_worker_killed_mid_stream_is_replaced_and_the_client_resyncs(
     )
     with Follower(admin) as client:
         buyer.place_order(shop.products[0].id)
-        assert client.catches_up(server_version(admin), 3) is not None
+        client.catches_up(server_version(admin))
         victim, reconnects = client.worker_pid, client.reconnects
         assert victim in server.worker_pids()
         os.kill(victim, signal.SIGKILL)
         killed_at = time.monotonic()
         for i in range(3):
             buyer.place_order(shop.products[i].id)
-        assert wait_until(lambda: client.reconnects > reconnects, 5), "the client reconnected"
+        wait_until(lambda: client.reconnects > reconnects, what="the client to reconnect")
         version = server_version(admin)
-        took = client.catches_up(version, 5)
-        assert took is not None, "the client resynced to the server's version"
+        client.catches_up(version, "(resynced to the server's version)")
         resynced = time.monotonic() - killed_at
         assert client.last_id <= server_version(admin)
-        assert wait_until(
-            lambda: len(server.worker_pids()) == 2 and victim not in server.worker_pids(), 10
-        ), "gunicorn replaced the killed worker"
+        wait_until(
+            lambda: len(server.worker_pids()) == 2 and victim not in server.worker_pids(),
+            what="gunicorn to replace the killed worker",
+        )
     stats = check_books(shared_db[0])
     assert stats["total_orders"] == 4
     print(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from tests.browser.conftest import ARTIFACTS
 from tests.browser.outage_panels import page, parse, series
+from tests.helpers import wait_until
 from tests.servers import Session, StreamReader
 from tests.tcp_gate import Gate
 
@@ -22,13 +23,13 @@ def database_up(sample: dict):
     return sample.get(("orderpulse_dependency_up", '{dependency="database"}'))
 
 
-def wait_for(scrapes: list, predicate, count: int, timeout: float = 60) -> None:
-    """Until ``count`` more scrapes matching ``predicate`` arrived (bounded)."""
+def wait_for(scrapes: list, predicate, count: int) -> None:
+    """Until ``count`` more scrapes matching ``predicate`` arrived."""
     seen = len(scrapes)
-    deadline = time.monotonic() + timeout
-    while sum(predicate(s) for _, s in scrapes[seen:]) < count:
-        assert time.monotonic() < deadline, f"{count} scrapes not seen in {timeout}s"
-        time.sleep(0.05)
+    wait_until(
+        lambda: sum(predicate(s) for _, s in scrapes[seen:]) >= count,
+        what=f"{count} more matching scrapes (see the caller)",
+    )
 
 
 def test_the_dashboard_panels_during_a_database_outage(shared_db, servers, browser):
