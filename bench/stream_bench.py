@@ -23,7 +23,6 @@ import json
 import os
 import re
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,13 +41,10 @@ USER_AGENT = "orderpulse-bench/1"
 ID_RE = re.compile(rb"(?:^|\n)id: (\d+)\n")
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(ROOT))
 from prepare import ADMIN, CUSTOMER  # noqa: E402
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.harness import GunicornServer  # noqa: E402
 
 
 def raise_nofile(need: int) -> None:
@@ -157,31 +153,25 @@ def cookie_header(http: aiohttp.ClientSession) -> str:
     return "; ".join(f"{c.key}={c.value}" for c in http.cookie_jar)
 
 
-class Server:
-    """A gunicorn gevent server in a fresh process, with gevent's blocking monitor on."""
+class Server(GunicornServer):
+    """A gunicorn gevent server in a fresh process (``tests/harness.py``), with gevent's
+    blocking monitor on when asked."""
 
     def __init__(self, args, workdir: Path):
-        self.port = args.port or free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "server.log"
-        self.env = dict(os.environ)
-        self.env.update(
-            DATABASE_URL=args.database_url or f"sqlite:///{workdir / 'bench.db'}",
-            SECRET_KEY="bench-secret",
-            BIND=f"127.0.0.1:{self.port}",
-            WEB_CONCURRENCY=str(args.workers),
-            WORKER_CONNECTIONS=str(args.streams + 1000),
-            ACCESS_LOG="/dev/null",
-            SSE_LIFETIME_SECONDS="3600",
-            SSE_LIFETIME_JITTER_SECONDS="0",
-            RATELIMIT_ENABLED="0",  # the harness checks out far faster than a person
+        super().__init__(
+            workdir,
+            args.database_url or f"sqlite:///{workdir / 'bench.db'}",
+            args.workers,
+            port=args.port,
+            defaults={"SECRET_KEY": "bench-secret", "ACCESS_LOG": "/dev/null"},
+            config=os.environ.get("BENCH_GUNICORN_CONF", "gunicorn.conf.py"),
+            WORKER_CONNECTIONS=args.streams + 1000,
+            SSE_LIFETIME_SECONDS=3600,
+            SSE_LIFETIME_JITTER_SECONDS=0,
+            RATELIMIT_ENABLED=0,  # the harness checks out far faster than a person
             # One admin session opens every stream here; a browser would share one.
-            SSE_MAX_STREAMS_PER_USER=str(args.streams + 100),
-            PYTHONPATH=str(ROOT),
+            SSE_MAX_STREAMS_PER_USER=args.streams + 100,
         )
-        metrics_dir = workdir / "metrics"
-        metrics_dir.mkdir(exist_ok=True)
-        self.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)  # /metrics sums all workers
         if args.redis_url:
             self.env["REDIS_URL"] = args.redis_url
             self.env["REDIS_CHANNEL"] = f"orderpulse:bench:{self.port}"
@@ -189,48 +179,23 @@ class Server:
             # gevent's own blocking monitor: precise stacks, but each report walks every
             # greenlet, which itself blocks for seconds at 10,000 streams; off by default.
             self.env.update(GEVENT_MONITOR_THREAD_ENABLE="true", GEVENT_MAX_BLOCKING_TIME="0.1")
-        self.proc = None
 
     def prepare(self, orders: int, customers: int = 0) -> None:
         cmd = [PY, str(ROOT / "bench" / "prepare.py"), "--orders", str(orders)]
         cmd += ["--customers", str(customers)]
         subprocess.run(cmd, env=self.env, check=True, cwd=ROOT)
 
-    def start(self) -> None:
-        gunicorn = str(Path(PY).parent / "gunicorn")
-        with open(self.log, "wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    gunicorn,
-                    "-c",
-                    os.environ.get("BENCH_GUNICORN_CONF", "gunicorn.conf.py"),
-                    "wsgi:app",
-                ],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"server did not start; see {self.log}")
-
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.proc.pid).children()
 
     def rss(self) -> int:
-        return sum(p.memory_info().rss for p in self.workers())
+        return self.workers_rss()
 
     def cpu_seconds(self) -> float:
         return sum(sum(p.cpu_times()[:2]) for p in self.workers())
 
     def blocked_reports(self) -> int:
-        return self.log.read_text(errors="replace").count("appears to be blocked")
+        return self.log_path.read_text(errors="replace").count("appears to be blocked")
 
     def loop_lag(self, metrics_text: str) -> tuple[int, int]:
         """``(samples, samples later than 100 ms)`` from the event-loop lag histogram."""
@@ -242,14 +207,6 @@ class Server:
         total = value(r"^orderpulse_event_loop_lag_seconds_count (\S+)")
         within = value(r'^orderpulse_event_loop_lag_seconds_bucket\{le="0\.1"\} (\S+)')
         return total, total - within
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def stream_request(port: int, cookie: str, path: str = "/admin/orders/stream") -> bytes:
@@ -344,7 +301,7 @@ async def run(args) -> dict:
                 server, cookie_header(admin), args.streams, args.concurrency
             )
             if errors:
-                print(f"first connect error: {errors[0]}; server log: {server.log}")
+                print(f"first connect error: {errors[0]}; server log: {server.log_path}")
             async with admin.get(f"{server.base}/metrics") as r:
                 direct = re.search(r"^orderpulse_direct_streams (\S+)", await r.text(), re.M)
                 result["direct_write_streams"] = direct and int(float(direct.group(1)))

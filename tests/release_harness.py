@@ -6,6 +6,9 @@
   the EnvironmentFile, runs ExecStart and ExecReload as written (only ``/srv/orderpulse``
   and the env file's path replaced), listens on a ``NOTIFY_SOCKET`` for ``READY=1`` and
   ``MAINPID=``, and reaps what it started (it is a child subreaper, as systemd is).
+  Everything it starts runs in one process group (a handover's new master is forked by
+  the old one), which ``close()`` ends with ``tests/harness.py``'s ``kill_group``, as
+  systemd ends a unit's control group.
 """
 
 import contextlib
@@ -20,6 +23,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.harness import kill_group
 from tests.releases import ROOT, read_env_file
 
 UNITS = ROOT / "deploy"
@@ -66,6 +70,7 @@ class Supervisor:
         self.notify.bind(str(self.notify_path))
         self.main_pid: int | None = None
         self.masters: set[int] = set()
+        self.groups: set[int] = set()
         self.ready = threading.Event()
         self.messages: list[str] = []
         self._stop = False
@@ -128,7 +133,9 @@ class Supervisor:
                 pass_fds=(fd,),
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                process_group=0,
             )
+        self.groups.add(proc.pid)
         self.main_pid = proc.pid
         self.masters.add(proc.pid)
         if not self.ready.wait(timeout):
@@ -177,11 +184,10 @@ class Supervisor:
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def close(self) -> None:
-        """Stop everything that still runs (any master this supervisor started)."""
-        self.stop(timeout=10)
-        for proc in _descendants():
-            with _suppress():
-                os.kill(proc, signal.SIGKILL)
+        """Teardown: every master this supervisor started and their workers, at once (their
+        graceful stop is what ``stop()`` and the tests that call it are for)."""
+        for group in self.groups:
+            kill_group(group)
         self._stop = True
         self.listener.close()
         self.notify.close()
@@ -193,25 +199,3 @@ def _alive(pid: int) -> bool:
             return f.read().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def _descendants() -> list[int]:
-    found, queue = [], [os.getpid()]
-    while queue:
-        pid = queue.pop()
-        try:
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-        except OSError:
-            continue
-        for child in map(int, children):
-            found.append(child)
-            queue.append(child)
-    return [pid for pid in found if pid != os.getpid()]
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return exc[0] is not None and issubclass(exc[0], OSError)

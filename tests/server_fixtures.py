@@ -9,7 +9,6 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 
 import pytest
 from flask_migrate import upgrade
@@ -17,7 +16,8 @@ from flask_migrate import upgrade
 from app import create_app
 from app.extensions import db
 from tests.factories import seed_shop
-from tests.servers import GunicornServer, free_port
+from tests.harness import GunicornServer, free_port, kill_group
+from tests.helpers import wait_until
 from tests.services_required import (
     create_postgres_database,
     drop_postgres_database,
@@ -95,25 +95,23 @@ class RedisProcess:
         cmd = [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1"]
         cmd += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited: {self.log_path.read_text()[-2000:]}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return self
-            time.sleep(0.02)
-        raise RuntimeError("redis-server did not start")
+            self.proc = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, process_group=0
+            )
+        wait_until(self._accepting, timeout, f"redis-server on port {self.port}", every=0.02)
+        return self
+
+    def _accepting(self) -> bool:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited: {self.log_path.read_text()[-2000:]}")
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM (redis-server exits at once: no persistence), then SIGKILL."""
+        if self.proc is not None and self.proc.returncode is None:
+            kill_group(self.proc.pid, grace=5)
+            self.proc.wait(10)
 
 
 @pytest.fixture

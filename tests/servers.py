@@ -1,128 +1,25 @@
-"""Real gunicorn (gevent) servers for cross-process tests, and a small HTTP/SSE client.
-
-Servers run the project's own ``gunicorn.conf.py`` against a database the test prepared;
-traffic stays on 127.0.0.1 and every wait is bounded.
+"""Clients for tests against real gunicorn (gevent) servers: a browser-like ``Session`` and
+an SSE ``StreamReader``. The servers themselves are ``tests/harness.py``'s
+``GunicornServer`` (re-exported here); traffic stays on 127.0.0.1 and every wait is bounded.
 """
 
 import http.client
 import http.cookiejar
 import json
-import os
 import re
-import signal
-import socket
-import ssl
-import subprocess
-import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from pathlib import Path
-
-import psutil
 
 from app.realtime import sse
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+# The server harness, under the names the server tests import from here.
+from tests.harness import GUNICORN, ROOT, GunicornServer, free_port  # noqa: F401
+
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # Flask-Login's "strong" session protection ties a session to its user agent.
 USER_AGENT = "orderpulse-tests/1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class GunicornServer:
-    """``gunicorn -c gunicorn.conf.py wsgi:app`` on a free loopback port; with ``tls`` =
-    ``(certfile, keyfile, cafile)`` gunicorn serves HTTPS itself (``--certfile``)."""
-
-    def __init__(self, tmp_path: Path, database_url: str, workers: int = 1, tls=None, **env):
-        self.port = free_port()
-        self.base = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
-        self.ssl_context = ssl.create_default_context(cafile=str(tls[2])) if tls else None
-        if tls:
-            env.setdefault("GUNICORN_CMD_ARGS", f"--certfile={tls[0]} --keyfile={tls[1]}")
-        self.log_path = tmp_path / f"gunicorn-{self.port}.log"
-        metrics_dir = tmp_path / f"metrics-{self.port}"
-        metrics_dir.mkdir()
-        self.env = {
-            **os.environ,
-            "ORDERPULSE_CONFIG": "development",
-            "SECRET_KEY": "server-test-secret",
-            "DATABASE_URL": database_url,
-            "BIND": f"127.0.0.1:{self.port}",
-            "WEB_CONCURRENCY": str(workers),
-            "WORKER_CONNECTIONS": "500",
-            "GRACEFUL_TIMEOUT": "10",
-            "ACCESS_LOG": "/dev/null",
-            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-            "EXPOSE_WORKER_PID": "1",
-            # These tests place orders in bursts; the limits have their own tests.
-            "RATELIMIT_ENABLED": "0",
-            # One admin logs in from dozens of clients (41 addresses behind nginx); the
-            # per-user session cap has tests of its own.
-            "SESSION_MAX_PER_USER": "1000",
-            "SSE_HEARTBEAT_SECONDS": "0.5",
-            "SSE_RETRY_MS": "100",
-            "PYTHONPATH": str(ROOT),
-            **{key: str(value) for key, value in env.items()},
-        }
-        self.workers = workers
-        self.proc: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 30) -> "GunicornServer":
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [GUNICORN, "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.log()}")
-            if len(self.worker_pids()) >= self.workers and self._healthy():
-                return self
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not become healthy: {self.log()}")
-
-    def _healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(
-                f"{self.base}/healthz", timeout=1, context=self.ssl_context
-            ) as response:
-                return response.status == 200
-        except (urllib.error.URLError, OSError):
-            return False
-
-    def worker_pids(self) -> set[int]:
-        try:
-            return {p.pid for p in psutil.Process(self.proc.pid).children()}
-        except psutil.NoSuchProcess:
-            return set()
-
-    def hup(self) -> None:
-        """Graceful reload: new workers start, old ones finish (``kill -HUP`` the master)."""
-        os.kill(self.proc.pid, signal.SIGHUP)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        """A quick shutdown (SIGINT): the tests that need a graceful one send it themselves."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 class _SourceHandler(urllib.request.HTTPHandler):

@@ -7,18 +7,17 @@ download is never used. Without chromium or Playwright these tests skip, unless
 """
 
 import os
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.harness import ROOT, GunicornServer
+from tests.helpers import WAIT_TIMEOUT, wait_until
+
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -46,7 +45,6 @@ SERVER_ENV = {
     "RATELIMIT_ENABLED": "0",
     # The run logs the same users in from many contexts; the cap has tests of its own.
     "SESSION_MAX_PER_USER": "1000",
-    "WEB_CONCURRENCY": "1",
     "GRACEFUL_TIMEOUT": "3",
     "LOG_LEVEL": "warning",
 }
@@ -66,33 +64,21 @@ def _unavailable(reason: str):
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    """A TCP port that was free a moment ago on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LiveServer:
-    """gunicorn on ``127.0.0.1:port`` with its own SQLite file; ``stats()`` reads the
-    counters straight from the database, ``open_streams()`` reads ``/metrics``."""
+class LiveServer(GunicornServer):
+    """gunicorn on a free loopback port with its own SQLite file (``tests/harness.py``);
+    ``stats()`` reads the counters straight from the database, ``open_streams()`` reads
+    ``/metrics``."""
 
     def __init__(self, workdir: Path):
-        self.workdir = workdir
         self.db_path = workdir / "browser.db"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(workdir / "gunicorn.log", "w+b")  # noqa: SIM115  (closed in stop)
-        self.env = {
-            **os.environ,
-            **SERVER_ENV,
-            "DATABASE_URL": f"sqlite:///{self.db_path}",
-            "BIND": f"127.0.0.1:{self.port}",
-            "FLASK_APP": "wsgi.py",
-        }
-        self.env.pop("REDIS_URL", None)
-        self.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        self.proc = None
+        super().__init__(
+            workdir,
+            f"sqlite:///{self.db_path}",
+            defaults=SERVER_ENV,
+            metrics=False,
+            FLASK_APP="wsgi.py",
+            REDIS_URL=None,
+        )
 
     def prepare(self) -> None:
         for args in (["-m", "flask", "db", "upgrade"], ["-m", "tests.browser.seed"]):
@@ -105,31 +91,10 @@ class LiveServer:
                 timeout=120,
             )
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {self.read_log()[-2000:]}")
-            try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer: {self.read_log()[-2000:]}")
-
     def restart_with(self, while_down):
-        """Stop the server (SIGTERM, as a deploy does), call ``while_down()``, start it again
-        on the same port; returns what ``while_down`` returned."""
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=15)
+        """Stop the server (SIGTERM, as a deploy does: it drains), call ``while_down()``,
+        start it again on the same port; returns what ``while_down`` returned."""
+        self.terminate(timeout=15)
         try:
             return while_down()
         finally:
@@ -144,21 +109,7 @@ class LiveServer:
     def recycle_workers(self) -> None:
         """SIGHUP: gunicorn starts a new worker and the old one ends every open stream
         (with a ``retry:`` hint), the way a deploy or ``max_requests`` recycle does."""
-        os.kill(self.proc.pid, signal.SIGHUP)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self.log.close()
-
-    def read_log(self) -> str:
-        self.log.flush()
-        return (self.workdir / "gunicorn.log").read_text(errors="replace")
+        self.hup()
 
     def stats(self) -> dict:
         """``{total_orders: n, pending_count: n, ...}`` from ``order_counts``."""
@@ -178,15 +129,13 @@ class LiveServer:
                 return int(float(line.rsplit(" ", 1)[1]))
         raise AssertionError("no orderpulse_open_streams in /metrics")
 
-    def wait_for_streams(self, expected: int, timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        seen = None
-        while time.monotonic() < deadline:
-            seen = self.open_streams()
-            if seen == expected:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"open streams: expected {expected}, saw {seen}")
+    def wait_for_streams(self, expected: int, timeout: float = WAIT_TIMEOUT) -> None:
+        wait_until(
+            lambda: self.open_streams() == expected,
+            timeout,
+            f"{expected} open stream(s) on the browser tests' server",
+            every=0.1,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -341,14 +290,11 @@ def card_values(page) -> dict:
 
 def wait_cards(page, expected: dict, timeout: float = 3.0) -> None:
     """Wait until the six stat cards show ``expected`` (fails after ``timeout`` seconds)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        shown = card_values(page)
-        if shown == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"cards show {shown}, expected {expected}")
-        time.sleep(0.05)
+    wait_until(
+        lambda: card_values(page) == expected,
+        timeout,
+        lambda: f"the cards to show {expected}; they show {card_values(page)}",
+    )
 
 
 def customer_page(new_context, username="alice", password=CUSTOMER_PASSWORD):

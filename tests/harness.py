@@ -1,0 +1,248 @@
+"""One way to run gunicorn for the tests and the benchmarks: ``GunicornServer`` starts the
+project's own ``gunicorn -c gunicorn.conf.py wsgi:app`` (gevent) on a free loopback port,
+waits until it answers ``/healthz`` with every worker booted, and stops it.
+
+What every caller shares: the port (free, or one given; a port another process took
+between the choice and gunicorn's bind is chosen again), the environment (``os.environ``,
+then the caller's defaults, then its settings; ``None`` removes a variable), the worker
+count, TLS (gunicorn's ``--certfile``), the log file, the metrics directory (Prometheus
+multiprocess mode, so ``/metrics`` sums the workers), ``hup()`` (graceful reload), the
+workers' pids, a graceful ``terminate()`` (what a deploy does: the drain runs) and the
+teardown ``stop()``.
+
+Teardown is ``stop()``: SIGTERM, a short wait, then SIGKILL of the server's process group
+(gunicorn runs in a group of its own, so the master and every worker go at once). A
+graceful exit takes seconds and proves nothing at teardown: gunicorn drains open streams
+and keep-alive connections for up to ``GRACEFUL_TIMEOUT``, and each exiting worker then
+spends one to two seconds of CPU tearing its interpreter down (measured with ``strace``:
+no system call between the last signal handler reset and ``exit_group``). The drain is
+tested where it is the subject (``tests/test_draining.py``, ``tests/browser/test_restarts.py``)
+through ``terminate()``.
+"""
+
+import contextlib
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from tests.helpers import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+GUNICORN = str(Path(sys.executable).parent / "gunicorn")
+
+# The settings of a test server unless the caller says otherwise: small timings, no rate
+# limits (the limits have tests of their own), the worker's pid on every answer.
+TEST_ENV = {
+    "ORDERPULSE_CONFIG": "development",
+    "SECRET_KEY": "server-test-secret",
+    "WORKER_CONNECTIONS": "500",
+    "GRACEFUL_TIMEOUT": "10",
+    "ACCESS_LOG": "/dev/null",
+    "EXPOSE_WORKER_PID": "1",
+    # These tests place orders in bursts; the limits have their own tests.
+    "RATELIMIT_ENABLED": "0",
+    # One admin logs in from dozens of clients (41 addresses behind nginx); the per-user
+    # session cap has tests of its own.
+    "SESSION_MAX_PER_USER": "1000",
+    "SSE_HEARTBEAT_SECONDS": "0.5",
+    "SSE_RETRY_MS": "100",
+}
+
+
+def free_port() -> int:
+    """A TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def kill_group(pid: int, grace: float = 0.2, sig: int = signal.SIGTERM) -> None:
+    """``sig`` to the process ``pid``, up to ``grace`` seconds for it to exit, then SIGKILL
+    to its whole process group (``pid`` leads it: started with ``process_group=0``)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and _running(pid):
+        time.sleep(0.02)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+class GunicornServer:
+    """``gunicorn -c gunicorn.conf.py wsgi:app`` on 127.0.0.1, its files under ``workdir``.
+
+    ``database_url`` becomes ``DATABASE_URL``; ``tls`` = ``(certfile, keyfile, cafile)``
+    makes gunicorn serve HTTPS itself; ``defaults`` are the settings under the caller's
+    ``env`` (``TEST_ENV`` unless given), on top of this process's environment unless
+    ``inherit_env=False`` (then ``PATH`` only); ``metrics=False`` leaves Prometheus
+    multiprocess mode off; ``gunicorn``, ``cwd`` and ``config`` run another checkout's or
+    release's gunicorn (a benchmark's "before").
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        database_url: str | None = None,
+        workers: int = 1,
+        tls=None,
+        *,
+        port: int | None = None,
+        defaults: dict | None = None,
+        metrics: bool = True,
+        inherit_env: bool = True,
+        gunicorn: str = GUNICORN,
+        cwd: Path = ROOT,
+        config: str = "gunicorn.conf.py",
+        **env,
+    ):
+        self.workdir = Path(workdir)
+        self.worker_count = workers
+        self._fixed_port = port is not None
+        self.port = port or free_port()
+        self.scheme = "https" if tls else "http"
+        self.ssl_context = ssl.create_default_context(cafile=str(tls[2])) if tls else None
+        self.command = [gunicorn, "-c", config, "wsgi:app"]
+        self.cwd = cwd
+        settings = dict(TEST_ENV if defaults is None else defaults)
+        if tls:
+            settings["GUNICORN_CMD_ARGS"] = f"--certfile={tls[0]} --keyfile={tls[1]}"
+        if database_url is not None:
+            settings["DATABASE_URL"] = database_url
+        settings["PROMETHEUS_MULTIPROC_DIR"] = None
+        if metrics:
+            metrics_dir = self.workdir / f"metrics-{self.port}"
+            metrics_dir.mkdir(parents=True, exist_ok=True)
+            settings["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+        settings["WEB_CONCURRENCY"] = str(workers)
+        settings["PYTHONPATH"] = str(ROOT)
+        settings.update(env)
+        inherited = os.environ if inherit_env else {"PATH": os.environ.get("PATH", "")}
+        merged = {**inherited, **settings}
+        self.env = {key: str(value) for key, value in merged.items() if value is not None}
+        self.env["BIND"] = f"127.0.0.1:{self.port}"
+        self.log_path = self.workdir / f"gunicorn-{self.port}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    url = base
+
+    def start(self, timeout: float = 60) -> "GunicornServer":
+        """Start it and wait until ``/healthz`` answers 200 with all workers booted. A port
+        taken by someone else since it was chosen is chosen again (unless it was given)."""
+        for _attempt in range(3):
+            self._spawn()
+            try:
+                wait_until(
+                    self._ready,
+                    timeout,
+                    f"gunicorn on port {self.port} answering /healthz with "
+                    f"{self.worker_count} worker(s); log: {self.log_path}",
+                )
+                return self
+            except _PortTaken:
+                self.stop()
+                self.port = free_port()
+                self.env["BIND"] = f"127.0.0.1:{self.port}"
+            except BaseException:
+                self.stop()
+                raise
+        raise RuntimeError(f"no free port for gunicorn: {self.log()}")
+
+    def _spawn(self) -> None:
+        self._log_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                self.command,
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,  # stop() kills the master and its workers together
+            )
+
+    def _ready(self) -> bool:
+        if self.proc.poll() is not None:
+            text = self.log_path.read_text(errors="replace")[self._log_offset :]
+            if "Address already in use" in text and not self._fixed_port:
+                raise _PortTaken
+            raise RuntimeError(f"gunicorn exited ({self.proc.returncode}): {text[-4000:]}")
+        return len(self.worker_pids()) >= self.worker_count and self.healthy()
+
+    def healthy(self) -> bool:
+        """``/healthz`` answers 200 now."""
+        try:
+            with urllib.request.urlopen(
+                f"{self.base}/healthz", timeout=2, context=self.ssl_context
+            ) as response:
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def worker_pids(self) -> set[int]:
+        """The master's children now (during a reload: old and new workers)."""
+        try:
+            return {p.pid for p in psutil.Process(self.proc.pid).children()}
+        except psutil.NoSuchProcess:
+            return set()
+
+    def workers_rss(self) -> int:
+        """The workers' resident memory in bytes, summed."""
+        return sum(_rss(pid) for pid in self.worker_pids())
+
+    def hup(self) -> None:
+        """Graceful reload: new workers start, old ones drain (``kill -HUP`` the master)."""
+        os.kill(self.proc.pid, signal.SIGHUP)
+
+    def terminate(self, timeout: float = 30) -> int:
+        """A graceful stop (SIGTERM, as a deploy sends): waits for gunicorn's drain and exit;
+        returns the exit status. ``start()`` runs it again on the same port."""
+        self.proc.terminate()
+        return self.proc.wait(timeout)
+
+    def stop(self, grace: float = 0.2) -> None:
+        """Teardown: SIGTERM, ``grace`` seconds, then SIGKILL to the process group."""
+        if self.proc is not None and self.proc.returncode is None:
+            kill_group(self.proc.pid, grace)
+            self.proc.wait(10)
+
+    def log(self, tail: int = 4000) -> str:
+        """The end of the server's log (all runs on this port)."""
+        if not self.log_path.exists():
+            return ""
+        return self.log_path.read_text(errors="replace")[-tail:]
+
+    def __enter__(self) -> "GunicornServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class _PortTaken(Exception):
+    """gunicorn could not bind the port chosen for it."""
+
+
+def _rss(pid: int) -> int:
+    try:
+        return psutil.Process(pid).memory_info().rss
+    except psutil.NoSuchProcess:
+        return 0
