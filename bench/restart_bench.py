@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -43,6 +42,8 @@ from tests.dashboard_clients import (  # noqa: E402
     place_orders,
     run_dashboard,
 )
+from tests.harness import GunicornServer  # noqa: E402
+from tests.helpers import wait_until  # noqa: E402
 from tests.nginx_fixtures import NGINX, render  # noqa: E402
 from tests.release_harness import Supervisor  # noqa: E402
 from tests.releases import make_release, switch  # noqa: E402
@@ -64,36 +65,28 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p / 100))] if values else float("nan")
 
 
-class PlainGunicorn:
-    """The old way: gunicorn binds BIND itself, run from the release directory."""
+class PlainGunicorn(GunicornServer):
+    """The old way: gunicorn binds its own port, run from the release ``current`` points at
+    (looked up at every start: a start after the switch runs the new release)."""
 
-    def __init__(self, prefix: Path, env: dict, port: int, log: Path):
-        self.prefix, self.env, self.port, self.log_path = prefix, env, port, log
-        self.proc = None
+    def __init__(self, prefix: Path, env: dict, port: int, workers: int):
+        super().__init__(
+            prefix, workers=workers, port=port, defaults=env, metrics=False, inherit_env=False
+        )
+        self.env.pop("PYTHONPATH", None)  # the release's own code, not this checkout's
+        self.prefix = prefix
 
-    def start(self):
-        cwd = os.path.realpath(self.prefix / "current")
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                [f"{cwd}/venv/bin/gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=cwd,
-                env={**self.env, "BIND": f"127.0.0.1:{self.port}"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def hup(self):
-        os.kill(self.proc.pid, signal.SIGHUP)
+    def _spawn(self):
+        self.cwd = os.path.realpath(self.prefix / "current")
+        self.command[0] = f"{self.cwd}/venv/bin/gunicorn"
+        super()._spawn()
 
     def term_start(self):
-        self.proc.terminate()
-        self.proc.wait(60)
+        self.terminate(60)
         self.start()
 
     def close(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+        self.stop()
 
 
 def env_file(prefix: Path, url: str, args) -> Path:
@@ -133,15 +126,14 @@ def cli(prefix: Path, env_path: Path, *command: str) -> None:
 def wait_healthy(base: str, timeout: float = 60) -> None:
     import urllib.request
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def healthy() -> bool:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
+                return r.status == 200
         except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"{base} never became healthy")
+            return False
+
+    wait_until(healthy, timeout, f"{base}/healthz", every=0.2)
 
 
 async def scenario(base: str, args, do_switch) -> tuple[Results, dict, float, float]:
@@ -224,7 +216,7 @@ def main() -> None:
         else:
             env = {"PATH": os.environ["PATH"]}
             env.update(line.split("=", 1) for line in env_path.read_text().splitlines())
-            server = PlainGunicorn(prefix, env, port, prefix / "gunicorn.log")
+            server = PlainGunicorn(prefix, env, port, args.workers)
             server.start()
             action = server.hup if args.mode == "hup" else server.term_start
         servers.append(server)

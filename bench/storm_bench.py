@@ -15,9 +15,7 @@ bounded in count and time.
 
 import argparse
 import asyncio
-import os
 import random
-import signal
 import sys
 import tempfile
 import time
@@ -168,7 +166,7 @@ async def run(args) -> dict:
             shared.statuses.clear()
             attempts_before, shared.attempts = shared.attempts, 0
             shared.storm_at = time.perf_counter()
-            os.kill(server.proc.pid, signal.SIGHUP)
+            server.hup()
             await asyncio.sleep(1.0)
             sent = await place_orders(server, buyer, token, 1, 0, version)
             shared.target = sent[0][0]

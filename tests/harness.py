@@ -90,9 +90,9 @@ class GunicornServer:
     ``database_url`` becomes ``DATABASE_URL``; ``tls`` = ``(certfile, keyfile, cafile)``
     makes gunicorn serve HTTPS itself; ``defaults`` are the settings under the caller's
     ``env`` (``TEST_ENV`` unless given), on top of this process's environment unless
-    ``inherit_env=False`` (then ``PATH`` only); ``metrics=False`` leaves Prometheus
-    multiprocess mode off; ``gunicorn``, ``cwd`` and ``config`` run another checkout's or
-    release's gunicorn (a benchmark's "before").
+    ``inherit_env=False`` (then ``PATH`` only); ``metrics=True`` gives the server a metrics
+    directory of its own (``PROMETHEUS_MULTIPROC_DIR``); ``gunicorn``, ``cwd`` and
+    ``config`` run another checkout's or release's gunicorn (a benchmark's "before").
     """
 
     def __init__(
@@ -124,7 +124,6 @@ class GunicornServer:
             settings["GUNICORN_CMD_ARGS"] = f"--certfile={tls[0]} --keyfile={tls[1]}"
         if database_url is not None:
             settings["DATABASE_URL"] = database_url
-        settings["PROMETHEUS_MULTIPROC_DIR"] = None
         if metrics:
             metrics_dir = self.workdir / f"metrics-{self.port}"
             metrics_dir.mkdir(parents=True, exist_ok=True)
@@ -217,6 +216,15 @@ class GunicornServer:
         returns the exit status. ``start()`` runs it again on the same port."""
         self.proc.terminate()
         return self.proc.wait(timeout)
+
+    def restart(self, while_down=None, timeout: float = 30):
+        """``terminate()``, then ``while_down()`` if given, then ``start()`` on the same port;
+        returns what ``while_down`` returned."""
+        self.terminate(timeout)
+        try:
+            return while_down() if while_down else None
+        finally:
+            self.start()
 
     def stop(self, grace: float = 0.2) -> None:
         """Teardown: SIGTERM, ``grace`` seconds, then SIGKILL to the process group."""

@@ -78,6 +78,7 @@ class LiveServer(GunicornServer):
             metrics=False,
             FLASK_APP="wsgi.py",
             REDIS_URL=None,
+            PROMETHEUS_MULTIPROC_DIR=None,
         )
 
     def prepare(self) -> None:
@@ -94,11 +95,7 @@ class LiveServer(GunicornServer):
     def restart_with(self, while_down):
         """Stop the server (SIGTERM, as a deploy does: it drains), call ``while_down()``,
         start it again on the same port; returns what ``while_down`` returned."""
-        self.terminate(timeout=15)
-        try:
-            return while_down()
-        finally:
-            self.start()
+        return self.restart(while_down, timeout=15)
 
     def app(self):
         """An app on the server's database, in this process (a CLI job, say)."""
