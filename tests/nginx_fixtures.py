@@ -14,13 +14,13 @@ import re
 import shutil
 import socket
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.servers import ROOT, free_port
+from tests.harness import ROOT, free_port
+from tests.helpers import wait_until
 from tests.services_required import require
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -89,6 +89,11 @@ def render(
     return conf
 
 
+def _accepting(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture
 def nginx(tmp_path):
     """``start(upstream_port, tls=False)`` → a running ``Proxy`` (stopped at teardown)."""
@@ -114,23 +119,25 @@ def nginx(tmp_path):
         conf = render(workdir, port, upstream_port, cert, redirect_port)
         check = subprocess.run([NGINX, "-t", "-c", str(conf)], capture_output=True, text=True)
         assert check.returncode == 0, check.stderr
-        procs.append(subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL))
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    scheme = "https" if tls else "http"
-                    return Proxy(
-                        port,
-                        scheme,
-                        ca_file,
-                        workdir / "error.log",
-                        redirect_port,
-                        workdir / "orderpulse.access.log",
-                        workdir / "nginx.pid",
-                    )
-            time.sleep(0.05)
-        pytest.fail("nginx did not start")
+        proc = subprocess.Popen([NGINX, "-c", str(conf)], stderr=subprocess.DEVNULL)
+        procs.append(proc)
+
+        def up() -> bool:
+            if proc.poll() is not None:
+                log = workdir / "error.log"
+                raise RuntimeError(f"nginx exited: {log.exists() and log.read_text()[-2000:]}")
+            return _accepting(port)
+
+        wait_until(up, what=f"nginx on port {port}")
+        return Proxy(
+            port,
+            "https" if tls else "http",
+            ca_file,
+            workdir / "error.log",
+            redirect_port,
+            workdir / "orderpulse.access.log",
+            workdir / "nginx.pid",
+        )
 
     yield start
     for proc in procs:
