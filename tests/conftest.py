@@ -233,6 +233,19 @@ def placed(app, shop):
         return {"id": order.id, "number": order.order_number}
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that start servers run first (the browser tests, as one block, before them: see
+    below): the longest tests start early and the many short ones fill both workers at the
+    end, instead of a late server scenario running alone while the other worker idles."""
+
+    def rank(item) -> int:
+        if item.nodeid.startswith("tests/browser/"):
+            return 0  # in their own order: they share one server and one Chromium
+        return 1 if item.get_closest_marker("server") else 2
+
+    items.sort(key=rank)
+
+
 def pytest_xdist_make_scheduler(config, log):
     """With pytest-xdist, every browser test goes to one worker, the rest as usual (one
     test at a time to whichever worker is free): the browser tests share one server and
