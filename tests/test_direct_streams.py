@@ -6,10 +6,10 @@ its raw socket is under the TLS layer, and a direct write would put cleartext in
 session, which the client's TLS layer would refuse."""
 
 import re
-import time
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.servers import Session, StreamReader, has_version
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
@@ -22,11 +22,11 @@ def gauges(session: Session) -> dict[str, float]:
     return {name: float(value) for name, value in found}
 
 
-def wait_gauges(session: Session, expected: dict, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while (seen := gauges(session)) != expected:
-        assert time.monotonic() < deadline, f"gauges {seen}, expected {expected}"
-        time.sleep(0.05)
+def wait_gauges(session: Session, expected: dict) -> None:
+    wait_until(
+        lambda: gauges(session) == expected,
+        what=lambda: f"gauges {expected}; they are {gauges(session)}",
+    )
 
 
 def follow_an_order(base_session: Session, streams, shop, buyer_base: str, **session_options):

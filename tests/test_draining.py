@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.servers import ROOT, USER_AGENT, Session
 from tests.services_required import require
 
@@ -76,9 +77,7 @@ def test_a_draining_worker_answers_streams_with_retry_and_closes_idle_connection
     assert "content-type: text/event-stream" in headers
     assert "connection: close" in headers
     assert body.startswith(b"retry: 100\n\n")
-    deadline = time.monotonic() + 10
-    while "draining: closed" not in server.log() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: "draining: closed" in server.log(), what="the draining line logged")
     assert "draining: closed 1 idle connection(s)" in server.log()
 
 

@@ -4,11 +4,11 @@ live gauges, and a start clears what dead processes left in the directory."""
 
 import json
 import re
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.servers import Session, StreamReader
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
@@ -51,11 +51,10 @@ def test_metrics_sum_the_workers_and_keep_process_metrics(tmp_path, shared_db, s
 
     old = server.worker_pids()
     server.hup()
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and (
-        server.worker_pids() & old or len(server.worker_pids()) < 2
-    ):
-        time.sleep(0.1)
+    wait_until(
+        lambda: not server.worker_pids() & old and len(server.worker_pids()) >= 2,
+        what="two new workers in place of the old ones",
+    )
     files = " ".join(p.name for p in Path(directory).iterdir())
     for pid in old:
         assert f"gauge_livesum_{pid}.db" not in files, "a dead worker's live gauges go"

@@ -15,6 +15,7 @@ from app.realtime.backends import RedisBackend
 from app.services import accounts
 from app.services.counts import ensure_rows, read_stats
 from app.services.orders import parse_checkout, place_order
+from tests.helpers import wait_until
 from tests.services_required import redis_url
 
 pytestmark = pytest.mark.services
@@ -76,15 +77,14 @@ def _read_until(iterator, predicate, timeout: float = 2.0) -> list[dict]:
     pytest.fail(f"no matching frame within {timeout}s; saw {seen}")
 
 
-def _wait_subscribed(app, timeout: float = 2.0) -> None:
+def _wait_subscribed(app) -> None:
     """The subscriber thread starts with the first stream; wait until Redis lists it."""
     backend = app.extensions["realtime"].backend
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if dict(backend.client.pubsub_numsub(backend.channel)).get(backend.channel.encode()):
-            return
-        time.sleep(0.01)
-    pytest.fail("the Redis subscriber never subscribed")
+    wait_until(
+        lambda: dict(backend.client.pubsub_numsub(backend.channel)).get(backend.channel.encode()),
+        what="the Redis subscriber on its channel",
+        every=0.01,
+    )
 
 
 def _admin_stream(app):

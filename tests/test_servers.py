@@ -8,6 +8,7 @@ import urllib.request
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.server_fixtures import redis_env
 from tests.servers import GunicornServer, Session, StreamReader, has_version
 
@@ -102,16 +103,13 @@ def test_a_graceful_reload_loses_no_update(shared_db, servers, tmp_path):
             if i == 4:
                 server.hup()
             time.sleep(0.1)
-        deadline = time.monotonic() + 15
-        while server.worker_pids() & old_workers and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert not server.worker_pids() & old_workers, "the old workers were replaced"
+        wait_until(lambda: not server.worker_pids() & old_workers, what="the old workers gone")
         buyer.place_order(shop.products[0].id)
         truth = admin.stats()
-        deadline = time.monotonic() + 5
-        while latest["id"] != str(truth["version"]) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert latest["id"] == str(truth["version"]), "the client ends on the server's version"
+        wait_until(
+            lambda: latest["id"] == str(truth["version"]),
+            what=f"the client on the server's version {truth['version']}",
+        )
         assert truth["total_orders"] == 13
         assert latest["reconnects"] >= 1, "the reload ended the old stream"
     finally:
@@ -135,7 +133,4 @@ def test_a_client_that_leaves_is_forgotten_before_the_next_heartbeat(shared_db, 
     stream.wait_for(lambda f: f.get("id") is not None)
     assert open_streams_metric(server) == 1
     stream.close()
-    deadline = time.monotonic() + 3
-    while open_streams_metric(server) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert open_streams_metric(server) == 0
+    wait_until(lambda: open_streams_metric(server) == 0, what="no open stream")
