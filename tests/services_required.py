@@ -56,6 +56,11 @@ def create_postgres_database(name: str, template: str | None = None) -> str:
             c.execute(f'ALTER DATABASE "{name}" SET synchronous_commit TO off')
     except psycopg.OperationalError as exc:
         require("PostgreSQL", False, f"{POSTGRES_ADMIN_URL}: {exc}")
+    return database_url(name)
+
+
+def database_url(name: str) -> str:
+    """The SQLAlchemy URL of database ``name`` on the test server."""
     base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
     return f"{base}/{name}"
 
