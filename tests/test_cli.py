@@ -20,23 +20,24 @@ def count(app, model, *where):
 
 
 def test_seed_demo_builds_a_shop_once(app, runner):
-    result = runner.invoke(args=["seed-demo", "--orders", "200"])
+    # 60 orders over 4 days reach every status (the demo itself: 600 over 30 days).
+    result = runner.invoke(args=["seed-demo", "--orders", "60", "--days", "4"])
     assert result.exit_code == 0, result.output
-    assert "200 orders" in result.output
+    assert "60 orders" in result.output
     assert count(app, Product) >= 30
     assert scalar(app, sa.select(sa.func.count(sa.distinct(Product.category)))) >= 5
     assert count(app, User, User.role == "admin") == 1
     assert count(app, User, User.role == "customer") >= 20
-    assert count(app, Order) == 200
+    assert count(app, Order) == 60
     for status in ORDER_STATUSES:
         assert count(app, Order, Order.status == status, Order.cancelled.is_(False)) > 0, status
     assert counts_consistent(app)
-    assert db_state(app)["stats"]["total_orders"] == 200
+    assert db_state(app)["stats"]["total_orders"] == 60
 
     again = runner.invoke(args=["seed-demo", "--orders", "40"])
     assert again.exit_code == 0
     assert "nothing to do" in again.output
-    assert count(app, Order) == 200
+    assert count(app, Order) == 60
 
 
 def test_seeded_admin_can_log_in(app, runner, client):
