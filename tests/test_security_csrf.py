@@ -28,6 +28,9 @@ from tests.security_helpers import (
     snapshot,
 )
 
+# CSRF does not depend on the database (docs/testing.md, "Databases"): SQLite only.
+pytestmark = pytest.mark.one_database
+
 
 def order_body(shop):
     return {
