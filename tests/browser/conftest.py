@@ -48,6 +48,9 @@ SERVER_ENV = {
     "GRACEFUL_TIMEOUT": "3",
     "LOG_LEVEL": "warning",
 }
+# Playwright's wait for an element or a navigation: generous, like wait_until's (a loaded
+# CI machine is no reason to fail); it only runs out when what a test waits for never comes.
+TIMEOUT_MS = 20000
 STAT_NAMES = {
     "total": "total_orders",
     "Pending": "pending_count",
@@ -189,7 +192,7 @@ def new_context(browser, live_server, signed_in):
             viewport={"width": 1360, "height": 1000},
             storage_state=state,
         )
-        context.set_default_timeout(5000)
+        context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         if state is not None and context.request.get("/account", max_redirects=0).ok:
             return context
@@ -273,7 +276,7 @@ def old_hidden_behaviour(page, grace_ms: int = 600) -> None:
     page.route("**/admin/manage_orders*", rewrite)
 
 
-def wait_live(page, timeout: float = 5000) -> None:
+def wait_live(page, timeout: float = TIMEOUT_MS) -> None:
     page.wait_for_selector('[data-live-indicator][data-state="live"]', timeout=timeout)
 
 

@@ -5,7 +5,7 @@ the row actions' way. Screenshots of each go to artifacts/."""
 
 import pytest
 
-from tests.browser.conftest import ADMIN, customer_page, place_order, wait_live
+from tests.browser.conftest import ADMIN, TIMEOUT_MS, customer_page, place_order, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def admin_page(browser, live_server, size, **context_args):
     context = browser.new_context(
         base_url=live_server.url, viewport={"width": width, "height": height}, **context_args
     )
-    context.set_default_timeout(5000)
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     page.goto("/auth/login")
     page.fill("input[name=username]", ADMIN[0])

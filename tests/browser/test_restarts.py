@@ -6,7 +6,7 @@ events")."""
 
 import pytest
 
-from tests.browser.conftest import ADMIN, log_in
+from tests.browser.conftest import ADMIN, TIMEOUT_MS, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,7 +34,7 @@ def test_a_plain_eventsource_survives_hup_and_term_direct_and_through_nginx(
     proxy = nginx(live_server.port)
     direct = new_context().new_page()
     via_context = browser.new_context(base_url=proxy.base)
-    via_context.set_default_timeout(5000)
+    via_context.set_default_timeout(TIMEOUT_MS)
     log_in(via_context, *ADMIN)
     via = via_context.new_page()
     pages = [direct, via]
