@@ -200,7 +200,7 @@ class SSEStream:
             self._frames.extend(sse.parse(complete + sep))
         return True
 
-    def wait_first_data(self, timeout: float = 10.0) -> None:
+    def wait_first_data(self, timeout: float = WAIT_TIMEOUT) -> None:
         """Block until the hub's first frame with data has arrived (left unread), or the
         stream ended. Until then the stream is pending: a commit in between reaches it
         only as part of that first frame's snapshot, never as an ``event: order``."""
@@ -211,7 +211,7 @@ class SSEStream:
                 raise AssertionError(f"no first frame within {timeout} s: {list(self._frames)}")
             self._pull(remaining)
 
-    def next_frame(self, timeout: float = 5.0) -> dict:
+    def next_frame(self, timeout: float = WAIT_TIMEOUT) -> dict:
         """The next frame within ``timeout`` seconds (AssertionError otherwise)."""
         deadline = time.monotonic() + timeout
         while not self._frames:
@@ -223,7 +223,7 @@ class SSEStream:
         self.seen.append(frame)
         return frame
 
-    def wait_for(self, predicate, timeout: float = 5.0) -> dict:
+    def wait_for(self, predicate, timeout: float = WAIT_TIMEOUT) -> dict:
         """Skip frames until one matches ``predicate``; fail after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while True:

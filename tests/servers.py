@@ -16,6 +16,7 @@ from app.realtime import sse
 
 # The server harness, under the names the server tests import from here.
 from tests.harness import GUNICORN, ROOT, GunicornServer, free_port  # noqa: F401
+from tests.helpers import WAIT_TIMEOUT
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # Flask-Login's "strong" session protection ties a session to its user agent.
@@ -142,7 +143,7 @@ class StreamReader:
         self.frames.extend(frames)
         return frames
 
-    def wait_for(self, predicate, timeout: float = 3.0) -> dict:
+    def wait_for(self, predicate, timeout: float = WAIT_TIMEOUT) -> dict:
         """The first frame (already read or new) matching ``predicate``."""
         for frame in self.frames:
             if predicate(frame):
