@@ -437,7 +437,9 @@ class TestConfig(Config):
     # Off so that tests can log in and check out freely; tests/test_limits.py turns it on.
     RATELIMIT_ENABLED = False
     SSE_HEARTBEAT_SECONDS = 0.2
-    SSE_LIFETIME_SECONDS = 3.0
+    # Longer than any test's wait on a loaded machine (a stream that ended at 3 s failed a
+    # test whose events were still coming); the lifetime's own test sets 0.5 s.
+    SSE_LIFETIME_SECONDS = 60.0
     SSE_LIFETIME_JITTER_SECONDS = 0.0
     SSE_RETRY_MS = 50
     HUB_COALESCE_SECONDS = 0.01

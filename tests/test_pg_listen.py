@@ -34,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def pg(request):
     """``(app, url, shop)``: an app on a PostgreSQL database of its own, with the version
     poll slowed to a minute, so anything that arrives sooner came through NOTIFY. Its streams
-    live a minute instead of the testing config's 3 s: a CLI process started on a loaded
-    machine may take longer than that to commit."""
+    live a minute (the testing config's lifetime, stated here because it matters: a CLI
+    process started on a loaded machine takes seconds to commit)."""
     name = f"orderpulse_listen_{uuid.uuid4().hex[:12]}"
     url = create_postgres_database(name)
     app = create_app(
