@@ -9,6 +9,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
@@ -132,6 +133,61 @@ def stalled_client() -> dict:
     sub.offer([big], chunk=sse.chunk(big))
     runner.join(DEADLINE)
     return {"dead": sub.dead, "ended": runner.dead}
+
+
+def write_timeout_then_read() -> dict:
+    """A client stops reading in the middle of a chunk; after the write timeout it reads
+    everything there is: part of the chunk, then a reset or EOF, never the terminating
+    chunk that a server's normal end of response would write."""
+    sub, server, client, runner = start(write_timeout=0.3, sndbuf=4096)
+    big = frame(1, size=400_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    runner.join(DEADLINE)
+    # What gunicorn does once the app's iterator ends: the terminating chunk, then close.
+    with contextlib.suppress(OSError):
+        server.sendall(b"0\r\n\r\n")
+    server.close()
+    received, reset_or_eof = b"", False
+    with gevent.Timeout(DEADLINE, False):
+        while True:
+            try:
+                data = client.recv(1 << 20)
+            except ConnectionResetError:
+                reset_or_eof = True
+                break
+            if not data:
+                reset_or_eof = True
+                break
+            received += data
+    size_line, _, body = received.partition(b"\r\n")
+    return {
+        "dead": sub.dead,
+        "ended": runner.dead,
+        "reset_or_eof": reset_or_eof,
+        "terminating_chunk": received.endswith(b"0\r\n\r\n"),
+        "partial_chunk": bool(size_line) and len(body) < int(size_line, 16) + 2,
+        "received": len(received),
+    }
+
+
+def backlog_overflow() -> dict:
+    """A big chunk leaves a backlog; more frames than the queue holds arrive meanwhile: the
+    stream ends once the client has read what was queued before the overflow."""
+    sub, _, client, runner = start(sndbuf=4096)
+    big = frame(1, size=200_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    later = [frame(i) for i in range(2, 20)]  # the queue holds 8
+    for item in later:
+        sub.offer([item], chunk=sse.chunk(item))
+    expected = big + b"".join(later[:8])
+    received = read_chunks(client, len(expected))
+    runner.join(DEADLINE)
+    return {
+        "overflowed": sub.overflowed,
+        "dead": sub.dead,
+        "ended": runner.dead,
+        "in_order": received == expected,
+    }
 
 
 if __name__ == "__main__":

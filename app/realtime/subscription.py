@@ -11,21 +11,41 @@ Two ways out to the socket:
   tick instead of a greenlet switch plus gunicorn's write path. If the socket cannot take the
   whole chunk (a slow client), the rest becomes a backlog that the stream's own greenlet
   sends while newer frames queue as usual, so nothing is interleaved or lost.
+
+No frame is ever dropped to make room (docs/design.md §5b: ended, never thinned). A stream
+whose queue would overflow takes nothing more and ends after what it already has, so the
+last ``id:`` its client saw is a version whose changes all reached it: its reconnect resumes
+exactly from there (``Last-Event-ID``). A client that leaves a chunk unsent past the write
+timeout is cut with a reset (``abort``), never left open: no later write can follow half a
+chunk, and no terminating chunk can make a cut-off response look complete.
 """
 
 import contextlib
 import socket
+import struct
 import sys
 import threading
-from collections import deque
 
-from app.metrics import DIRECT_STREAMS, STREAM_DROPS
+from app.metrics import DIRECT_STREAMS, STREAM_DROPS, STREAM_OVERFLOWS
 from app.realtime import sse
 
 _NO_LOCK = contextlib.nullcontext()
 # The ``order_id`` of a storefront's stock stream: no order has id 0, so the registry keeps
 # storefronts beside the streams of single orders without a kind of their own.
 CATALOGUE = 0
+# SO_LINGER on, zero seconds: close() sends a TCP reset and discards what is unsent.
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+
+
+def abort(sock) -> None:
+    """Cut a connection whose client stopped reading mid-chunk: shut both ways now (every
+    later write on it fails, so the server cannot append the terminating chunk after half a
+    chunk, and the connection is never reused) and make its close a reset, which discards
+    the unsent rest instead of trickling it out (RFC 9293 §3.10.7.1: ABORT)."""
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def _new_lock():
@@ -41,9 +61,11 @@ def _new_lock():
 class Subscription:
     """Frames waiting for one stream.
 
-    Order events queue up to ``queue_size`` (the oldest drop first: the snapshot that follows
-    still makes the counts right); the snapshot slot holds only the newest snapshot, replacing
-    an unsent older one. ``order_id`` is set for a customer's single-order stream.
+    Order events queue up to ``queue_size``; a stream that would need more is *overflowed*:
+    it takes no more frames and ends after what it has (see the module docstring), never
+    dropping one. The snapshot slot holds only the newest snapshot, replacing an unsent
+    older one (it repeats the whole state, and follows every event queued before it).
+    ``order_id`` is set for a customer's single-order stream.
 
     Who it belongs to (``user_id``, ``session_id``) lets the hub end it when that session
     ends; ``since`` is the version the client already has (``Last-Event-ID``, ``None`` for
@@ -72,6 +94,7 @@ class Subscription:
         "session_id",
         "since",
         "released",
+        "overflowed",
     )
 
     def __init__(
@@ -84,7 +107,7 @@ class Subscription:
         since=None,
     ):
         # Memory per stream matters at 10,000 streams: the queue exists only once used.
-        self._events: deque[bytes] | None = None
+        self._events: list[bytes] | None = None
         self._queue_size = queue_size
         self._snapshot: bytes | None = None
         self._presence: bytes | None = None
@@ -102,6 +125,7 @@ class Subscription:
         self.since = since
         self.released = False  # the per-user count was given back
         self.direct_bytes = 0  # bytes the hub and run_direct wrote to the socket (access log)
+        self.overflowed = False  # fell behind its queue: ended so that its client resumes
 
     @property
     def direct(self) -> bool:
@@ -143,21 +167,36 @@ class Subscription:
             return
         with self._lock:
             if events:
-                if self._events is None:
-                    self._events = deque(maxlen=self._queue_size)
-                self._events.extend(events)
+                queued = self._events
+                if queued is None:
+                    queued = self._events = []
+                # An empty queue takes a whole tick, however large (a bulk action's
+                # hundreds of events are shared bytes: a reference each).
+                if queued and len(queued) + len(events) > self._queue_size:
+                    self._overflow()
+                    return
+                queued.extend(events)
             if presence is not None:
                 self._presence = presence
             if snapshot is not None:
                 self._snapshot = snapshot
         self._wake.set()
 
+    def _overflow(self) -> None:
+        """Too far behind: take nothing more (this tick's snapshot neither, whose ``id:``
+        would pass the events left out) and end after what is queued; the client resumes
+        from the last version it got whole. Called with the lock held."""
+        self.overflowed = True
+        self.closed = True
+        STREAM_OVERFLOWS.inc()
+        self._wake.set()
+
     def offer_first(self, frame: bytes) -> None:
         """Put the stream's initial frame ahead of anything the hub queued meanwhile."""
         with self._lock:
             if self._events is None:
-                self._events = deque(maxlen=self._queue_size)
-            self._events.appendleft(frame)
+                self._events = []
+            self._events.insert(0, frame)
         self._wake.set()
 
     def close(self) -> None:
@@ -237,6 +276,7 @@ class Subscription:
                 except gevent.Timeout:
                     STREAM_DROPS.inc()  # ended, never thinned (docs/design.md §5b)
                     self.dead = True
+                    abort(sock)  # part of the chunk may be out: nothing may follow it
                     break
                 except OSError:
                     self.dead = True
