@@ -161,6 +161,8 @@ class Server:
     """A gunicorn gevent server in a fresh process, with gevent's blocking monitor on."""
 
     def __init__(self, args, workdir: Path):
+        # ``--app-root``: another checkout's code (a "before" figure on the same harness).
+        self.root = Path(getattr(args, "app_root", None) or ROOT)
         self.port = args.port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = workdir / "server.log"
@@ -177,7 +179,7 @@ class Server:
             RATELIMIT_ENABLED="0",  # the harness checks out far faster than a person
             # One admin session opens every stream here; a browser would share one.
             SSE_MAX_STREAMS_PER_USER=str(args.streams + 100),
-            PYTHONPATH=str(ROOT),
+            PYTHONPATH=str(self.root),
         )
         metrics_dir = workdir / "metrics"
         metrics_dir.mkdir(exist_ok=True)
@@ -192,9 +194,9 @@ class Server:
         self.proc = None
 
     def prepare(self, orders: int, customers: int = 0) -> None:
-        cmd = [PY, str(ROOT / "bench" / "prepare.py"), "--orders", str(orders)]
+        cmd = [PY, str(self.root / "bench" / "prepare.py"), "--orders", str(orders)]
         cmd += ["--customers", str(customers)]
-        subprocess.run(cmd, env=self.env, check=True, cwd=ROOT)
+        subprocess.run(cmd, env=self.env, check=True, cwd=self.root)
 
     def start(self) -> None:
         gunicorn = str(Path(PY).parent / "gunicorn")
@@ -206,7 +208,7 @@ class Server:
                     os.environ.get("BENCH_GUNICORN_CONF", "gunicorn.conf.py"),
                     "wsgi:app",
                 ],
-                cwd=ROOT,
+                cwd=self.root,
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
