@@ -60,11 +60,11 @@ class Arrivals:
         return handle
 
 
-async def run_simulator(env: dict, rate: float, duration: float, seed: int):
+async def run_simulator(env: dict, rate: float, duration: float, seed: int, cwd=ROOT):
     """Run ``flask simulate-orders``; returns ``[(order_number, kind, printed_at)]``."""
     proc = await asyncio.create_subprocess_exec(
         PY, "-m", "flask", "simulate-orders", "--rate", str(rate), "--duration", str(duration),
-        "--seed", str(seed), cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        "--seed", str(seed), cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     commits = []
     while line := await proc.stdout.readline():
@@ -101,7 +101,7 @@ async def run(args) -> dict:
             await asyncio.sleep(2)
             env = {**server.env, "FLASK_APP": "wsgi.py", "PYTHONUNBUFFERED": "1"}
             env["ORDERPULSE_CONFIG"] = "development"
-            commits = await run_simulator(env, args.rate, args.duration, args.seed)
+            commits = await run_simulator(env, args.rate, args.duration, args.seed, server.root)
             await asyncio.sleep(args.settle)
             latencies, missing = [], 0
             for number, kind, printed in commits:
@@ -136,6 +136,7 @@ def main() -> None:
     parser.add_argument("--admin-db", default=os.environ.get("BENCH_ADMIN_DB", DEFAULT_ADMIN_DB))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--app-root", default=None, help="run the server from this checkout")
     args = parser.parse_args()
     args.database_url = None
     result = asyncio.run(run(args))
