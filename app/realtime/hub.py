@@ -325,6 +325,9 @@ class Hub:
         log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
 
     def _expire(self, now: float) -> None:
+        write_timeout = self.config["SSE_WRITE_TIMEOUT_SECONDS"]
         for sub in self.registry.all():
             if (sub.deadline <= now or sub.dead) and not sub.closed:
                 sub.close()
+            if sub.stalled(now, write_timeout):  # handed over: no greenlet times it out
+                sub.drop()
