@@ -457,7 +457,8 @@ async def main_async(args) -> dict:
     for run in range(args.runs):
         row: dict = {"run": run + 1}
         if not args.only_nchan:
-            row["ours"] = await run_ours(args, workdir)
+            (workdir / f"run-{run + 1}").mkdir()
+            row["ours"] = await run_ours(args, workdir / f"run-{run + 1}")
             print(f"run {run + 1} ours:  {json.dumps(row['ours'])}", flush=True)
         frame = (row.get("ours") or {}).get("bytes_per_change") or args.frame_bytes
         if not why_not and not args.only_ours:
