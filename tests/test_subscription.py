@@ -64,6 +64,30 @@ def test_a_backlogged_direct_stream_that_overflows_ends_after_what_it_queued():
     assert result["in_order"], result
 
 
+def test_a_handed_over_stream_writes_on_its_own_descriptor_and_ends_with_the_last_chunk():
+    result = scenario("hand_over_sends_then_ends_with_the_last_chunk")
+    assert result["received"] == result["expected"]
+    assert result["ended"] == ["ended"]  # the hub forgets it once, after the close
+    assert result["gauge_while_open"] == 1 and result["gauge_after"] == 0
+
+
+def test_a_handed_over_stream_notices_its_client_leaving():
+    result = scenario("hand_over_client_leaves")
+    assert result["dead"] and result["ended"] == ["ended"]
+
+
+def test_a_handed_over_backlog_goes_out_in_order_from_the_event_loop():
+    result = scenario("hand_over_backlog_in_order")
+    assert result["backlog"] and result["in_order"]
+
+
+def test_a_stalled_handed_over_stream_is_dropped_with_a_reset():
+    result = scenario("hand_over_stalled_is_dropped_with_a_reset")
+    assert not result["stalled_now"] and result["stalled_later"]
+    assert result["dead"] and result["ended"] == ["ended"]
+    assert result["reset_or_eof"] and not result["terminating_chunk"]
+
+
 # -- the queue (any server) ------------------------------------------------------------------
 
 
