@@ -359,6 +359,7 @@ async def measure(args, start, request, port, mark, ready, trigger, at_least, rs
             "kb_per_stream": round((rss() - rss_before) / 1024 / max(held, 1), 2),
         }
         before = await readers.report()
+        profiler = _profile(args, start) if args.profile else None
         cpu0 = cpu()
         sent, requests = [], []
         for i in range(args.k):
@@ -368,6 +369,8 @@ async def measure(args, start, request, port, mark, ready, trigger, at_least, rs
             await asyncio.sleep(args.spacing)
         await asyncio.sleep(args.settle)
         result["server_cpu_s"] = round(cpu() - cpu0, 2)
+        if profiler is not None:
+            profiler.wait(60)
         after = await readers.report()
         found, spread, missed = latencies(after["arrivals"], sent, at_least)
         result.update(summary(found, missed))
@@ -382,6 +385,18 @@ async def measure(args, start, request, port, mark, ready, trigger, at_least, rs
         return result
     finally:
         readers.stop()
+
+
+def _profile(args, server):
+    """``--profile``: py-spy samples our worker while the changes go out (a run for the
+    profile only: the sampler takes CPU from the same two cores)."""
+    if not isinstance(server, Server):
+        return None
+    pid = server.workers()[0].pid
+    seconds = int(args.k * args.spacing + args.settle)
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "-p", str(pid)]
+    command += ["-d", str(seconds), "-r", "250", "-f", "raw", "-o", args.profile]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL)
 
 
 async def run_ours(args, workdir: Path) -> dict:
@@ -515,6 +530,7 @@ def main() -> None:
     parser.add_argument("--only-ours", action="store_true")
     parser.add_argument("--only-nchan", action="store_true")
     parser.add_argument("--out", default=None, help="JSON output path")
+    parser.add_argument("--profile", default=None, help="py-spy our worker into this file")
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     result["machine"] = f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
