@@ -66,6 +66,28 @@ def _forget_in_epoll(loop, fd: int) -> None:
             poller.close()
 
 
+def fan_out(subs, chunk: bytes, frames: tuple) -> None:
+    """Offer one tick to many streams: for a direct stream with nothing waiting, the send
+    and nothing else (no call, no lookup beyond its socket); any other goes the general way,
+    ``sub.offer(*frames)`` (``frames``: ``(events, snapshot, chunk, presence)``)."""
+    size = len(chunk)
+    for sub in subs:
+        raw = sub._raw
+        if raw is None or sub._backlog is not None or sub.closed:
+            sub.offer(*frames)
+            continue
+        try:
+            sent = raw.send(chunk)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:
+            sub._gone()
+            continue
+        sub.direct_bytes += sent
+        if sent != size:
+            sub._keep(chunk[sent:])
+
+
 class DirectWrites:
     """The socket half of ``Subscription`` (a mixin: it uses the queue's ``_drain``,
     ``_wake`` and ``closed``)."""

@@ -15,6 +15,7 @@ from app.extensions import release_session
 from app.metrics import DELIVERY_LAG, FRAMES_SENT, STREAM_STARTS, start_kind
 from app.outages import DATABASE, unreachable
 from app.realtime import sse
+from app.realtime.direct import fan_out
 from app.realtime.frames import DashboardState
 from app.realtime.presence import Presence
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
@@ -316,10 +317,11 @@ class Hub:
 
     def _fan_out(self, subs, chunk: bytes, events=(), snapshot=None, presence=None) -> None:
         started = time.perf_counter()
-        for done, sub in enumerate(subs, 1):
-            sub.offer(events, snapshot, chunk, presence=presence)
-            if done % FANOUT_BATCH == 0:
+        frames = (events, snapshot, chunk, presence)
+        for first in range(0, len(subs), FANOUT_BATCH):
+            if first:
                 time.sleep(0)  # let requests run during a long fan-out (gevent: a yield)
+            fan_out(subs[first : first + FANOUT_BATCH], chunk, frames)
         FRAMES_SENT.inc(len(subs))
         took = time.perf_counter() - started
         log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
