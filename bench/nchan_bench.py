@@ -67,6 +67,9 @@ SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; SCM_TIMESTAMPNS
 OURS_MARK = rb"\nid: (\d+)\n"  # a snapshot's version
 NCHAN_MARK = rb'"bench_seq":(\d+),'
 TAIL = 64  # bytes kept between reads, so a mark split across two reads is still found
+# The same marks for the C reader: a prefix, digits, an end ("\\n": a newline).
+C_MARKS = {OURS_MARK: ("\\nid: ", "\\n"), rb'"bench_seq":(\d+),': ('"bench_seq":', ",")}
+C_READY = {rb"HTTP/1.1 200": "HTTP/1.1 200"}  # ours: ready at the first mark
 
 
 # -- the load generator (one process per core) --------------------------------------------------
@@ -183,8 +186,96 @@ async def _reader(pipe, port, request, n, concurrency, mark, ready) -> None:
             return
 
 
+class CReaders:
+    """``--readers`` processes of ``bench/sse_reader.c`` sharing N streams: the same work as
+    ``reader_main`` at a fraction of its CPU, so the servers keep the cores."""
+
+    SOURCE = Path(__file__).resolve().parent / "sse_reader.c"
+
+    @classmethod
+    def build(cls, workdir: Path) -> str | None:
+        """Compile the reader (``cc -O2``); ``None`` without a C compiler."""
+        compiler = shutil.which("cc") or shutil.which("gcc")
+        if compiler is None:
+            return None
+        binary = workdir / "sse_reader"
+        done = subprocess.run([compiler, "-O2", "-o", str(binary), str(cls.SOURCE)], check=False)
+        return str(binary) if done.returncode == 0 else None
+
+    def __init__(self, binary, workdir, count, port, request, n, concurrency, mark, ready):
+        request_file = workdir / f"request-{port}"
+        request_file.write_bytes(request)
+        prefix, end = mark
+        self.procs = []
+        for i in range(count):
+            share = n // count + (i < n % count)
+            command = [binary, str(port), str(share), str(max(1, concurrency // count))]
+            command += [str(request_file), prefix, end, ready]
+            self.procs.append(
+                subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            )
+
+    async def ready(self) -> dict:
+        loop = asyncio.get_running_loop()
+        lines = await asyncio.gather(
+            *(loop.run_in_executor(None, p.stdout.readline) for p in self.procs)
+        )
+        answers = [line.split() for line in lines]
+        return {
+            "held": sum(int(a[1]) for a in answers),
+            "connect_s": max(float(a[2]) for a in answers),
+        }
+
+    def _report_one(self, proc) -> dict:
+        proc.stdin.write("report\n")
+        proc.stdin.flush()
+        arrivals, sizes, errors, cpu = [], [], [], 0.0
+        for line in proc.stdout:
+            kind, *rest = line.split()
+            if kind == "end":
+                break
+            if kind == "cpu":
+                cpu = float(rest[0])
+                continue
+            size, error, *marks = rest
+            seen = {}
+            for pair in marks:
+                mark, at = pair.split(":")
+                seen[int(mark)] = int(at)
+            arrivals.append(seen)
+            if error != "0":
+                errors.append("closed by server" if error == "-1" else f"errno {error}")
+            else:
+                sizes.append(int(size))
+        return {"arrivals": arrivals, "bytes": sizes, "errors": errors, "cpu_s": cpu}
+
+    async def report(self) -> dict:
+        loop = asyncio.get_running_loop()
+        answers = await asyncio.gather(
+            *(loop.run_in_executor(None, self._report_one, p) for p in self.procs)
+        )
+        return {
+            "arrivals": [a for answer in answers for a in answer["arrivals"]],
+            "bytes": [b for answer in answers for b in answer["bytes"]],
+            "errors": [e for answer in answers for e in answer["errors"]],
+            "cpu_s": sum(answer["cpu_s"] for answer in answers),
+        }
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            try:
+                proc.stdin.write("stop\n")
+                proc.stdin.flush()
+            except OSError:
+                pass
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
 class Readers:
-    """``--readers`` processes sharing N streams."""
+    """``--readers`` Python processes sharing N streams (``--reader python``)."""
 
     def __init__(self, count, port, request, n, concurrency, mark, ready):
         context = multiprocessing.get_context("spawn")
@@ -348,7 +439,14 @@ http {{
 async def measure(args, start, request, port, mark, ready, trigger, at_least, rss, cpu) -> dict:
     """Open the streams, measure memory, make the changes, gather the latencies."""
     rss_before = rss()
-    readers = Readers(args.readers, port, request, args.streams, args.concurrency, mark, ready)
+    if args.reader_binary:
+        prefix, end = C_MARKS[mark]
+        readers = CReaders(
+            args.reader_binary, args.workdir, args.readers, port, request, args.streams,
+            args.concurrency, (prefix, end), C_READY.get(ready, ""),
+        )  # fmt: skip
+    else:
+        readers = Readers(args.readers, port, request, args.streams, args.concurrency, mark, ready)
     try:
         opened = await readers.ready()
         await asyncio.sleep(2)
@@ -465,6 +563,9 @@ async def run_nchan(args, workdir: Path, frame_bytes: int) -> dict:
 async def main_async(args) -> dict:
     raise_nofile(args.streams + 2000)
     workdir = Path(tempfile.mkdtemp(prefix="orderpulse-nchan-bench-"))
+    args.workdir = workdir
+    args.reader_binary = CReaders.build(workdir) if args.reader == "c" else None
+    print(f"load generator: {args.readers} {'C' if args.reader_binary else 'Python'} readers")
     why_not = Nginx.available()
     if why_not:
         print(f"nginx + nchan skipped: {why_not}")
@@ -531,6 +632,8 @@ def main() -> None:
     parser.add_argument("--only-nchan", action="store_true")
     parser.add_argument("--out", default=None, help="JSON output path")
     parser.add_argument("--profile", default=None, help="py-spy our worker into this file")
+    parser.add_argument("--reader", choices=("c", "python"), default="c",
+                        help="load generator: bench/sse_reader.c (Python without cc)")  # fmt: skip
     args = parser.parse_args()
     result = asyncio.run(main_async(args))
     result["machine"] = f"{os.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB"
