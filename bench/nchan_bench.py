@@ -474,6 +474,7 @@ async def measure(args, start, request, port, mark, ready, trigger, at_least, rs
         result.update(summary(found, missed))
         result["spread_p99_ms"] = round(percentile(spread, 99), 1)
         result["trigger_request_p50_ms"] = round(percentile(requests, 50), 1)
+        result["trigger_request_max_ms"] = round(max(requests), 1)
         per_change = [b / args.k for b in after["bytes"] if b]
         result["bytes_per_change"] = round(statistics.median(per_change)) if per_change else None
         result["stream_errors"] = len(after["errors"])
