@@ -3,6 +3,7 @@ returns a generator that touches only the hub (docs/design.md §1: no connection
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
 import contextlib
+import functools
 import os
 import socket
 import ssl
@@ -176,6 +177,8 @@ class _Afterwards(list):
     """What runs when a handed-over stream ends: the hub forgets it, then its access line
     (``app/logs.py`` adds that after the hand-over; at once if the stream ended already)."""
 
+    __slots__ = ("hub", "sub", "ended")  # one per open stream: no __dict__
+
     def __init__(self, hub, sub):
         super().__init__()
         self.hub, self.sub, self.ended = hub, sub, False
@@ -194,8 +197,10 @@ class _Afterwards(list):
         self.clear()
 
 
+@functools.lru_cache(maxsize=8)
 def _farewell(retry_ms: int):
-    """What a handed-over stream writes last: its ``retry:`` and the last chunk."""
+    """What a handed-over stream writes last: its ``retry:`` and the last chunk (one
+    function per setting, shared by every stream)."""
     return lambda: sse.chunk(sse.retry(retry_ms)) + LAST_CHUNK
 
 
