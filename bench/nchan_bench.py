@@ -241,7 +241,7 @@ class CReaders:
             seen = {}
             for pair in marks:
                 mark, at = pair.split(":")
-                seen[int(mark)] = int(at)
+                seen.setdefault(int(mark), int(at))
             arrivals.append(seen)
             if error != "0":
                 errors.append("closed by server" if error == "-1" else f"errno {error}")

@@ -28,16 +28,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_MARKS 256
 #define TAIL 64
 
 typedef struct {
-    int fd, ready, error, nmarks;
+    long mark;
+    int64_t at;
+} seen_t;
+
+typedef struct {
+    int fd, ready, error, nmarks, room;
     long bytes, bytes_at_ready;
     char tail[TAIL];
     int tail_len;
-    long marks[MAX_MARKS];
-    int64_t times[MAX_MARKS];
+    seen_t *seen; /* grows as marks arrive: a 20 s run at 20 commits/s has 400 */
 } stream_t;
 
 static const char *prefix, *end, *ready_text;
@@ -50,12 +53,17 @@ static int64_t now_ns(void) {
 }
 
 static void record(stream_t *s, long mark, int64_t at) {
-    for (int i = 0; i < s->nmarks; i++)
-        if (s->marks[i] == mark) return;
-    if (s->nmarks < MAX_MARKS) {
-        s->marks[s->nmarks] = mark;
-        s->times[s->nmarks++] = at;
+    /* marks mostly arrive in order: look from the newest back a little */
+    for (int i = s->nmarks - 1; i >= 0 && i >= s->nmarks - 64; i--)
+        if (s->seen[i].mark == mark) return;
+    if (s->nmarks == s->room) {
+        int room = s->room ? s->room * 2 : 16;
+        seen_t *grown = realloc(s->seen, room * sizeof(seen_t));
+        if (!grown) return;
+        s->seen = grown, s->room = room;
     }
+    s->seen[s->nmarks].mark = mark;
+    s->seen[s->nmarks++].at = at;
 }
 
 /* Scan buf (the stream's tail + new bytes) for marks and the ready text. */
@@ -151,7 +159,7 @@ int main(int argc, char **argv) {
                         stream_t *s = &streams[i];
                         printf("s %ld %d", s->bytes - s->bytes_at_ready, s->error);
                         for (int k = 0; k < s->nmarks; k++)
-                            printf(" %ld:%lld", s->marks[k], (long long)s->times[k]);
+                            printf(" %ld:%lld", s->seen[k].mark, (long long)s->seen[k].at);
                         printf("\n");
                     }
                     struct rusage ru;
