@@ -124,6 +124,10 @@ def post_worker_init(worker):
         if app.config.get("STARTUP_CHECKS", True):
             startup.check(app)
 
+    import gevent.event
+
+    worker.orderpulse_drained = drained = gevent.event.Event()  # read by worker_exit
+
     def watch():
         while worker.alive:
             gevent.sleep(0.1)
@@ -140,6 +144,7 @@ def post_worker_init(worker):
         ):
             gevent.sleep(0.05)
         closed = close_all_streams()
+        drained.set()
         worker.log.info(
             "worker %s draining: closed %d idle connection(s), ended %d stream(s)",
             worker.pid,
@@ -161,6 +166,24 @@ def post_worker_init(worker):
     gevent.spawn(announce)
     gevent.spawn(watch)
     gevent.spawn(probe_loop_lag)
+
+
+def worker_exit(server, worker):
+    """Streams handed over to the hub (``app/realtime/direct.py``) hold none of gunicorn's
+    greenlets, so gunicorn's graceful wait ends without them: wait here, within the graceful
+    timeout, until the drain has ended them and their last bytes (``retry:``, the last
+    chunk) are out, as gunicorn waits for the requests it still serves."""
+    drained = getattr(worker, "orderpulse_drained", None)
+    if drained is None:  # never booted
+        return
+    import gevent
+
+    from app.realtime import open_stream_count
+
+    deadline = time.monotonic() + worker.cfg.graceful_timeout
+    while time.monotonic() < deadline and (not drained.is_set() or open_stream_count()):
+        worker.notify()
+        gevent.sleep(0.05)
 
 
 def pre_exec(server):

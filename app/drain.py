@@ -67,12 +67,17 @@ class ConnectionTracker:
             with _lock:
                 _idle.discard(sock)
         body = self.app(environ, start_response)
-        return body if sock is None else _Finished(body, sock)
+        return body if sock is None else _Finished(body, sock, environ)
+
+
+# Set by a stream that took its connection over (app/realtime/direct.py): the server is
+# done with it, but the connection is not idle; it closes when the stream ends.
+HANDED_OVER_KEY = "orderpulse.handed_over"
 
 
 class _Finished:
-    def __init__(self, body, sock):
-        self.body, self.sock = body, sock
+    def __init__(self, body, sock, environ):
+        self.body, self.sock, self.environ = body, sock, environ
 
     def __iter__(self):
         return iter(self.body)
@@ -82,12 +87,17 @@ class _Finished:
             if hasattr(self.body, "close"):
                 self.body.close()
         finally:
-            with _lock:
-                keep = not _draining
-                if keep:
-                    _idle.add(self.sock)
-            if not keep:
-                end_keepalive(self.sock)
+            self._mark()
+
+    def _mark(self) -> None:
+        if self.environ.get(HANDED_OVER_KEY):
+            return
+        with _lock:
+            keep = not _draining
+            if keep:
+                _idle.add(self.sock)
+        if not keep:
+            end_keepalive(self.sock)
 
 
 def reset() -> None:

@@ -28,6 +28,12 @@ log = logging.getLogger("orderpulse.access")
 VALID_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 ROUTE_KEY = "orderpulse.route"  # set by the app once the URL matched a rule
 EXTRA_BYTES_KEY = "orderpulse.extra_bytes"  # a stream's direct writes (callable → int)
+# gunicorn's response object (the bound ``start_response``'s owner), for a stream that takes
+# the connection over (app/realtime/direct.py); ``None`` under other servers.
+SERVER_RESPONSE_KEY = "orderpulse.server_response"
+# Set by a stream that took the connection over: a list to which the access line is added,
+# to be written when the stream really ends (the server's part ends at once).
+LATER_KEY = "orderpulse.log_later"
 
 
 def request_id(environ) -> str:
@@ -47,6 +53,7 @@ class AccessLog:
         started = time.perf_counter()
         rid = request_id(environ)
         environ["orderpulse.request_id"] = rid
+        environ[SERVER_RESPONSE_KEY] = getattr(start_response, "__self__", None)
         token = REQUEST_ID.set(rid)
         answer = {"status": "000", "latency": None}
 
@@ -85,20 +92,49 @@ class _Body:
             if hasattr(self.body, "close"):
                 self.body.close()
         finally:
-            self._record()
+            later = self.environ.get(LATER_KEY)
+            if later is None:
+                self._record()
+            else:  # a stream the hub now writes itself: its line when it ends
+                later.append(_Line(self))
             _reset(self.token)
             self.token = None
 
     def _record(self) -> None:
-        environ, answer = self.environ, self.answer
-        extra = environ.get(EXTRA_BYTES_KEY)
-        sent = self.sent + (extra() if extra else 0)
-        route = environ.get(ROUTE_KEY) or "unmatched"
-        status, method = answer["status"], environ.get("REQUEST_METHOD", "-")
+        _Line(self)()
+
+
+class _Line:
+    """One access line, written when called (a handed-over stream: when it ends). Keeps
+    only what the line needs, not the request's environ."""
+
+    __slots__ = ("rid", "method", "path", "route", "status", "latency", "started", "sent")
+    __slots__ += ("extra", "remote")
+
+    def __init__(self, body: _Body):
+        environ, answer = body.environ, body.answer
+        self.rid = environ.get("orderpulse.request_id", "-")
+        self.method = environ.get("REQUEST_METHOD", "-")
+        self.path = environ.get("PATH_INFO", "")
+        self.route = environ.get(ROUTE_KEY) or "unmatched"
+        self.status, self.latency = answer["status"], answer["latency"]
+        self.started, self.sent = body.started, body.sent
+        self.extra = environ.get(EXTRA_BYTES_KEY)
+        self.remote = environ.get("REMOTE_ADDR", "-")
+
+    def __call__(self) -> None:
+        route, status, method, path = self.route, self.status, self.method, self.path
+        sent = self.sent + (self.extra() if self.extra else 0)
         took = time.perf_counter() - self.started
         REQUESTS.labels(route, method, status).inc()
-        REQUEST_SECONDS.labels(route, status).observe(answer["latency"] or took)
-        path = environ.get("PATH_INFO", "")
+        REQUEST_SECONDS.labels(route, status).observe(self.latency or took)
+        token = REQUEST_ID.set(self.rid)
+        try:
+            self._log(method, path, status, took, sent)
+        finally:
+            _reset(token)
+
+    def _log(self, method, path, status, took, sent) -> None:
         log.info(
             "%s %s %s %.1fms %dB %s",
             method,
@@ -106,15 +142,15 @@ class _Body:
             status,
             took * 1e3,
             sent,
-            environ.get("REMOTE_ADDR", "-"),
+            self.remote,
             extra={
                 "method": method,
                 "path": path,
-                "route": route,
+                "route": self.route,
                 "status": int(status) if status.isdigit() else 0,
                 "duration_ms": round(took * 1e3, 1),
                 "bytes": sent,
-                "remote_addr": environ.get("REMOTE_ADDR", "-"),
+                "remote_addr": self.remote,
             },
         )
 

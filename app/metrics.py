@@ -114,6 +114,11 @@ STREAM_DROPS = Counter(
     "orderpulse_stream_drops",
     "Streams ended because the client left a frame unsent for SSE_WRITE_TIMEOUT_SECONDS",
 )
+STREAM_OVERFLOWS = Counter(
+    "orderpulse_stream_overflows",
+    "Streams ended because they fell SSE_EVENT_QUEUE_SIZE events behind (their clients "
+    "resume from Last-Event-ID; no frame is dropped)",
+)
 
 
 def start_kind(since, first_frame: bytes) -> str:

@@ -10,6 +10,13 @@ Reports commits, frames expected and received, and the latency p50/p99/max (ms).
 printed line comes a fraction of a millisecond after the commit, so the figures are a
 little below the true commit-to-frame time. 127.0.0.1 only, bounded in count and time.
 
+The dashboards are read by ``bench/sse_reader.c`` (one process per core, kernel receive
+timestamps, as ``nchan_bench.py``), which keeps up with 20 commits a second to 1,000
+dashboards where one Python process could not (it read the simulator's lines seconds
+late). Each commit is one change-log entry: the i-th line printed is the i-th activity id
+after the start, which every dashboard's ``event: order`` frame carries. Without a C
+compiler the Python reader of ``stream_bench.py`` is used, matched by order and kind.
+
     python bench/external_commit_bench.py -n 100 --rate 5 --duration 20
 """
 
@@ -26,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkout_bench import DEFAULT_ADMIN_DB, drop_database, fresh_database  # noqa: E402
+from nchan_bench import CReaders  # noqa: E402
 from stream_bench import (  # noqa: E402
     PY,
     ROOT,
@@ -37,8 +45,10 @@ from stream_bench import (  # noqa: E402
     percentile,
     raise_nofile,
     report,
+    stream_request,
 )
 
+ACTIVITY_MARK = ('"activity":{"id":', ",")  # an event: order frame's change-log entry
 LINE_RE = re.compile(r"^(?:placed (ORD-\S+)|(ORD-\S+) → .+|(ORD-\S+) cancelled)")
 EVENT_RE = re.compile(rb"event: order\ndata: (\{.*?\})\n\n")
 
@@ -60,11 +70,11 @@ class Arrivals:
         return handle
 
 
-async def run_simulator(env: dict, rate: float, duration: float, seed: int):
+async def run_simulator(env: dict, rate: float, duration: float, seed: int, cwd=ROOT):
     """Run ``flask simulate-orders``; returns ``[(order_number, kind, printed_at)]``."""
     proc = await asyncio.create_subprocess_exec(
         PY, "-m", "flask", "simulate-orders", "--rate", str(rate), "--duration", str(duration),
-        "--seed", str(seed), cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE,
+        "--seed", str(seed), cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     commits = []
     while line := await proc.stdout.readline():
@@ -93,6 +103,10 @@ async def run(args) -> dict:
     try:
         async with client_session() as admin, client_session() as buyer:
             await log_in_and_warm_up(server, admin, buyer)
+            binary = CReaders.build(workdir)
+            if binary:
+                result.update(await measure_c(args, server, admin, binary, workdir))
+                return result
             arrivals = Arrivals()
             streams, _, errors, _ = await open_streams(
                 server, cookie_header(admin), args.streams, 200, on_frames=arrivals.on_frames
@@ -101,7 +115,7 @@ async def run(args) -> dict:
             await asyncio.sleep(2)
             env = {**server.env, "FLASK_APP": "wsgi.py", "PYTHONUNBUFFERED": "1"}
             env["ORDERPULSE_CONFIG"] = "development"
-            commits = await run_simulator(env, args.rate, args.duration, args.seed)
+            commits = await run_simulator(env, args.rate, args.duration, args.seed, server.root)
             await asyncio.sleep(args.settle)
             latencies, missing = [], 0
             for number, kind, printed in commits:
@@ -125,6 +139,80 @@ async def run(args) -> dict:
     return result
 
 
+async def measure_c(args, server, admin, binary: str, workdir: Path) -> dict:
+    """The dashboards read by ``bench/sse_reader.c``; latency per (commit, dashboard)."""
+    last = entries_after(args.database_url, None)
+    request = stream_request(server.port, cookie_header(admin))
+    readers = CReaders(
+        binary, workdir, os.cpu_count() or 1, server.port, request, args.streams, 200,
+        ACTIVITY_MARK, "\nid: ",
+    )  # fmt: skip
+    try:
+        opened = await readers.ready()
+        await asyncio.sleep(2)
+        env = {**server.env, "FLASK_APP": "wsgi.py", "PYTHONUNBUFFERED": "1"}
+        env["ORDERPULSE_CONFIG"] = "development"
+        commits = await run_simulator(env, args.rate, args.duration, args.seed, server.root)
+        await asyncio.sleep(args.settle)
+        seen = (await readers.report())["arrivals"]
+    finally:
+        readers.stop()
+    # Each printed commit is the next change-log entry of its order and kind.
+    entries: dict[tuple, list[int]] = {}
+    for activity, number, kind in entries_after(args.database_url, last):
+        entries.setdefault((number, kind), []).append(activity)
+    latencies, missing = [], 0
+    for number, kind, printed in commits:
+        ids = entries.get((number, kind))
+        if not ids:
+            missing += len(seen)
+            continue
+        activity = ids.pop(0)
+        for stream in seen:
+            arrived = stream.get(activity)
+            if arrived is None:
+                missing += 1
+            else:  # the reader's clock is the epoch; the harness's perf_counter: convert
+                latencies.append((arrived / 1e9 - (printed + EPOCH_OFFSET)) * 1000)
+    span = (commits[-1][2] - commits[0][2]) if len(commits) > 1 else 0
+    return {
+        "held": opened["held"],
+        "load_generator": "C (bench/sse_reader.c)",
+        "commits": len(commits),
+        "commits_per_s": round((len(commits) - 1) / span, 1) if span else None,
+        "frames_expected": len(commits) * opened["held"],
+        "frames_missing": missing,
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p99_ms": round(percentile(latencies, 99), 1),
+        "max_ms": round(max(latencies, default=float("nan")), 1),
+    }
+
+
+# time.time() - time.perf_counter() at import: the simulator's lines are stamped with
+# perf_counter, the reader's arrivals with the kernel's wall clock.
+EPOCH_OFFSET = time.time() - time.perf_counter()
+
+
+def entries_after(database_url: str, last: int | None):
+    """``None``: the newest change-log id; else ``[(id, order number, kind)]`` after
+    ``last``, in id order."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            if last is None:
+                query = "SELECT coalesce(max(id), 0) FROM order_activity"
+                return conn.execute(sa.text(query)).scalar()
+            query = (
+                "SELECT a.id, o.order_number, a.kind FROM order_activity a "
+                "JOIN orders o ON o.id = a.order_id WHERE a.id > :last ORDER BY a.id"
+            )
+            return [tuple(row) for row in conn.execute(sa.text(query), {"last": last})]
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", "-n", type=int, default=100, help="dashboards")
@@ -136,6 +224,7 @@ def main() -> None:
     parser.add_argument("--admin-db", default=os.environ.get("BENCH_ADMIN_DB", DEFAULT_ADMIN_DB))
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--app-root", default=None, help="run the server from this checkout")
     args = parser.parse_args()
     args.database_url = None
     result = asyncio.run(run(args))

@@ -158,6 +158,8 @@ class Server(GunicornServer):
     blocking monitor on when asked."""
 
     def __init__(self, args, workdir: Path):
+        # ``--app-root``: another checkout's code (a "before" figure on the same harness).
+        self.root = Path(getattr(args, "app_root", None) or ROOT)
         super().__init__(
             workdir,
             args.database_url or f"sqlite:///{workdir / 'bench.db'}",
@@ -171,6 +173,8 @@ class Server(GunicornServer):
             RATELIMIT_ENABLED=0,  # the harness checks out far faster than a person
             # One admin session opens every stream here; a browser would share one.
             SSE_MAX_STREAMS_PER_USER=args.streams + 100,
+            cwd=self.root,
+            PYTHONPATH=str(self.root),
         )
         if args.redis_url:
             self.env["REDIS_URL"] = args.redis_url
@@ -181,9 +185,9 @@ class Server(GunicornServer):
             self.env.update(GEVENT_MONITOR_THREAD_ENABLE="true", GEVENT_MAX_BLOCKING_TIME="0.1")
 
     def prepare(self, orders: int, customers: int = 0) -> None:
-        cmd = [PY, str(ROOT / "bench" / "prepare.py"), "--orders", str(orders)]
+        cmd = [PY, str(self.root / "bench" / "prepare.py"), "--orders", str(orders)]
         cmd += ["--customers", str(customers)]
-        subprocess.run(cmd, env=self.env, check=True, cwd=ROOT)
+        subprocess.run(cmd, env=self.env, check=True, cwd=self.root)
 
     def workers(self) -> list[psutil.Process]:
         return psutil.Process(self.proc.pid).children()

@@ -9,9 +9,11 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import contextlib  # noqa: E402
 import json  # noqa: E402
 import socket  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 
 import gevent  # noqa: E402
 
@@ -132,6 +134,164 @@ def stalled_client() -> dict:
     sub.offer([big], chunk=sse.chunk(big))
     runner.join(DEADLINE)
     return {"dead": sub.dead, "ended": runner.dead}
+
+
+def write_timeout_then_read() -> dict:
+    """A client stops reading in the middle of a chunk; after the write timeout it reads
+    everything there is: part of the chunk, then a reset or EOF, never the terminating
+    chunk that a server's normal end of response would write."""
+    sub, server, client, runner = start(write_timeout=0.3, sndbuf=4096)
+    big = frame(1, size=400_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    runner.join(DEADLINE)
+    # What gunicorn does once the app's iterator ends: the terminating chunk, then close.
+    with contextlib.suppress(OSError):
+        server.sendall(b"0\r\n\r\n")
+    server.close()
+    received, reset_or_eof = b"", False
+    with gevent.Timeout(DEADLINE, False):
+        while True:
+            try:
+                data = client.recv(1 << 20)
+            except ConnectionResetError:
+                reset_or_eof = True
+                break
+            if not data:
+                reset_or_eof = True
+                break
+            received += data
+    size_line, _, body = received.partition(b"\r\n")
+    return {
+        "dead": sub.dead,
+        "ended": runner.dead,
+        "reset_or_eof": reset_or_eof,
+        "terminating_chunk": received.endswith(b"0\r\n\r\n"),
+        "partial_chunk": bool(size_line) and len(body) < int(size_line, 16) + 2,
+        "received": len(received),
+    }
+
+
+def backlog_overflow() -> dict:
+    """A big chunk leaves a backlog; more frames than the queue holds arrive meanwhile: the
+    stream ends once the client has read what was queued before the overflow."""
+    sub, _, client, runner = start(sndbuf=4096)
+    big = frame(1, size=200_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    later = [frame(i) for i in range(2, 20)]  # the queue holds 8
+    for item in later:
+        sub.offer([item], chunk=sse.chunk(item))
+    expected = big + b"".join(later[:8])
+    received = read_chunks(client, len(expected))
+    runner.join(DEADLINE)
+    return {
+        "overflowed": sub.overflowed,
+        "dead": sub.dead,
+        "ended": runner.dead,
+        "in_order": received == expected,
+    }
+
+
+def handed_over() -> tuple:
+    """``(sub, server, client, ended)``: the subscription took the connection over and the
+    server closed its own descriptor, as gunicorn does after the hand-over."""
+    server, client = socket.socketpair()
+    sub = Subscription(queue_size=8, deadline=float("inf"))
+    ended: list[str] = []
+    farewell = sse.chunk(sse.retry(100)) + b"0\r\n\r\n"
+    assert sub.hand_over(server, lambda: farewell, lambda: ended.append("ended"))
+    server.close()
+    return sub, server, client, ended
+
+
+def hand_over_sends_then_ends_with_the_last_chunk() -> dict:
+    """After the hand-over the hub's offer() writes on the stream's own descriptor; close()
+    writes the ``retry:`` and the terminating chunk, then closes the connection."""
+    sub, _, client, ended = handed_over()
+    gauge = DIRECT_STREAMS._value.get()
+    data = frame(1)
+    sub.offer([data], chunk=sse.chunk(data))
+    sub.close()
+    received = b""
+    with gevent.Timeout(DEADLINE):
+        while chunk := client.recv(65536):
+            received += chunk
+    return {
+        "received": received.decode(),
+        "expected": (sse.chunk(data) + sse.chunk(sse.retry(100)) + b"0\r\n\r\n").decode(),
+        "ended": ended,
+        "gauge_while_open": gauge,
+        "gauge_after": DIRECT_STREAMS._value.get(),
+    }
+
+
+def hand_over_client_leaves() -> dict:
+    """The client closes: the read watcher notices in the event loop, no write needed."""
+    sub, _, client, ended = handed_over()
+    client.close()
+    with gevent.Timeout(DEADLINE, False):
+        while not ended:
+            gevent.sleep(0.01)
+    return {"dead": sub.dead, "ended": ended}
+
+
+def hand_over_backlog_in_order() -> dict:
+    """A chunk the socket cannot take at once goes out from the event loop's write watcher,
+    frames offered meanwhile after it; everything arrives once, in order."""
+    server, client = socket.socketpair()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sub = Subscription(queue_size=8, deadline=float("inf"))
+    assert sub.hand_over(server, lambda: b"", lambda: None)
+    server.close()
+    big = frame(1, size=300_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    backlog = sub._backlog is not None
+    later = [frame(i) for i in range(2, 6)]
+    for item in later:
+        sub.offer([item], chunk=sse.chunk(item))
+    expected = big + b"".join(later)
+    received = read_chunks(client, len(expected))
+    return {"backlog": backlog, "in_order": received == expected}
+
+
+def hand_over_stalled_is_dropped_with_a_reset() -> dict:
+    """A client that stops reading mid-chunk: past the write timeout the hub's housekeeping
+    drops the stream (``stalled``, ``drop``); the client then finds a reset or EOF after
+    part of the chunk, never a terminating chunk."""
+    server, client = socket.socketpair()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+    client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sub = Subscription(queue_size=8, deadline=float("inf"))
+    ended: list[str] = []
+    farewell = sse.chunk(sse.retry(100)) + b"0\r\n\r\n"
+    assert sub.hand_over(server, lambda: farewell, lambda: ended.append("ended"))
+    server.close()
+    big = frame(1, size=300_000)
+    sub.offer([big], chunk=sse.chunk(big))
+    sub.close()  # its farewell waits behind the backlog
+    stalled_now = sub.stalled(time.monotonic(), 30.0)
+    stalled_later = sub.stalled(time.monotonic() + 31.0, 30.0)
+    sub.drop()
+    received, reset_or_eof = b"", False
+    with gevent.Timeout(DEADLINE, False):
+        while True:
+            try:
+                data = client.recv(1 << 20)
+            except ConnectionResetError:
+                reset_or_eof = True
+                break
+            if not data:
+                reset_or_eof = True
+                break
+            received += data
+    return {
+        "stalled_now": stalled_now,
+        "stalled_later": stalled_later,
+        "dead": sub.dead,
+        "ended": ended,
+        "reset_or_eof": reset_or_eof,
+        "terminating_chunk": received.endswith(b"0\r\n\r\n"),
+    }
 
 
 if __name__ == "__main__":

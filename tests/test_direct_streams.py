@@ -79,3 +79,39 @@ def test_over_tls_streams_take_the_generator_path_and_stay_readable(shared_db, s
         stream.wait_for(lambda f: f.get("comment") == "heartbeat")
     finally:
         stream.close()
+
+
+def test_a_handed_over_stream_logs_its_access_line_when_it_ends(shared_db, servers):
+    """The stream's connection leaves gunicorn after its first frame; its access line is
+    written when the stream ends, with the request's id, its whole duration and every byte
+    the hub wrote (``app/logs.py``)."""
+    import json
+
+    url, shop = shared_db
+    server = servers(url, LOG_FORMAT="json")
+    admin = Session(server.base, shop.admin.username, shop.password)
+    stream = StreamReader(admin)
+    try:
+        stream.wait_for(lambda f: f.get("id") is not None)
+        wait_gauges(admin, {"open": 1.0, "direct": 1.0})
+        follow_an_order(admin, [stream], shop, server.base)
+    finally:
+        stream.close()
+    wait_gauges(admin, {"open": 0.0, "direct": 0.0})
+    deadline = time.monotonic() + 10
+    lines: list[dict] = []
+    while not lines and time.monotonic() < deadline:
+        records = [json.loads(x) for x in server.log_path.read_text().splitlines() if x]
+        lines = [
+            r
+            for r in records
+            if r.get("logger") == "orderpulse.access" and r.get("path") == "/admin/orders/stream"
+        ]
+        time.sleep(0.05)
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert line["status"] == 200 and line["request_id"] not in ("", "-")
+    # Every frame's data, the order's written by the hub after the hand-over included.
+    received = sum(len((frame.get("data") or "").encode()) for frame in stream.frames)
+    assert line["bytes"] >= received, (line, received)
+    assert line["duration_ms"] > 0

@@ -92,6 +92,11 @@ def close_all_streams() -> int:
     return closed
 
 
+def open_stream_count() -> int:
+    """Streams still open in this process (a worker waits for them before it exits)."""
+    return sum(hub.stream_count for hub in list(_HUBS))
+
+
 def get_hub() -> Hub:
     """The current app's hub."""
     return current_app.extensions["realtime"]

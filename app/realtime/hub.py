@@ -15,6 +15,7 @@ from app.extensions import release_session
 from app.metrics import DELIVERY_LAG, FRAMES_SENT, STREAM_STARTS, start_kind
 from app.outages import DATABASE, unreachable
 from app.realtime import sse
+from app.realtime.direct import fan_out
 from app.realtime.frames import DashboardState
 from app.realtime.presence import Presence
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
@@ -31,6 +32,20 @@ log = logging.getLogger(__name__)
 
 # Streams served between two yields to the event loop during one fan-out.
 FANOUT_BATCH = 500
+# Under a steady stream of changes the loop spends at most this share of its time ticking:
+# after a tick that took t seconds, the next waits t × (1 / share - 1), never more than
+# HUB_COALESCE_SECONDS. A lone change finds the loop idle and goes out at once; changes
+# that arrive faster than ticks can be sent share the next one (see ``coalescing_gap``).
+BUSY_SHARE = 0.5
+
+
+def coalescing_gap(tick_seconds: float, ceiling: float) -> float:
+    """Seconds to wait after a tick that took ``tick_seconds`` before the next one, if
+    changes are waiting: as long as the tick itself (half the loop's time) and at most
+    ``ceiling`` (``HUB_COALESCE_SECONDS``). A cheap tick (few streams) lets every change go
+    out on its own; a costly one (a fan-out to 10,000 streams) batches what arrives
+    meanwhile, so the loop keeps up at any commit rate."""
+    return min(ceiling, max(0.0, tick_seconds) * (1 / BUSY_SHARE - 1))
 
 
 class Hub:
@@ -41,7 +56,9 @@ class Hub:
     (``DashboardState.refresh``) and offers the same frames to every stream. New streams
     wait in the registry until the loop sends their first frame. Streams of sessions that
     end (``revoke`` messages, or found by the periodic re-validation) close with an
-    ``event: revoked`` frame. Config keys (seconds): ``HUB_COALESCE_SECONDS``,
+    ``event: revoked`` frame. Changes coalesce adaptively (``coalescing_gap``): a lone one
+    goes out at once, a burst shares ticks. Config keys (seconds): ``HUB_COALESCE_SECONDS``
+    (the longest wait between two ticks),
     ``HUB_VERSION_POLL_SECONDS``, ``HUB_HOUSEKEEPING_SECONDS``, ``SSE_HEARTBEAT_SECONDS``,
     ``SSE_REVALIDATE_SECONDS``; the registry's, the state's and presence's keys.
 
@@ -177,12 +194,13 @@ class Hub:
             revalidate=config["SSE_REVALIDATE_SECONDS"],
         )
         last_tick = float("-inf")
+        gap = 0.0  # coalescing_gap of the last tick
         with self.app.app_context():
             while not self._stopping:
                 now = time.monotonic()
                 ready = self.presence.deadline()
                 if self._changed:
-                    ready = min(ready, last_tick + coalesce)
+                    ready = min(ready, last_tick + gap)
                 if self._wake.wait(schedule.timeout(now, ready)):
                     self._wake.clear()
                 if self._stopping:
@@ -194,15 +212,17 @@ class Hub:
                     revocations, self._revocations = self._revocations, []
                 apply_revocations(self.registry, revocations)
                 try:
-                    # A burst's leading edge goes out at once; the rest of it waits out the
-                    # coalescing window and goes out as one tick.
-                    if self._changed and now >= last_tick + coalesce:
+                    # A change that finds the loop idle goes out at once; what arrives
+                    # during a tick (or the gap after it) goes out together in the next.
+                    if self._changed and now >= last_tick + gap:
                         self._changed = False
                         self._tick()
                         last_tick = time.monotonic()
+                        gap = coalescing_gap(last_tick - now, coalesce)
                     elif poll and self.registry.count and read_version() != self.state.version:
                         self._tick()  # a commit no message told us about
                         last_tick = time.monotonic()
+                        gap = coalescing_gap(last_tick - now, coalesce)
                     if self.registry.has_pending():
                         self._serve_pending()
                     if schedule.due("revalidate", now):
@@ -297,15 +317,19 @@ class Hub:
 
     def _fan_out(self, subs, chunk: bytes, events=(), snapshot=None, presence=None) -> None:
         started = time.perf_counter()
-        for done, sub in enumerate(subs, 1):
-            sub.offer(events, snapshot, chunk, presence=presence)
-            if done % FANOUT_BATCH == 0:
+        frames = (events, snapshot, chunk, presence)
+        for first in range(0, len(subs), FANOUT_BATCH):
+            if first:
                 time.sleep(0)  # let requests run during a long fan-out (gevent: a yield)
+            fan_out(subs[first : first + FANOUT_BATCH], chunk, frames)
         FRAMES_SENT.inc(len(subs))
         took = time.perf_counter() - started
         log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
 
     def _expire(self, now: float) -> None:
+        write_timeout = self.config["SSE_WRITE_TIMEOUT_SECONDS"]
         for sub in self.registry.all():
             if (sub.deadline <= now or sub.dead) and not sub.closed:
                 sub.close()
+            if sub.stalled(now, write_timeout):  # handed over: no greenlet times it out
+                sub.drop()

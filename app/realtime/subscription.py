@@ -4,23 +4,25 @@ Two ways out to the socket:
 
 - **queued** (any WSGI server, tests): the stream's generator takes frames and the server
   writes them;
-- **direct** (gunicorn's gevent worker, HTTP/1.1): after the first frame went out through
-  gunicorn (so the status line, headers and chunked encoding are set up), the hub writes
-  each tick's frames, already framed as one HTTP/1.1 chunk and encoded once for every stream,
-  straight to the socket with a non-blocking ``send``. A stream costs one system call per
-  tick instead of a greenlet switch plus gunicorn's write path. If the socket cannot take the
-  whole chunk (a slow client), the rest becomes a backlog that the stream's own greenlet
-  sends while newer frames queue as usual, so nothing is interleaved or lost.
+- **direct** (gunicorn's gevent worker, HTTP/1.1): the hub writes each tick's chunk straight
+  to the socket (``app/realtime/direct.py``); frames queue only behind a backlog.
+
+No frame is ever dropped to make room (docs/design.md §5b: ended, never thinned). A stream
+whose queue would overflow takes nothing more and ends after what it already has, so the
+last ``id:`` its client saw is a version whose changes all reached it: its reconnect resumes
+exactly from there (``Last-Event-ID``). A client that leaves a chunk unsent past the write
+timeout is cut with a reset (``direct.abort``), never left open: no later write can follow
+half a chunk, and no terminating chunk can make a cut-off response look complete.
 """
 
 import contextlib
-import socket
 import sys
 import threading
-from collections import deque
 
-from app.metrics import DIRECT_STREAMS, STREAM_DROPS
-from app.realtime import sse
+from app.metrics import STREAM_OVERFLOWS
+from app.realtime.direct import DirectWrites, abort
+
+__all__ = ["CATALOGUE", "Subscription", "abort"]
 
 _NO_LOCK = contextlib.nullcontext()
 # The ``order_id`` of a storefront's stock stream: no order has id 0, so the registry keeps
@@ -38,12 +40,14 @@ def _new_lock():
     return threading.Lock()
 
 
-class Subscription:
+class Subscription(DirectWrites):
     """Frames waiting for one stream.
 
-    Order events queue up to ``queue_size`` (the oldest drop first: the snapshot that follows
-    still makes the counts right); the snapshot slot holds only the newest snapshot, replacing
-    an unsent older one. ``order_id`` is set for a customer's single-order stream.
+    Order events queue up to ``queue_size``; a stream that would need more is *overflowed*:
+    it takes no more frames and ends after what it has (see the module docstring), never
+    dropping one. The snapshot slot holds only the newest snapshot, replacing an unsent
+    older one (it repeats the whole state, and follows every event queued before it).
+    ``order_id`` is set for a customer's single-order stream.
 
     Who it belongs to (``user_id``, ``session_id``) lets the hub end it when that session
     ends; ``since`` is the version the client already has (``Last-Event-ID``, ``None`` for
@@ -53,6 +57,8 @@ class Subscription:
 
     RESET = "reset"
 
+    # Memory per stream matters at 10,000 streams: slots, and the queue and the wake-up
+    # event exist only once used (a handed-over stream never needs the event).
     __slots__ = (
         "_events",
         "_queue_size",
@@ -61,17 +67,14 @@ class Subscription:
         "_lock",
         "_wake",
         "closed",
-        "direct_bytes",
         "deadline",
         "order_id",
         "last",
-        "_raw",
-        "_backlog",
-        "dead",
         "user_id",
         "session_id",
         "since",
         "released",
+        "overflowed",
     )
 
     def __init__(
@@ -83,30 +86,22 @@ class Subscription:
         session_id: str | None = None,
         since=None,
     ):
-        # Memory per stream matters at 10,000 streams: the queue exists only once used.
-        self._events: deque[bytes] | None = None
+        self._events: list[bytes] | None = None
         self._queue_size = queue_size
         self._snapshot: bytes | None = None
         self._presence: bytes | None = None
         self._lock = _new_lock()
-        self._wake = threading.Event()
+        self._wake: threading.Event | None = None
         self.closed = False
         self.deadline = deadline
         self.order_id = order_id
         self.last = None  # last state sent on a single-order stream, to skip repeats
-        self._raw = None  # in direct mode, the client's socket for the hub's non-blocking send
-        self._backlog: bytes | None = None  # unsent tail of a direct chunk
-        self.dead = False  # the client went away (a direct write failed)
         self.user_id = user_id  # for the per-user stream cap and for ending sessions
         self.session_id = session_id
         self.since = since
         self.released = False  # the per-user count was given back
-        self.direct_bytes = 0  # bytes the hub and run_direct wrote to the socket (access log)
-
-    @property
-    def direct(self) -> bool:
-        """The hub writes to this stream's socket itself (see the module docstring)."""
-        return self._raw is not None
+        self.overflowed = False  # fell behind its queue: ended so that its client resumes
+        self._init_direct()
 
     def offer(
         self,
@@ -120,61 +115,83 @@ class Subscription:
         ``snapshot``, is a whole state: queued, it replaces an unsent older one (so it never
         pushes order events out of the bounded queue). A closed stream takes nothing more:
         what it had is its last word (a ``retry:``, or why its session ended)."""
-        if self.closed:
-            return
-        raw = self._raw
-        if raw is not None and self._backlog is None and chunk is not None:
-            try:
-                # gevent keeps the real socket non-blocking: this never waits, and skips
-                # gevent's wrapper, which costs more than the system call at 10,000 streams.
-                sent = raw.send(chunk)
-            except (BlockingIOError, InterruptedError):
-                sent = 0
-            except OSError:
-                self.dead = True
-                self._raw = None
-                self._wake.set()
-                return
-            self.direct_bytes += sent
-            if sent == len(chunk):
-                return
-            self._backlog = chunk[sent:]
-            self._wake.set()
+        if self.closed or (chunk is not None and self._send_direct(chunk)):
             return
         with self._lock:
             if events:
-                if self._events is None:
-                    self._events = deque(maxlen=self._queue_size)
-                self._events.extend(events)
+                queued = self._events
+                if queued is None:
+                    queued = self._events = []
+                # An empty queue takes a whole tick, however large (a bulk action's
+                # hundreds of events are shared bytes: a reference each).
+                if queued and len(queued) + len(events) > self._queue_size:
+                    self._overflow()
+                    return
+                queued.extend(events)
             if presence is not None:
                 self._presence = presence
             if snapshot is not None:
                 self._snapshot = snapshot
-        self._wake.set()
+        self._notify()
+
+    def _notify(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _overflow(self) -> None:
+        """Too far behind: take nothing more (this tick's snapshot neither, whose ``id:``
+        would pass the events left out) and end after what is queued; the client resumes
+        from the last version it got whole. Called with the lock held; a direct stream
+        has a backlog (nothing queues otherwise), after which it ends."""
+        self.overflowed = True
+        self.closed = True
+        STREAM_OVERFLOWS.inc()
+        self._notify()
 
     def offer_first(self, frame: bytes) -> None:
         """Put the stream's initial frame ahead of anything the hub queued meanwhile."""
         with self._lock:
             if self._events is None:
-                self._events = deque(maxlen=self._queue_size)
-            self._events.appendleft(frame)
-        self._wake.set()
+                self._events = []
+            self._events.insert(0, frame)
+        self._notify()
 
     def close(self) -> None:
-        """Ask the stream to end after what is queued."""
+        """Ask the stream to end after what is queued (handed over: written now, or once
+        its backlog is out)."""
+        if self.closed and not self.handed_over:
+            return
         self.closed = True
-        self._wake.set()
+        if self.handed_over:
+            self._finish()
+        else:
+            self._notify()
+
+    def ready_frames(self) -> bytes:
+        """What is queued now, joined (``b""``: nothing), without waiting."""
+        return self._drain()
 
     def take(self, timeout: float | None = None) -> bytes | None:
         """Block until frames are queued; return them joined, ``b""`` on timeout, ``None``
         once closed and drained."""
-        if not self.closed:
+        if self._wake is None:
+            # Made before looking at the queue: whatever is offered from now on wakes it.
+            self._wake = threading.Event()
+        if not self.closed and not self._queued():
             self._wake.wait(timeout)
         self._wake.clear()
         parts = self._drain()
         if parts:
             return parts
         return None if self.closed else b""
+
+    def run_direct(self, sock, write_timeout: float) -> None:  # see DirectWrites
+        if self._wake is None:
+            self._wake = threading.Event()
+        super().run_direct(sock, write_timeout)
+
+    def _queued(self) -> bool:
+        return bool(self._events) or self._presence is not None or self._snapshot is not None
 
     def _drain(self) -> bytes:
         with self._lock:
@@ -187,65 +204,3 @@ class Subscription:
                 parts.append(self._snapshot)
                 self._snapshot = None
         return b"".join(parts)
-
-    def run_direct(self, sock, write_timeout: float) -> None:
-        """Direct mode until closed (gevent only): the hub writes, this greenlet only sends
-        backlogs. Returns when the stream should end; a client that leaves a backlog unsent
-        for ``write_timeout`` seconds, or whose socket errors, is dropped (``dead``)."""
-        import gevent
-
-        self._raw = getattr(sock, "_sock", None)  # None: offer() queues for this greenlet
-        # EventSource never sends after its request, so the socket turning readable means
-        # the client went away: notice it now, not at the next heartbeat.
-        watcher = gevent.get_hub().loop.io(sock.fileno(), 1)
-        watcher.start(self._readable, getattr(sock, "_sock", sock))
-        DIRECT_STREAMS.inc()
-        try:
-            self._direct_loop(sock, write_timeout)
-        finally:
-            DIRECT_STREAMS.dec()
-            watcher.stop()
-            watcher.close()
-            self._raw = None
-
-    def _readable(self, raw) -> None:
-        # Runs in gevent's hub: it must never block, hence MSG_DONTWAIT on the real socket.
-        try:
-            # Anything a client sends on a stream is discarded (and an EOF means it left).
-            gone = raw.recv(4096, socket.MSG_DONTWAIT) == b""
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            gone = True
-        if gone:
-            self.dead = True
-            self._raw = None
-            self._wake.set()
-
-    def _direct_loop(self, sock, write_timeout: float) -> None:
-        import gevent
-
-        while True:
-            if self._backlog is None:  # frames queued before direct mode, or without _sock
-                queued = self._drain()
-                self._backlog = sse.chunk(queued) if queued else None
-            while self._backlog is not None and not self.dead:
-                try:
-                    with gevent.Timeout(write_timeout):
-                        sock.sendall(self._backlog)
-                    self.direct_bytes += len(self._backlog)
-                except gevent.Timeout:
-                    STREAM_DROPS.inc()  # ended, never thinned (docs/design.md §5b)
-                    self.dead = True
-                    break
-                except OSError:
-                    self.dead = True
-                    break
-                queued = self._drain()
-                # Back to direct only once nothing is queued; gevent cannot switch between
-                # this check and the assignment, so no frame slips past the queue.
-                self._backlog = sse.chunk(queued) if queued else None
-            if self.closed or self.dead:
-                break
-            self._wake.wait()
-            self._wake.clear()

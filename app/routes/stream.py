@@ -3,6 +3,7 @@ returns a generator that touches only the hub (docs/design.md §1: no connection
 never wrapped in ``stream_with_context``, which would keep the request's session alive)."""
 
 import contextlib
+import functools
 import os
 import socket
 import ssl
@@ -12,7 +13,7 @@ from flask_login import current_user, login_required
 
 from app import drain
 from app.extensions import limiter, release_session
-from app.logs import EXTRA_BYTES_KEY
+from app.logs import EXTRA_BYTES_KEY, LATER_KEY, SERVER_RESPONSE_KEY
 from app.metrics import DRAINING_ANSWERS
 from app.realtime import get_hub, sse
 from app.realtime.presence import parse_focus
@@ -108,7 +109,13 @@ def _respond(hub, sub) -> Response:
     request.environ[EXTRA_BYTES_KEY] = lambda: sub.direct_bytes
     return Response(
         _Body(
-            hub, sub, config["SSE_RETRY_MS"], direct, config["SSE_WRITE_TIMEOUT_SECONDS"], client
+            hub,
+            sub,
+            config["SSE_RETRY_MS"],
+            direct,
+            config["SSE_WRITE_TIMEOUT_SECONDS"],
+            client,
+            request.environ,
         ),
         mimetype="text/event-stream",
         headers=headers,
@@ -130,16 +137,23 @@ class _Body:
 
     def close(self) -> None:
         self._frames.close()
-        self.hub.close(self.sub)
+        if not self.sub.handed_over:  # else it ends with its connection (direct.py)
+            self.hub.close(self.sub)
 
 
-def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float, client_sock=None):
+def _frames(
+    hub, sub, retry_ms: int, direct_sock, write_timeout: float, client_sock=None, environ=None
+):
     """``retry:`` and the snapshot first, then whatever the hub queues, until the lifetime
-    ends (the hub closes the subscription) or the client goes away."""
+    ends (the hub closes the subscription) or the client goes away. Under gunicorn's gevent
+    worker the connection is handed over after the first frame: the generator ends there,
+    gunicorn's part of the request with it, and the stream writes the rest itself."""
     try:
-        yield sse.retry(retry_ms) + (sub.take(0) or b"")
+        yield sse.retry(retry_ms) + sub.ready_frames()
         if direct_sock is not None:
             # gunicorn has written headers and the first chunk: the hub takes over.
+            if _hand_over(hub, sub, direct_sock, retry_ms, environ):
+                return
             sub.run_direct(direct_sock, write_timeout)
             if sub.dead:
                 return
@@ -152,7 +166,83 @@ def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float, client_s
             # The reconnect must open a new connection, which reaches a live worker.
             drain.end_keepalive(client_sock)
     finally:
-        hub.close(sub)
+        if not sub.handed_over:
+            hub.close(sub)
+
+
+LAST_CHUNK = b"0\r\n\r\n"  # the end of a chunked body (RFC 9112 §7.1)
+
+
+class _Afterwards(list):
+    """What runs when a handed-over stream ends: the hub forgets it, then its access line
+    (``app/logs.py`` adds that after the hand-over; at once if the stream ended already)."""
+
+    __slots__ = ("hub", "sub", "ended")  # one per open stream: no __dict__
+
+    def __init__(self, hub, sub):
+        super().__init__()
+        self.hub, self.sub, self.ended = hub, sub, False
+
+    def append(self, line) -> None:
+        if self.ended:
+            line()
+        else:
+            super().append(line)
+
+    def __call__(self) -> None:
+        self.ended = True
+        self.hub.close(self.sub)
+        for line in self:
+            line()
+        self.clear()
+
+
+@functools.lru_cache(maxsize=8)
+def _farewell(retry_ms: int):
+    """What a handed-over stream writes last: its ``retry:`` and the last chunk (one
+    function per setting, shared by every stream)."""
+    return lambda: sse.chunk(sse.retry(retry_ms)) + LAST_CHUNK
+
+
+def _hand_over(hub, sub, sock, retry_ms: int, environ) -> bool:
+    """Give the connection to the stream (``Subscription.hand_over``), so that no greenlet
+    or request object of gunicorn's stays per stream. gunicorn is then told to write no
+    terminating chunk (the stream writes its own at its end) and to close its descriptor
+    instead of waiting for another request; the connection lives on under the stream's
+    duplicate. Only under gunicorn, whose response object the access log middleware keeps
+    (``SERVER_RESPONSE_KEY``); elsewhere False, and the stream keeps its greenlet."""
+    server_response = (environ or {}).get(SERVER_RESPONSE_KEY)
+    if (
+        type(server_response).__module__ != "gunicorn.http.wsgi"
+        or not getattr(server_response, "chunked", False)
+        or not hasattr(server_response, "force_close")
+        or _pipelined(environ, sock)
+    ):
+        return False
+    afterwards = _Afterwards(hub, sub)
+    if not sub.hand_over(sock, _farewell(retry_ms), afterwards):
+        return False
+    server_response.chunked = False
+    server_response.force_close()
+    environ[drain.HANDED_OVER_KEY] = True
+    environ[LATER_KEY] = afterwards
+    return True
+
+
+def _pipelined(environ, sock) -> bool:
+    """The client sent more after this request (pipelining, RFC 9112 §9.3.2), in the socket
+    or already in gunicorn's read buffer: gunicorn must answer it after the stream, so the
+    connection stays gunicorn's (no EventSource pipelines; a test or a proxy might)."""
+    reader = getattr(environ.get("wsgi.input"), "reader", None)
+    buffered = getattr(getattr(reader, "unreader", None), "buf", None)
+    if buffered is not None and buffered.getbuffer().nbytes:
+        return True
+    try:
+        return bool(sock._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except (BlockingIOError, InterruptedError):
+        return False
+    except (OSError, AttributeError):
+        return True
 
 
 def draining_answer() -> Response:
