@@ -98,16 +98,16 @@ def test_a_handed_over_stream_logs_its_access_line_when_it_ends(shared_db, serve
     finally:
         stream.close()
     wait_gauges(admin, {"open": 0.0, "direct": 0.0})
-    deadline = time.monotonic() + 10
-    lines: list[dict] = []
-    while not lines and time.monotonic() < deadline:
+
+    def access_lines() -> list[dict]:
         records = [json.loads(x) for x in server.log_path.read_text().splitlines() if x]
-        lines = [
+        return [
             r
             for r in records
             if r.get("logger") == "orderpulse.access" and r.get("path") == "/admin/orders/stream"
         ]
-        time.sleep(0.05)
+
+    lines = wait_until(access_lines, what="the stream's access-log line")
     assert len(lines) == 1, lines
     line = lines[0]
     assert line["status"] == 200 and line["request_id"] not in ("", "-")
