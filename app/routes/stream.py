@@ -14,7 +14,7 @@ from app import drain
 from app.extensions import limiter, release_session
 from app.logs import EXTRA_BYTES_KEY
 from app.metrics import DRAINING_ANSWERS
-from app.realtime import get_hub, sse
+from app.realtime import get_hub, shutdown, sse
 from app.realtime.presence import parse_focus
 from app.realtime.registry import Draining
 from app.realtime.subscription import Subscription
@@ -147,7 +147,9 @@ def _frames(hub, sub, retry_ms: int, direct_sock, write_timeout: float, client_s
             while (chunk := sub.take()) is not None:
                 if chunk:
                     yield chunk
-        yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
+        # Lifetime over or the worker draining: reconnect, maybe to another worker, after a
+        # jittered delay (clients ended together do not come back together).
+        yield sse.retry(shutdown.jittered(retry_ms))
         if hub.registry.draining or drain.draining():
             # The reconnect must open a new connection, which reaches a live worker.
             drain.end_keepalive(client_sock)
