@@ -57,9 +57,10 @@ PRINCIPAL_ENDPOINTS = frozenset(
 
 @login_manager.user_loader
 def load_user(alternative_id: str):
-    """Flask-Login's user loader (server-side sessions that expire): a ``session_cache.Principal`` on the stream endpoints,
-    the ``User`` elsewhere (``session_expiry.load_user``); ``None`` when the session named
-    by the cookie is not valid (anonymous)."""
+    """Flask-Login's user loader (server-side sessions that expire): a
+    ``session_cache.Principal`` on the stream endpoints, the ``User`` elsewhere
+    (``session_expiry.load_user``); ``None`` when the session the cookie names is not
+    valid (anonymous)."""
     if request.endpoint in PRINCIPAL_ENDPOINTS:
         return session_expiry.load_principal(alternative_id)
     return session_expiry.load_user(alternative_id)

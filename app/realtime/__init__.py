@@ -12,8 +12,8 @@ from sqlalchemy.engine import make_url
 
 from app import drain
 from app.outages import REDIS
-from app.realtime.backends import LocalBackend, PostgresBackend, RedisBackend
 from app.realtime import shutdown
+from app.realtime.backends import LocalBackend, PostgresBackend, RedisBackend
 from app.realtime.hub import Hub
 from app.services import outbox
 

@@ -103,6 +103,8 @@ def _respond(hub, sub) -> Response:
     headers = dict(sse.HEADERS)
     if config["EXPOSE_WORKER_PID"]:  # cross-process tests need to know who served them
         headers["X-Worker-Pid"] = str(os.getpid())
+        # ... and whether this worker knew the session without a query (the session cache)
+        headers["X-Session-Cache"] = "hit" if getattr(current_user, "cached", False) else "miss"
     client = request.environ.get("gunicorn.socket")
     # The access log's byte count includes what the hub wrote to the socket itself.
     request.environ[EXTRA_BYTES_KEY] = lambda: sub.direct_bytes

@@ -39,12 +39,14 @@ MAX_ENTRIES = 100_000
 class Principal(UserMixin):
     """Who a stream request belongs to: what the stream views read of ``current_user``
     (``id``, ``username``, ``role``, ``session_id``, ``is_admin``, ``get_id``). Not an ORM
-    object: nothing can lazy-load through it or write it back."""
+    object: nothing can lazy-load through it or write it back. ``cached``: found in the
+    cache (no query)."""
 
-    __slots__ = ("id", "username", "role", "session_id")
+    __slots__ = ("id", "username", "role", "session_id", "cached")
 
-    def __init__(self, user_id: int, username: str, role: str, session_id: str):
+    def __init__(self, user_id: int, username: str, role: str, session_id: str, cached=False):
         self.id, self.username, self.role, self.session_id = user_id, username, role, session_id
+        self.cached = cached
 
     @property
     def is_admin(self) -> bool:
@@ -60,7 +62,8 @@ class Principal(UserMixin):
 
 class Entry:
     """A valid session as last read: the user's name and role, when the session was
-    created and last marked seen (naive UTC), and when it was read (monotonic seconds)."""
+    created and last marked seen (naive UTC), and when it was read (the cache's clock,
+    monotonic seconds)."""
 
     __slots__ = ("username", "role", "created_at", "last_seen_at", "read_at")
 
@@ -74,8 +77,8 @@ class SessionCache:
     revoke, resync and clear increments. ``listening`` says whether revoke messages reach
     this worker now (set by the real-time engine; false until it is wired)."""
 
-    def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES):
-        self.ttl = ttl
+    def __init__(self, ttl: float, max_entries: int = MAX_ENTRIES, clock=time.monotonic):
+        self.ttl, self.clock = ttl, clock
         self.max_entries = max_entries
         self.generation = 0
         self.listening = lambda: False
@@ -93,7 +96,7 @@ class SessionCache:
     def get(self, user_id: int, session_id: str) -> Entry | None:
         """The entry read within the TTL, else ``None``."""
         entry = self._users.get(user_id, {}).get(session_id)
-        if entry is None or time.monotonic() - entry.read_at > self.ttl:
+        if entry is None or self.clock() - entry.read_at > self.ttl:
             return None
         return entry
 

@@ -118,18 +118,19 @@ def load_principal(alternative_id: str) -> session_cache.Principal | None:
     entry = cache.get(user_id, session_id) if cache.enabled else None
     idle = timedelta(seconds=config("SESSION_IDLE_TIMEOUT_SECONDS"))
     absolute = timedelta(seconds=config("SESSION_ABSOLUTE_TIMEOUT_SECONDS"))
-    if entry is None or not session_cache.still_valid(entry, now, idle, absolute):
+    cached = entry is not None and session_cache.still_valid(entry, now, idle, absolute)
+    if not cached:
         generation = cache.generation  # before the query: a revoke meanwhile wins
         row = db.session.execute(_PRINCIPAL, _params(user_id, session_id, now)).first()
         if row is None:
             return None
-        entry = session_cache.Entry(*row, time.monotonic())
+        entry = session_cache.Entry(*row, cache.clock())
         if cache.enabled:
             cache.put(generation, user_id, session_id, entry)
     if entry.last_seen_at < now - timedelta(seconds=config("SESSION_TOUCH_SECONDS")):
         _touch(session_id, now)
         entry.last_seen_at = now
-    return session_cache.Principal(user_id, entry.username, entry.role, session_id)
+    return session_cache.Principal(user_id, entry.username, entry.role, session_id, cached)
 
 
 def _touch(session_id: str, now: datetime) -> None:
