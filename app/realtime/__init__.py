@@ -82,13 +82,13 @@ def _publish_after_commit(app, changes: list[dict]) -> None:
 _HUBS: "weakref.WeakSet[Hub]" = weakref.WeakSet()
 
 
-def close_all_streams(within: float | None = None) -> int:
+def close_all_streams(within: float | None = None, sleep=None) -> int:
     """End every open stream in this process with its ``retry:`` hint and refuse new ones
     (worker shutdown or recycle), so browsers reconnect to a live worker at once instead of
     waiting for the graceful timeout. The ends are spread over ``SSE_SHUTDOWN_SPREAD_SECONDS``
     (at most ``within`` seconds: the worker's graceful timeout must not cut them short),
     so their clients do not all come back in one instant (``app/realtime/shutdown.py``).
-    Returns how many streams were told to close."""
+    Returns how many streams were told to close (``sleep``: between two slices of them)."""
     drain.start_draining()
     subs: list = []
     spread = 0.0
@@ -98,7 +98,7 @@ def close_all_streams(within: float | None = None) -> int:
         spread = max(spread, hub.config["SSE_SHUTDOWN_SPREAD_SECONDS"])
     if within is not None:
         spread = min(spread, within)
-    shutdown.end_spread(subs, spread)
+    shutdown.end_spread(subs, spread, sleep)
     return len(subs)
 
 

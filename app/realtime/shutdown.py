@@ -22,10 +22,11 @@ def jittered(retry_ms: int) -> int:
     return int(retry_ms) + random.randint(0, int(retry_ms * JITTER))
 
 
-def end_spread(subs: list, seconds: float, sleep=time.sleep) -> int:
+def end_spread(subs: list, seconds: float, sleep=None) -> int:
     """Close ``subs`` in random order over ``seconds``: one slice every ``STEP`` (under
     gevent ``sleep`` yields to the loop, which meanwhile sends each ended stream its
     ``retry:``). Returns how many slices there were; ``seconds`` ≤ 0 ends all at once."""
+    sleep = sleep or time.sleep  # looked up now: gevent's, in a gunicorn worker
     subs = list(subs)
     random.shuffle(subs)
     slices = max(1, min(len(subs), int(seconds / STEP)))
