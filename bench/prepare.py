@@ -123,11 +123,13 @@ def forge_cookies(app, spec: str) -> list[dict]:
     """Signed-in session cookies without a login each: ``admin:N`` (N sessions of the bench
     admin) or ``shoppers:N`` (one session each for shopper1..N). Each is a real session
     record and the cookie a login would set, bound to the harness's address and user
-    agent. Returns ``[{"cookie": "session=...", "order_number": ... | None}]``."""
+    agent. Returns ``[{"cookie": "session=...", "order_number", "order_id"}]`` (the
+    shopper's order; ``None`` for the admin)."""
     from app.security import session_identifier
 
     who, _, count = spec.partition(":")
     count = int(count)
+    order_ids: dict = {}
     if who == "admin":
         admin_id = db.session.scalar(sa.select(User.id).where(User.username == ADMIN[0]))
         owners = [(admin_id, None)] * count
@@ -136,6 +138,10 @@ def forge_cookies(app, spec: str) -> list[dict]:
         query = sa.select(User.username, User.id).where(User.username.like(f"{SHOPPER}%"))
         ids = dict(db.session.execute(query).all())
         owners = [(ids[n], f"ORD-TRACK-{n[len(SHOPPER) :]}") for n in names]
+        query = sa.select(Order.order_number, Order.id)
+        order_ids = dict(
+            db.session.execute(query.where(Order.order_number.like("ORD-TRACK-%"))).all()
+        )
     now = utcnow()
     records, made = [], []
     environ = {"REMOTE_ADDR": CLIENT_ADDRESS}
@@ -158,7 +164,8 @@ def forge_cookies(app, spec: str) -> list[dict]:
             value = signer.dumps(
                 {"_user_id": f"{user_id}:{session_id}", "_fresh": False, "_id": identifier}
             )
-            made.append({"cookie": f"{name}={value}", "order_number": order_number})
+            order = {"order_number": order_number, "order_id": order_ids.get(order_number)}
+            made.append({"cookie": f"{name}={value}", **order})
     for start in range(0, len(records), 5_000):
         db.session.execute(sa.insert(UserSession.__table__), records[start : start + 5_000])
     db.session.commit()
