@@ -28,6 +28,7 @@ class Clock:
 
 
 def cache(ttl=5.0, listening=True, **kwargs) -> SessionCache:
+    kwargs.setdefault("clock", Clock())  # entries are read at T0 and stay within the TTL
     made = SessionCache(ttl, **kwargs)
     made.listening = lambda: listening
     return made
@@ -224,3 +225,33 @@ def test_principal_is_what_the_stream_views_read():
     assert who.is_authenticated and who.is_active and not who.is_anonymous
     assert who.is_admin and who.get_id() == "7:sid"
     assert not session_cache.Principal(8, "alice", "customer", "s2").is_admin
+
+
+def test_streams_keep_their_session_alive_written_in_a_batch(make_app, open_stream):
+    """A stream request marks its session seen as every request does, but the ``UPDATE``
+    is the hub's, one per batch of sessions (``session_expiry.write_seen``), never a write
+    and a commit per reconnect."""
+    from datetime import timedelta
+
+    from app.models import UserSession
+    from app.models._time import utcnow
+    from tests.factories import seed_shop
+    from tests.test_session_expiry import backdate
+
+    app = make_app(SESSION_IDLE_TIMEOUT_SECONDS=3600, SESSION_TOUCH_SECONDS=60)
+    shop = seed_shop(app)
+    alice = logged_in_client(app, shop.alice.username)
+    backdate(app, shop.alice.id, last_seen_at=timedelta(minutes=50))
+    seen = statements_in_this_thread(app)
+    stream = open_stream(alice, "/catalogue/stream")
+    assert stream.response.status_code == 200
+    assert not [s for s in seen if s.lstrip().upper().startswith("UPDATE")], seen
+
+    def last_seen():
+        with app.app_context():
+            when = db.session.scalar(sa.select(UserSession.last_seen_at))
+            db.session.remove()
+        return when
+
+    assert wait_until(lambda: utcnow() - last_seen() < timedelta(minutes=1), timeout=10)
+    stream.close()

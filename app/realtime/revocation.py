@@ -21,7 +21,9 @@ def apply_revocations(registry: StreamRegistry, revocations: list[dict]) -> None
 def revalidate(registry: StreamRegistry) -> None:
     """One query for every open stream's session: a session deleted, a user deactivated
     or an admin demoted straight in the database ends its streams too (within
-    ``SSE_REVALIDATE_SECONDS``), not only through revoke messages."""
+    ``SSE_REVALIDATE_SECONDS``), not only through revoke messages. First, the sessions
+    that stream requests saw are marked seen (``session_expiry.write_seen``)."""
+    session_expiry.write_seen()
     subs = [sub for sub in registry.all() if sub.session_id and not sub.closed]
     if not subs:
         return

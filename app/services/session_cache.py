@@ -20,7 +20,14 @@ What keeps it right (docs/design.md §1, "Sessions end on the server"):
 - **A short TTL bounds the rest** (``SESSION_CACHE_SECONDS``): changes made straight in
   the database, and commits of processes on SQLite, which send no message across
   processes. The idle and absolute timeouts are checked against the cached times at each
-  use, and ``last_seen_at`` is still written every ``SESSION_TOUCH_SECONDS``.
+  use.
+
+``last_seen_at`` is still written every ``SESSION_TOUCH_SECONDS``, but not by the stream
+request itself: a reconnect storm would be one ``UPDATE`` and ``COMMIT`` per stream (every
+stream open for a minute has a session last seen a minute ago). The requests note what
+they saw (``saw``) and the hub writes it every ``SSE_REVALIDATE_SECONDS``, one statement
+per 500 sessions (``session_expiry.write_seen``): the idle timeout counts from a time at
+most that much earlier.
 """
 
 import threading
@@ -85,6 +92,7 @@ class SessionCache:
         self._users: dict[int, dict[str, Entry]] = {}
         self._size = 0
         self._lock = threading.Lock()
+        self._seen: dict[str, datetime] = {}  # session id → when a stream request saw it
 
     @property
     def enabled(self) -> bool:
@@ -112,6 +120,16 @@ class SessionCache:
             self._size += session_id not in held
             held[session_id] = entry
             return True
+
+    def saw(self, session_id: str, when: datetime) -> None:
+        """A stream request used ``session_id`` at ``when``: its ``last_seen_at`` is written
+        later, with the others', by ``session_expiry.write_seen``."""
+        self._seen[session_id] = when
+
+    def take_seen(self) -> dict[str, datetime]:
+        """The sessions seen since the last call, and when (forgotten here)."""
+        seen, self._seen = self._seen, {}
+        return seen
 
     def apply(self, messages: list[dict]) -> None:
         """Backend messages as they arrive: a ``revoke`` drops the sessions it ends

@@ -106,9 +106,9 @@ def load_principal(alternative_id: str) -> session_cache.Principal | None:
     """The user loader of the stream endpoints: who the session ``"<user id>:<session
     id>"`` belongs to, as a ``session_cache.Principal`` (``id``, ``username``, ``role``,
     ``session_id``), under the same rules as ``load_user`` (exists, not expired, active
-    user; marked seen every ``SESSION_TOUCH_SECONDS``), else ``None`` (anonymous). A
-    session this worker read within ``SESSION_CACHE_SECONDS`` costs no query
-    (``app/services/session_cache.py`` says what keeps that right)."""
+    user; marked seen every ``SESSION_TOUCH_SECONDS``, in a batch: ``write_seen``), else
+    ``None`` (anonymous). A session this worker read within ``SESSION_CACHE_SECONDS`` costs
+    no query (``app/services/session_cache.py`` says what keeps that right)."""
     parsed = _parse(alternative_id)
     if parsed is None:
         return None
@@ -128,7 +128,7 @@ def load_principal(alternative_id: str) -> session_cache.Principal | None:
         if cache.enabled:
             cache.put(generation, user_id, session_id, entry)
     if entry.last_seen_at < now - timedelta(seconds=config("SESSION_TOUCH_SECONDS")):
-        _touch(session_id, now)
+        cache.saw(session_id, now)  # written with the others' by write_seen
         entry.last_seen_at = now
     return session_cache.Principal(user_id, entry.username, entry.role, session_id, cached)
 
@@ -141,6 +141,26 @@ def _touch(session_id: str, now: datetime) -> None:
         sa.update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)
     )
     session.commit()
+
+
+def write_seen(chunk: int = 500) -> int:
+    """Write the ``last_seen_at`` that stream requests noted (``SessionCache.saw``): one
+    ``UPDATE`` per ``chunk`` sessions, each set to the latest time noted in its chunk (never
+    moved back), and one commit. Returns how many sessions were noted. Run by the hub
+    (``app/realtime/revocation.py``), in its app context."""
+    seen = session_cache.get().take_seen()
+    ids = list(seen)
+    for start_at in range(0, len(ids), chunk):
+        part = ids[start_at : start_at + chunk]
+        when = max(seen[session_id] for session_id in part)
+        db.session.execute(
+            sa.update(UserSession)
+            .where(UserSession.id.in_(part), UserSession.last_seen_at < when)
+            .values(last_seen_at=when)
+        )
+    if ids:
+        db.session.commit()
+    return len(ids)
 
 
 def prune(now: datetime | None = None, batch: int = PRUNE_BATCH) -> int:
