@@ -226,6 +226,18 @@ def order_stream(order_number: str):
     return _respond(hub, sub)
 
 
+# Streams with no rate limit of their own: a reconnect storm is thousands of them a second,
+# and the per-user stream cap (SSE_MAX_STREAMS_PER_USER) already bounds each account, so
+# the limiter skips them before it resolves any limit (the storefront's stream keeps its
+# per-client limit below).
+UNLIMITED = frozenset({"stream.admin_stream", "stream.order_stream"})
+
+
+@limiter.request_filter
+def _unlimited_stream() -> bool:
+    return request.endpoint in UNLIMITED
+
+
 def _storefront_limit() -> str:
     return current_app.config["RATELIMIT_STOREFRONT_STREAM"]
 
