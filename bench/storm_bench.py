@@ -217,8 +217,7 @@ async def run(args) -> dict:
             if args.profile:
                 spy = profile(await asyncio.wait_for(asyncio.shield(new_worker), 10), args)
             await asyncio.sleep(1.0)
-            sent = await place_orders(server, buyer, token, 1, 0, version)
-            shared.target = sent[0][0]
+            shared.target, refused = await order_during_storm(server, buyer, token, version)
             for d in dashboards:  # those already back before the order: re-check
                 d.saw(d.version)
             await wait_for(lambda: all(d.back_at for d in dashboards), args.timeout)
@@ -238,6 +237,7 @@ async def run(args) -> dict:
                 connect_errors=shared.connect_errors,
                 reconnect_attempts=shared.attempts,
                 attempts_before_storm=attempts_before,
+                checkouts_refused_during_storm=refused,
                 connects_after_hup=shared.connects_after_storm,
                 new_worker_cpu_s=round(cpu, 2),
                 boot_cpu_s=round(boot_cpu, 2),
@@ -251,6 +251,20 @@ async def run(args) -> dict:
     finally:
         server.stop()
     return result
+
+
+async def order_during_storm(server, buyer, token, version: int) -> tuple[int, int]:
+    """Place the order the dashboards must come back with; a checkout refused meanwhile
+    (503 while the workers change over) is sent again, as a shop's customer would, up to
+    20 times. Returns ``(its version, refusals)``."""
+    for refused in range(20):
+        try:
+            sent = await place_orders(server, buyer, token, 1, 0, version)
+            return sent[0][0], refused
+        except RuntimeError as exc:
+            print(f"checkout during the storm: {exc}; again in 0.5 s")
+            await asyncio.sleep(0.5)
+    raise RuntimeError("no checkout went through during the storm")
 
 
 async def wait_for(check, timeout: float) -> None:
