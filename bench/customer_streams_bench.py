@@ -128,13 +128,18 @@ async def open_followers(server, made: list[dict], concurrency: int):
     return followers, connect, errors, time.perf_counter() - started
 
 
-def postgres_cpu() -> float:
-    procs = [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
-    total = 0.0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):  # a backend that just exited
-            total += sum(proc.cpu_times()[:2])
-    return total
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds of each PostgreSQL process now (backends come and go: compare by pid)."""
+    seen = {}
+    for proc in psutil.process_iter(["name"]):
+        if proc.info["name"] == "postgres":
+            with contextlib.suppress(psutil.Error):  # a backend that just exited
+                seen[proc.pid] = sum(proc.cpu_times()[:2])
+    return seen
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 async def move(admin, base: str, token: str, order_id: int) -> None:
@@ -209,7 +214,9 @@ async def run(args) -> dict:
             cpu0, pg0 = server.cpu_seconds(), postgres_cpu()
             await asyncio.sleep(args.idle_seconds)
             result["idle_cpu_cores"] = round((server.cpu_seconds() - cpu0) / args.idle_seconds, 4)
-            result["idle_postgres_cores"] = round((postgres_cpu() - pg0) / args.idle_seconds, 4)
+            result["idle_postgres_cores"] = round(
+                cpu_since(pg0, postgres_cpu()) / args.idle_seconds, 4
+            )
             chosen = random.Random(11).sample(range(len(made)), min(args.moves, len(made)))
             sent = []
             cpu0 = server.cpu_seconds()
