@@ -234,7 +234,7 @@ def test_streams_keep_their_session_alive_written_in_a_batch(make_app, open_stre
     from datetime import timedelta
 
     from app.models import UserSession
-    from app.models._time import utcnow
+    from app.models.timestamps import utcnow
     from tests.factories import seed_shop
     from tests.test_session_expiry import backdate
 
