@@ -45,6 +45,7 @@ SETTINGS = frozenset(
         "HUB_VERSION_POLL_SECONDS",
         "HUB_HOUSEKEEPING_SECONDS",
         "SSE_REVALIDATE_SECONDS",
+        "SSE_SHUTDOWN_SPREAD_SECONDS",
         "RECENT_UPDATES_SECONDS",
         "SSE_RESUME_MAX_VERSIONS",
         "SSE_RESUME_MAX_SECONDS",
@@ -65,6 +66,7 @@ SETTINGS = frozenset(
         "SESSION_MAX_PER_USER",
         "SESSION_TOUCH_SECONDS",
         "SESSION_PRUNE_SECONDS",
+        "SESSION_CACHE_SECONDS",
         "PASSWORD_HASH_THREADS",
         # rate limits
         "RATELIMIT_ENABLED",
@@ -283,6 +285,10 @@ class Config:
     # Open streams' sessions are checked in the database this often (one query per worker):
     # sessions ended straight in the database close their streams within this bound.
     SSE_REVALIDATE_SECONDS = _float("SSE_REVALIDATE_SECONDS", 5.0)
+    # A worker that shuts down (a deploy's HUP, SIGTERM) ends its streams over this many
+    # seconds, in small batches, each with a jittered retry: (app/realtime/shutdown.py), so
+    # that thousands of clients do not reconnect to its replacement in the same instant.
+    SSE_SHUTDOWN_SPREAD_SECONDS = _float("SSE_SHUTDOWN_SPREAD_SECONDS", 5.0)
     RECENT_UPDATES_SECONDS = _int("RECENT_UPDATES_SECONDS", 30)
     # Resume window: a client back within this many versions and seconds gets what it
     # missed in its first frame; further behind, one "reset" frame (one reload request).
@@ -323,6 +329,11 @@ class Config:
     SESSION_MAX_PER_USER = _int("SESSION_MAX_PER_USER", 20)
     SESSION_TOUCH_SECONDS = _float("SESSION_TOUCH_SECONDS", 60)
     SESSION_PRUNE_SECONDS = _float("SESSION_PRUNE_SECONDS", 600)
+    # Stream requests (a reconnect storm) find a session this worker read within this many
+    # seconds in memory instead of the database (app/services/session_cache.py; 0: off).
+    # Revoke messages drop entries at once; this bounds what sends no message (a change
+    # made straight in the database), as SSE_REVALIDATE_SECONDS does for open streams.
+    SESSION_CACHE_SECONDS = _float("SESSION_CACHE_SECONDS", 5.0)
 
     # Rate limits (Flask-Limiter; limit strings like "10 per minute"). Counters live in Redis
     # when REDIS_URL is set, else in PostgreSQL, so every worker and host shares them; in
@@ -446,6 +457,8 @@ class TestConfig(Config):
     HUB_VERSION_POLL_SECONDS = 0.05
     HUB_HOUSEKEEPING_SECONDS = 0.05
     SSE_REVALIDATE_SECONDS = 0.2
+    SESSION_CACHE_SECONDS = 0.2
+    SSE_SHUTDOWN_SPREAD_SECONDS = 0.2
     PRESENCE_RENEW_SECONDS = 0.2
     PRESENCE_TTL_SECONDS = 1.0
     PRESENCE_LEAVE_GRACE_SECONDS = 0.2

@@ -134,6 +134,7 @@ def post_worker_init(worker):
         from app import drain
         from app.realtime import close_all_streams
 
+        began = time.monotonic()
         closed_idle = drain.start_draining()
         # The worker's loop stops accepting within a second of this (it closes its
         # listeners); end the streams only then, so that their reconnects land on the
@@ -143,7 +144,10 @@ def post_worker_init(worker):
             getattr(listener, "sock", None) is not None for listener in worker.sockets
         ):
             gevent.sleep(0.05)
-        closed = close_all_streams()
+        # Their ends spread over SSE_SHUTDOWN_SPREAD_SECONDS, but over at most half of the
+        # graceful timeout left, so that the last ones still get their retry: out.
+        left = worker.cfg.graceful_timeout - (time.monotonic() - began)
+        closed = close_all_streams(within=max(0.0, left / 2))
         drained.set()
         worker.log.info(
             "worker %s draining: closed %d idle connection(s), ended %d stream(s)",

@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
         realtime,
     )
     from app.security import register_input_guards
-    from app.services import outbox, shop_time, stock, write_gate
+    from app.services import outbox, session_cache, shop_time, stock, write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
@@ -85,6 +85,7 @@ def register_extensions(app: Flask) -> None:
     app.teardown_appcontext(lambda _exc: release_session())
     migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
+    session_cache.init_app(app)  # before the hub, which feeds it the revoke messages
     csrf.init_app(app)
     # Rate-limit counters: Redis, else PostgreSQL, shared by every worker and host; memory
     # only on SQLite (config.limit_storage). Importing the module registers its scheme.

@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from app.extensions import login_manager
 from app.models.limits import MAX_DB_INT
-from app.services import sessions
+from app.services import session_expiry, sessions
 
 # Text no database here can store: NUL (PostgreSQL refuses it) and unpaired surrogates
 # (not encodable as UTF-8; JSON can still carry them as "\ud800").
@@ -45,6 +45,25 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+# The stream views read only who the user is (id, name, role, session): their requests,
+# thousands a second in a reconnect storm, get a ``Principal`` from the per-worker session
+# cache (app/services/session_cache.py) instead of a ``User`` loaded from the database.
+PRINCIPAL_ENDPOINTS = frozenset(
+    {"stream.admin_stream", "stream.order_stream", "stream.catalogue_stream"}
+)
+
+
+@login_manager.user_loader
+def load_user(alternative_id: str):
+    """Flask-Login's user loader (server-side sessions that expire): a
+    ``session_cache.Principal`` on the stream endpoints, the ``User`` elsewhere
+    (``session_expiry.load_user``); ``None`` when the session the cookie names is not
+    valid (anonymous)."""
+    if request.endpoint in PRINCIPAL_ENDPOINTS:
+        return session_expiry.load_principal(alternative_id)
+    return session_expiry.load_user(alternative_id)
 
 
 def session_identifier() -> str:

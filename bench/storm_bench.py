@@ -7,15 +7,24 @@ the server's first frame carries only what it missed. One order is placed 1 s af
 HUP, so "back" means: on a new connection, and holding that order's version.
 
 Reports the time from the HUP until each dashboard is back (p50/p99/max, seconds), every
-non-200 answer by status, connection errors, and reconnect attempts. 127.0.0.1 only,
-bounded in count and time.
+non-200 answer by status, connection errors, reconnect attempts, and the replacement
+worker's CPU per reconnect (its CPU time when every dashboard is back, less what a worker
+costs to boot, over the connections opened after the HUP). ``--sessions K`` spreads the
+dashboards over K sessions of the admin (made without a login each: ``prepare.py
+--cookies``), as K browsers would; the default, one session, is how the figures before it
+were taken. 127.0.0.1 only, bounded in count and time.
 
     python bench/storm_bench.py -n 10000
+    python bench/storm_bench.py -n 10000 --sessions 10000
 """
 
 import argparse
 import asyncio
+import json
+import os
 import random
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stream_bench import (  # noqa: E402
     ID_RE,
+    PY,
     ROOT,
     Server,
     client_session,
@@ -84,8 +94,8 @@ class Dashboard:
     """A reconnecting EventSource client; ``back_at`` is when, after ``storm_at``, it held
     ``target`` on a connection opened after the storm."""
 
-    def __init__(self, shared):
-        self.shared = shared
+    def __init__(self, shared, cookie: str):
+        self.shared, self.cookie = shared, cookie
         self.version = shared.version
         self.connected_since = None
         self.frames = 0  # frames with a version received, over all connections
@@ -113,8 +123,10 @@ class Dashboard:
             path = f"/admin/orders/stream?last_event_id={self.version}"
             try:
                 self.connected_since = time.perf_counter()
+                if s.storm_at is not None:
+                    s.connects_after_storm += 1
                 _, conn = await loop.create_connection(
-                    lambda path=path: Connection(self, stream_request(s.port, s.cookie, path)),
+                    lambda path=path: Connection(self, stream_request(s.port, self.cookie, path)),
                     "127.0.0.1",
                     s.port,
                 )
@@ -137,7 +149,32 @@ class Shared:
         self.storm_at = self.target = None
         self.stopping = False
         self.statuses: Counter = Counter()
-        self.connect_errors = self.attempts = 0
+        self.connect_errors = self.attempts = self.connects_after_storm = 0
+
+
+def forged_cookies(server, workdir: Path, count: int) -> list[str]:
+    """``count`` sessions of the bench admin, each with its cookie (``prepare.py``)."""
+    out = workdir / "cookies.json"
+    cmd = [PY, str(ROOT / "bench" / "prepare.py"), "--cookies", f"admin:{count}"]
+    subprocess.run([*cmd, "--cookies-out", str(out)], env=server.env, check=True, cwd=ROOT)
+    return [made["cookie"] for made in json.loads(out.read_text())]
+
+
+async def replacement(server, old: set[int]):
+    """The worker the HUP started (polled until it appears)."""
+    while True:
+        fresh = [p for p in server.workers() if p.pid not in old]
+        if fresh:
+            return fresh[0]
+        await asyncio.sleep(0.02)
+
+
+def profile(worker, args) -> subprocess.Popen:
+    """py-spy sampling the replacement worker from its first moments (``--profile``): folded
+    stacks (``-f raw``) for a flame graph or a grep; without pausing it (``--nonblocking``)."""
+    spy = str(Path(PY).parent / "py-spy")
+    cmd = [spy, "record", "-p", str(worker.pid), "-o", args.profile, "-f", "raw"]
+    return subprocess.Popen([*cmd, "-r", "250", "--nonblocking"], stdout=subprocess.DEVNULL)
 
 
 async def run(args) -> dict:
@@ -146,14 +183,22 @@ async def run(args) -> dict:
     args.redis_url, args.gevent_monitor, args.workers = None, False, 1
     server = Server(args, workdir)
     server.env["SSE_MAX_STREAMS_PER_USER"] = str(args.streams * 2 + 100)
+    server.env["SESSION_MAX_PER_USER"] = str(args.sessions + 100)
     server.prepare(args.orders)
+    cookies = forged_cookies(server, workdir, args.sessions) if args.sessions > 1 else None
     server.start()
-    result: dict = {"dashboards": args.streams, "workers": 1}
+    result: dict = {"dashboards": args.streams, "sessions": args.sessions, "workers": 1}
     try:
         async with client_session() as admin, client_session() as buyer:
+            async with admin.get(f"{server.base}/healthz") as r:
+                await r.read()
+            boot_cpu = server.cpu_seconds()  # a booted worker that served one request
             token, version = await log_in_and_warm_up(server, admin, buyer)
             shared = Shared(server.port, cookie_header(admin), version)
-            dashboards = [Dashboard(shared) for _ in range(args.streams)]
+            cookies = cookies or [shared.cookie]
+            dashboards = [
+                Dashboard(shared, cookies[i % len(cookies)]) for i in range(args.streams)
+            ]
             tasks = []
             for i, d in enumerate(dashboards):
                 tasks.append(asyncio.create_task(d.run()))
@@ -165,14 +210,22 @@ async def run(args) -> dict:
             result["non_200_before_storm"] = dict(shared.statuses)
             shared.statuses.clear()
             attempts_before, shared.attempts = shared.attempts, 0
+            old_workers = {p.pid for p in server.workers()}
             shared.storm_at = time.perf_counter()
-            server.hup()
+            os.kill(server.proc.pid, signal.SIGHUP)
+            new_worker = asyncio.create_task(replacement(server, old_workers))
+            if args.profile:
+                spy = profile(await asyncio.wait_for(asyncio.shield(new_worker), 10), args)
             await asyncio.sleep(1.0)
-            sent = await place_orders(server, buyer, token, 1, 0, version)
-            shared.target = sent[0][0]
+            shared.target, refused = await order_during_storm(server, buyer, token, version)
             for d in dashboards:  # those already back before the order: re-check
                 d.saw(d.version)
             await wait_for(lambda: all(d.back_at for d in dashboards), args.timeout)
+            worker = await asyncio.wait_for(new_worker, 5)
+            cpu = sum(worker.cpu_times()[:2])
+            if args.profile:
+                spy.send_signal(signal.SIGINT)  # py-spy writes what it sampled, then exits
+                spy.wait(30)
             back = [d.back_at - shared.storm_at for d in dashboards if d.back_at]
             result.update(
                 back=len(back),
@@ -184,6 +237,13 @@ async def run(args) -> dict:
                 connect_errors=shared.connect_errors,
                 reconnect_attempts=shared.attempts,
                 attempts_before_storm=attempts_before,
+                checkouts_refused_during_storm=refused,
+                connects_after_hup=shared.connects_after_storm,
+                new_worker_cpu_s=round(cpu, 2),
+                boot_cpu_s=round(boot_cpu, 2),
+                cpu_per_reconnect_ms=round(
+                    (cpu - boot_cpu) * 1000 / max(shared.connects_after_storm, 1), 3
+                ),
             )
             shared.stopping = True
             for task in tasks:
@@ -191,6 +251,20 @@ async def run(args) -> dict:
     finally:
         server.stop()
     return result
+
+
+async def order_during_storm(server, buyer, token, version: int) -> tuple[int, int]:
+    """Place the order the dashboards must come back with; a checkout refused meanwhile
+    (503 while the workers change over) is sent again, as a shop's customer would, up to
+    20 times. Returns ``(its version, refusals)``."""
+    for refused in range(20):
+        try:
+            sent = await place_orders(server, buyer, token, 1, 0, version)
+            return sent[0][0], refused
+        except RuntimeError as exc:
+            print(f"checkout during the storm: {exc}; again in 0.5 s")
+            await asyncio.sleep(0.5)
+    raise RuntimeError("no checkout went through during the storm")
 
 
 async def wait_for(check, timeout: float) -> None:
@@ -202,12 +276,14 @@ async def wait_for(check, timeout: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--streams", "-n", type=int, default=10000, help="dashboards")
+    parser.add_argument("--sessions", type=int, default=1, help="admin sessions they share")
     parser.add_argument("--concurrency", type=int, default=500, help="connects per 0.2 s")
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--profile", default=None, help="py-spy folded stacks of the new worker")
     args = parser.parse_args()
     try:
         import uvloop
@@ -215,7 +291,8 @@ def main() -> None:
         result = uvloop.run(run(args))
     except ImportError:
         result = asyncio.run(run(args))
-    report(result, args.out or ROOT / "bench" / "results" / f"storm-{args.streams}.json")
+    name = f"storm-{args.streams}-{args.sessions}.json"
+    report(result, args.out or ROOT / "bench" / "results" / name)
 
 
 if __name__ == "__main__":

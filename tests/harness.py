@@ -55,6 +55,8 @@ TEST_ENV = {
     "SESSION_MAX_PER_USER": "1000",
     "SSE_HEARTBEAT_SECONDS": "0.5",
     "SSE_RETRY_MS": "100",
+    # A restart ends streams over this long (tests that measure it set their own).
+    "SSE_SHUTDOWN_SPREAD_SECONDS": "0.3",
 }
 
 

@@ -7,6 +7,8 @@ tests/browser/test_restarts.py)."""
 
 import json
 import queue
+import re
+import selectors
 import shutil
 import socket
 import subprocess
@@ -70,7 +72,8 @@ def test_a_draining_worker_answers_streams_with_retry_and_closes_idle_connection
         rest = read_until(busy, lambda d: d.endswith(b"<EOF>"))
     assert rest.endswith(b"<EOF>"), "the connection closes after the draining answer"
     first, _, second = rest.partition(b"HTTP/1.1 ")
-    assert b"retry: 100" in first, "the open stream ended with its reconnect hint"
+    ending = re.findall(rb"retry: (\d+)", first)
+    assert ending and 100 <= int(ending[-1]) <= 150, "the open stream ended with its hint"
     head, _, body = second.partition(b"\r\n\r\n")
     assert head.startswith(b"200 OK"), head
     headers = head.decode().lower()
@@ -79,6 +82,49 @@ def test_a_draining_worker_answers_streams_with_retry_and_closes_idle_connection
     assert body.startswith(b"retry: 100\n\n")
     wait_until(lambda: "draining: closed" in server.log(), what="the draining line logged")
     assert "draining: closed 1 idle connection(s)" in server.log()
+
+
+def test_a_restart_ends_its_streams_spread_out_each_with_a_jittered_retry(shared_db, servers):
+    """``SSE_SHUTDOWN_SPREAD_SECONDS``: the streams of a worker that a HUP replaces end one
+    slice after another, not in one instant: a stream still receives heartbeats after
+    another one has ended (the order of what the clients saw, not its timing); each ends
+    with a ``retry:`` between ``SSE_RETRY_MS`` and 1.5 times it."""
+    url, shop = shared_db
+    server = servers(url, workers=1, SSE_SHUTDOWN_SPREAD_SECONDS="2")
+    cookie = Session(server.base, shop.admin.username, shop.password).cookie_header()
+    socks = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(8)]
+    selector = selectors.DefaultSelector()
+    try:
+        for n, sock in enumerate(socks):
+            sock.sendall(raw_request(STREAM, cookie))
+            assert b"\nid: " in read_until(sock, lambda d: b"\nid: " in d)
+            sock.setblocking(False)
+            selector.register(sock, selectors.EVENT_READ, n)
+        server.hup()
+        seen: list[tuple] = []  # ("heartbeat" | "end", stream), in the order they arrived
+        tails = dict.fromkeys(range(len(socks)), b"")
+        deadline = time.monotonic() + 30
+        while selector.get_map() and time.monotonic() < deadline:
+            for key, _ in selector.select(timeout=1):
+                n = key.data
+                chunk = key.fileobj.recv(65536)
+                tails[n] += chunk
+                seen += [("heartbeat", n)] * chunk.count(b": heartbeat")
+                if not chunk or tails[n].endswith(b"\r\n0\r\n\r\n"):
+                    seen.append(("end", n))
+                    selector.unregister(key.fileobj)
+    finally:
+        selector.close()
+        for sock in socks:
+            sock.close()
+    ends = [n for kind, n in seen if kind == "end"]
+    assert sorted(ends) == list(range(len(socks))), f"every stream ended: {seen}"
+    first_end = seen.index(("end", ends[0]))
+    later = {n for kind, n in seen[first_end:] if kind == "heartbeat" and n != ends[0]}
+    assert later, f"every stream ended at once: {seen}"
+    retries = [int(re.findall(rb"retry: (\d+)", tails[n])[-1]) for n in ends]
+    assert all(100 <= value <= 150 for value in retries), retries
+    assert len(set(retries)) > 1, f"the same retry for every stream: {retries}"
 
 
 class Watcher:

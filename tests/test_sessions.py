@@ -183,3 +183,29 @@ def test_changes_made_straight_in_the_database_end_streams(app, shop, open_strea
         db.session.commit()
         db.session.remove()
     assert data(stream.wait_for(revoked, timeout=3)) == {"reason": "role"}
+
+
+def test_customers_pages_end_when_their_session_goes_straight_from_the_database(
+    app, shop, open_stream, placed
+):
+    """Order and storefront streams are checked by the one query that returns only ended
+    sessions (``session_expiry.ended_among``): the deleted session's pages end, another
+    customer's stay, and a deactivated user's end too."""
+    alice = logged_in_client(app, shop.alice.username)
+    bob = logged_in_client(app, shop.bob.username)
+    order_page = open_stream(alice, f"/orders/{placed['number']}/stream")
+    storefront = open_stream(alice, "/catalogue/stream")
+    bystander = open_stream(bob, "/catalogue/stream")
+    with app.app_context():
+        db.session.execute(sa.delete(UserSession).where(UserSession.user_id == shop.alice.id))
+        db.session.commit()
+        db.session.remove()
+    for stream in (order_page, storefront):
+        assert data(stream.wait_for(revoked, timeout=5)) == {"reason": "ended"}
+    bystander.wait_for(lambda f: f.get("comment") == "heartbeat", timeout=3)
+    assert not any(revoked(f) for f in bystander.seen)
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == shop.bob.id).values(active=False))
+        db.session.commit()
+        db.session.remove()
+    assert data(bystander.wait_for(revoked, timeout=5)) == {"reason": "ended"}

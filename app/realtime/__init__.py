@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from app import drain
 from app.outages import REDIS
+from app.realtime import shutdown
 from app.realtime.backends import LocalBackend, PostgresBackend, RedisBackend
 from app.realtime.hub import Hub
 from app.services import outbox
@@ -81,15 +82,24 @@ def _publish_after_commit(app, changes: list[dict]) -> None:
 _HUBS: "weakref.WeakSet[Hub]" = weakref.WeakSet()
 
 
-def close_all_streams() -> int:
+def close_all_streams(within: float | None = None, sleep=None) -> int:
     """End every open stream in this process with its ``retry:`` hint and refuse new ones
     (worker shutdown or recycle), so browsers reconnect to a live worker at once instead of
-    waiting for the graceful timeout. Returns how many streams were told to close."""
+    waiting for the graceful timeout. The ends are spread over ``SSE_SHUTDOWN_SPREAD_SECONDS``
+    (at most ``within`` seconds: the worker's graceful timeout must not cut them short),
+    so their clients do not all come back in one instant (``app/realtime/shutdown.py``).
+    Returns how many streams were told to close (``sleep``: between two slices of them)."""
     drain.start_draining()
-    closed = 0
+    subs: list = []
+    spread = 0.0
     for hub in list(_HUBS):
-        closed += hub.close_streams(drain=True)
-    return closed
+        hub.registry.draining = True  # from now on new streams get retry: and the end
+        subs.extend(hub.registry.all())
+        spread = max(spread, hub.config["SSE_SHUTDOWN_SPREAD_SECONDS"])
+    if within is not None:
+        spread = min(spread, within)
+    shutdown.end_spread(subs, spread, sleep)
+    return len(subs)
 
 
 def open_stream_count() -> int:

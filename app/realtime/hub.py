@@ -73,6 +73,10 @@ class Hub:
         self.registry = StreamRegistry(app.config)
         self.state = DashboardState(app.config)
         self.backend = backend_factory(self)
+        # The per-worker cache of valid sessions hears the same revoke messages as the
+        # streams (app/services/session_cache.py), and caches only while they can arrive.
+        self.sessions = app.extensions["session_cache"]
+        self.sessions.listening = self.backend.is_listening
         self.presence = Presence(app.config, lambda messages: self.backend.send(messages))
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -139,7 +143,8 @@ class Hub:
     def on_message(self, changes: list[dict]) -> None:
         """From the backend: ``orders`` changes and ``resync`` make the loop read the
         database; ``revoke`` ends the matching streams. Dropped while no loop runs (no
-        streams here: a new one reads fresh state anyway)."""
+        streams here: a new one reads fresh state anyway), but the session cache's first."""
+        self.sessions.apply(changes)
         if self._thread is None or not self._thread.is_alive():
             return
         with self._lock:
@@ -182,6 +187,7 @@ class Hub:
         if self._thread is not None:
             self._thread.join(timeout=5)
         self.backend.stop()
+        self.sessions.clear()  # no revoke message reaches it any more
 
     def _run(self) -> None:
         config = self.config

@@ -7,7 +7,7 @@ import time
 
 from app import drain
 from app.metrics import OPEN_STREAMS
-from app.realtime.subscription import Subscription
+from app.realtime.subscription import CATALOGUE, Subscription
 from app.services import ServiceError
 
 
@@ -41,6 +41,10 @@ class StreamRegistry:
         self._orders: dict[int, set[Subscription]] = {}
         self._pending: set[Subscription] = set()
         self._per_user: dict[int, int] = {}  # open streams per user id
+        # Active single-order streams by the user who opened them: a tick's new balance
+        # reaches that user's pages without a look at anyone else's (tracking.py).
+        self._viewers: dict[int, list[Subscription]] = {}
+        self._count = 0  # every stream from open() to remove(): read once a loop turn
         # Dashboard streams per session, for presence: (user id, session id) → [name, count]
         self._sessions: dict[tuple, list] = {}
         self.sessions_version = 0  # rises whenever a session's first or last one changes
@@ -49,10 +53,7 @@ class StreamRegistry:
     @property
     def count(self) -> int:
         """Open streams in this process (admin + single-order, pending included)."""
-        with self._lock:
-            return (
-                len(self._admins) + sum(len(s) for s in self._orders.values()) + len(self._pending)
-            )
+        return self._count
 
     def open(
         self, user_id=None, session_id=None, order_id=None, since=None, username=""
@@ -86,6 +87,7 @@ class StreamRegistry:
                 held[1] += 1
                 self.sessions_version += held[1] == 1
             self._pending.add(sub)
+            self._count += 1
         OPEN_STREAMS.inc()
         return sub
 
@@ -112,6 +114,8 @@ class StreamRegistry:
                 self._admins.add(sub)
             else:
                 self._orders.setdefault(sub.order_id, set()).add(sub)
+                if sub.order_id != CATALOGUE and sub.user_id is not None:
+                    self._viewers.setdefault(sub.user_id, []).append(sub)
 
     def admin_sessions(self, seen_version: int) -> tuple[int, dict] | None:
         """``(sessions_version, {(user id, session id): username})`` of the open dashboard
@@ -132,6 +136,11 @@ class StreamRegistry:
     def watched_orders(self) -> set[int]:
         with self._lock:
             return set(self._orders)
+
+    def order_streams_of(self, user_id: int) -> list[Subscription]:
+        """The active single-order streams that ``user_id`` opened (storefronts not)."""
+        with self._lock:
+            return list(self._viewers.get(user_id, ()))
 
     def all(self) -> list[Subscription]:
         """Every open stream, pending ones included."""
@@ -166,6 +175,12 @@ class StreamRegistry:
                 watchers.discard(sub)
                 if not watchers:
                     del self._orders[sub.order_id]
+            viewed = self._viewers.get(sub.user_id)
+            if viewed is not None and sub in viewed:
+                viewed.remove(sub)
+                if not viewed:
+                    del self._viewers[sub.user_id]
+            self._count -= 1
         OPEN_STREAMS.dec()
 
     def close_all(self, drain: bool = False) -> int:

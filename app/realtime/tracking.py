@@ -8,7 +8,7 @@ from app.models import Order
 from app.realtime import sse
 from app.realtime.frames import Tick
 from app.realtime.registry import StreamRegistry
-from app.realtime.subscription import CATALOGUE, Subscription
+from app.realtime.subscription import Subscription
 from app.services.serializers import order_tracking
 
 
@@ -33,33 +33,33 @@ def serve_watchers(registry: StreamRegistry, subs: list[Subscription]) -> None:
 def dispatch_tracking(registry: StreamRegistry, tick: Tick) -> None:
     """Each changed order's state to its watchers; a customer's new balance to every
     other order stream of theirs (a charge or a refund shows on all their pages).
-    ``sub.last`` is what it last showed (``_shown``), to skip repeats. The storefronts'
-    stock streams (``CATALOGUE``) are not order streams: the hub serves them itself."""
-    encoded: dict = {}
-
-    def frame(key, body):
-        if key not in encoded:
-            data = sse.encode(body)
-            encoded[key] = ([data], sse.chunk(data))
-        return encoded[key]
-
-    for order_id in registry.watched_orders() - {CATALOGUE}:
-        tracked = tick.tracking.get(order_id)
-        for sub in registry.watchers(order_id):
-            if tracked is not None:
-                state = tracked[0]
-                last = _shown(state)
-                body = {"type": "update", **state}
-            elif sub.user_id in tick.balances and sub.last is not None:
-                balance = tick.balances[sub.user_id]
-                last = (*sub.last[:-1], balance)
-                body = {"type": "balance", "balance": balance}
-            else:
-                continue
+    ``sub.last`` is what it last showed (``_shown``), to skip repeats. Only the streams of
+    the tick's orders and customers are looked at, however many are open (a channel per
+    order, an index by customer: ``StreamRegistry.order_streams_of``); each frame is
+    encoded once for all the streams it goes to."""
+    for order_id, (state, _customer) in tick.tracking.items():
+        watchers = registry.watchers(order_id)
+        if not watchers:
+            continue
+        last = _shown(state)
+        data = sse.encode({"type": "update", **state})
+        chunk = sse.chunk(data)
+        for sub in watchers:
             if sub.last != last:
                 sub.last = last
-                events, chunk = frame((body["type"], order_id, sub.user_id), body)
-                sub.offer(events, None, chunk)
+                sub.offer([data], None, chunk)
+    for user_id, balance in tick.balances.items():
+        data = chunk = None
+        for sub in registry.order_streams_of(user_id):
+            if sub.order_id in tick.tracking or sub.last is None:
+                continue  # its update carried the balance, or its first frame is not out
+            last = (*sub.last[:-1], balance)
+            if sub.last != last:
+                if data is None:
+                    data = sse.encode({"type": "balance", "balance": balance})
+                    chunk = sse.chunk(data)
+                sub.last = last
+                sub.offer([data], None, chunk)
 
 
 def _shown(state: dict) -> tuple:

@@ -15,7 +15,7 @@ from app import drain
 from app.extensions import limiter, release_session
 from app.logs import EXTRA_BYTES_KEY, LATER_KEY, SERVER_RESPONSE_KEY
 from app.metrics import DRAINING_ANSWERS
-from app.realtime import get_hub, sse
+from app.realtime import get_hub, shutdown, sse
 from app.realtime.presence import parse_focus
 from app.realtime.registry import Draining
 from app.realtime.subscription import Subscription
@@ -104,6 +104,8 @@ def _respond(hub, sub) -> Response:
     headers = dict(sse.HEADERS)
     if config["EXPOSE_WORKER_PID"]:  # cross-process tests need to know who served them
         headers["X-Worker-Pid"] = str(os.getpid())
+        # ... and whether this worker knew the session without a query (the session cache)
+        headers["X-Session-Cache"] = "hit" if getattr(current_user, "cached", False) else "miss"
     client = request.environ.get("gunicorn.socket")
     # The access log's byte count includes what the hub wrote to the socket itself.
     request.environ[EXTRA_BYTES_KEY] = lambda: sub.direct_bytes
@@ -161,7 +163,9 @@ def _frames(
             while (chunk := sub.take()) is not None:
                 if chunk:
                     yield chunk
-        yield sse.retry(retry_ms)  # lifetime over: reconnect, maybe to another worker
+        # Lifetime over or the worker draining: reconnect, maybe to another worker, after a
+        # jittered delay (clients ended together do not come back together).
+        yield sse.retry(shutdown.jittered(retry_ms))
         if hub.registry.draining or drain.draining():
             # The reconnect must open a new connection, which reaches a live worker.
             drain.end_keepalive(client_sock)
@@ -310,6 +314,18 @@ def order_stream(order_number: str):
     except Draining:
         return draining_answer()
     return _respond(hub, sub)
+
+
+# Streams with no rate limit of their own: a reconnect storm is thousands of them a second,
+# and the per-user stream cap (SSE_MAX_STREAMS_PER_USER) already bounds each account, so
+# the limiter skips them before it resolves any limit (the storefront's stream keeps its
+# per-client limit below).
+UNLIMITED = frozenset({"stream.admin_stream", "stream.order_stream"})
+
+
+@limiter.request_filter
+def _unlimited_stream() -> bool:
+    return request.endpoint in UNLIMITED
 
 
 def _storefront_limit() -> str:

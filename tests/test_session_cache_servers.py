@@ -1,0 +1,143 @@
+"""The per-worker session cache on real gunicorn workers (``app/services/session_cache.py``):
+a session that another worker has cached is refused there as soon as the revoke message of
+its logout arrived, through Redis and through PostgreSQL ``LISTEN/NOTIFY``. The cache's TTL
+and the streams' re-validation are set to minutes, so only the message can refuse it.
+
+Each client below keeps one keep-alive connection, so every request it sends reaches the
+worker that accepted it (``X-Worker-Pid``); streams end after a 1 s lifetime, which frees
+the connection for the next request."""
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.server_fixtures import redis_env
+from tests.servers import ROOT, USER_AGENT, Session
+from tests.test_sessions_servers import stolen
+
+pytestmark = [pytest.mark.server, pytest.mark.services]
+STREAM = "/admin/orders/stream"
+DEADLINE = 15.0  # seconds: generous; a revoke reaches every worker in milliseconds
+SLOW = {
+    "SESSION_CACHE_SECONDS": "300",
+    "SSE_REVALIDATE_SECONDS": "300",
+    "HUB_VERSION_POLL_SECONDS": "60",
+    "SSE_LIFETIME_SECONDS": "1",
+    "SSE_LIFETIME_JITTER_SECONDS": "0",
+    "SSE_MAX_STREAMS_PER_USER": "100",
+}
+
+
+class PinnedClient:
+    """One keep-alive connection (so one worker) sending a session's stream requests."""
+
+    def __init__(self, server, session: Session):
+        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=DEADLINE)
+        self.headers = {"Cookie": session.cookie_header(), "User-Agent": USER_AGENT}
+        self.local = None  # the connection's local address: it must never change
+        self.pid = None
+
+    def request(self):
+        self.conn.request("GET", STREAM, headers=self.headers)
+        local = self.conn.sock.getsockname()
+        assert self.local in (None, local), "the connection was replaced: another worker?"
+        self.local = local
+        response = self.conn.getresponse()
+        if response.status == 200:
+            pid = int(response.getheader("X-Worker-Pid"))
+            assert self.pid in (None, pid)
+            self.pid = pid
+        return response
+
+    def cached_stream(self, attempts: int = 20):
+        """A stream this worker opened from its cache (the first ones read the database:
+        the worker's backend starts listening with its first stream)."""
+        for _ in range(attempts):
+            response = self.request()
+            assert response.status == 200, response.read()
+            if response.getheader("X-Session-Cache") == "hit":
+                return response
+            response.read()  # to the end of its 1 s lifetime: the connection is free again
+        pytest.fail(f"worker {self.pid} never answered from its cache")
+
+    def close(self):
+        self.conn.close()
+
+
+def refused_within(client: PinnedClient, timeout: float = DEADLINE) -> bool:
+    """Ask until the worker refuses the session (401), for up to ``timeout`` seconds: each
+    stream it still opens takes its 1 s lifetime. With a TTL of minutes, only the revoke
+    message can make it refuse within the deadline."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.request()
+        response.read()
+        if response.status == 401:
+            return True
+        assert response.status == 200
+    return False
+
+
+def pinned_to_every_worker(server, session: Session, want: int, attempts: int = 40):
+    clients: dict[int, PinnedClient] = {}
+    for _ in range(attempts):
+        client = PinnedClient(server, session)
+        response = client.request()
+        assert response.status == 200
+        response.read()
+        if client.pid in clients:
+            client.close()
+        else:
+            clients[client.pid] = client
+        if len(clients) == want:
+            return list(clients.values())
+    pytest.fail(f"connections reached {len(clients)} of {want} workers")
+
+
+@pytest.mark.parametrize("backend", ["postgres", "redis"])
+def test_a_revoked_cookie_is_refused_by_every_workers_cache(shared_db, servers, tmp_path, backend):
+    url, shop = shared_db
+    env = {**SLOW, **(redis_env(tmp_path) if backend == "redis" else {})}
+    server = servers(url, workers=2, **env)
+    admin = Session(server.base, shop.admin.username, shop.password)
+    thief = stolen(admin)
+    clients = pinned_to_every_worker(server, thief, want=2)
+    try:
+        for client in clients:  # both workers' caches hold the session
+            client.cached_stream().read()
+        assert admin.request("POST", "/auth/logout", form={"csrf_token": admin.csrf})[0] == 200
+        for client in clients:  # on the same connections, so the same two workers
+            assert refused_within(client), f"worker {client.pid} still accepts the cookie"
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_a_session_ended_by_the_cli_is_refused_by_the_workers_cache(shared_db, servers):
+    """A demotion by another process (``flask set-role``) on PostgreSQL without Redis: its
+    revoke travels by NOTIFY, committed with the role change, and empties the cache."""
+    url, shop = shared_db
+    server = servers(url, **SLOW)
+    admin = Session(server.base, shop.admin.username, shop.password)
+    client = PinnedClient(server, admin)
+    try:
+        client.cached_stream().read()
+        env = {**os.environ, "ORDERPULSE_CONFIG": "development", "DATABASE_URL": url}
+        env.update(SECRET_KEY="x" * 40, FLASK_APP="wsgi.py")
+        env.pop("REDIS_URL", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "flask", "set-role", shop.admin.username, "customer"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert refused_within(client), "the worker still accepts the demoted admin's cookie"
+    finally:
+        client.close()
