@@ -223,6 +223,10 @@ def test_ids_resolve_the_current_view(app, admin_client, orders, monkeypatch):
         "total": 4,
         "limit": 500,
         "truncated": False,
+        "seen": {
+            str(orders[1]): "Shipped",
+            **{str(i): "Pending" for i in orders if i != orders[1]},
+        },
     }
     pending = admin_client.get("/admin/api/orders/ids?status=Pending&dir=asc").get_json()
     assert pending["ids"] == [orders[0], orders[2], orders[3]]

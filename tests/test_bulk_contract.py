@@ -276,3 +276,83 @@ def test_bad_from_is_refused_and_writes_nothing(app, admin_client, orders, body,
     response = admin_client.post("/admin/api/orders/bulk", json=body)
     assert_json_error(response, status, message)
     assert snapshot(app) == before
+
+
+def version_now(app) -> int:
+    with app.app_context():
+        from app.services.counts import read_version
+
+        version = read_version()
+        db.session.remove()
+    return version
+
+
+def test_select_all_is_pinned_to_the_version_its_count_was_shown_at(
+    app, admin_client, maria, orders, shop
+):
+    maria.post(f"/admin/api/order/{orders[3]}/status", json={"status": "Shipped"})
+    shown_at = version_now(app)  # the page counts 3 Pending and 1 Shipped here
+    # Then: two orders placed, a Pending one shipped, the Shipped one moved on (it leaves
+    # the Shipped view).
+    with app.app_context():
+        alice = db.session.get(User, shop.alice.id)
+        placed = [make_order(alice).id for _ in range(2)]
+        db.session.remove()
+    maria.post(f"/admin/api/order/{orders[0]}/status", json={"status": "Shipped"})
+    maria.post(f"/admin/api/order/{orders[3]}/status", json={"status": "Out for Delivery"})
+
+    pending = admin_client.get(f"/admin/api/orders/ids?status=Pending&version={shown_at}")
+    body = pending.get_json()
+    assert (body["total"], body["truncated"]) == (3, False)
+    assert body["ids"] == orders[2::-1]  # newest first; none of the two placed since
+    # orders[0] was Pending when counted: that is what the page showed, so a bulk sends it
+    # and the server refuses it naming maria.
+    assert body["seen"] == {str(i): "Pending" for i in orders[:3]}
+    shipped = admin_client.get(f"/admin/api/orders/ids?status=Shipped&version={shown_at}")
+    assert shipped.get_json()["ids"] == [orders[3]]  # not orders[0], shipped since
+    everything = admin_client.get(f"/admin/api/orders/ids?version={shown_at}").get_json()
+    assert everything["ids"] == orders[::-1] and everything["total"] == 4
+    assert everything["seen"][str(orders[3])] == "Shipped"
+    now = admin_client.get("/admin/api/orders/ids?status=Pending").get_json()
+    assert now["ids"] == [*placed[::-1], orders[2], orders[1]] and now["total"] == 4
+
+    answer = bulk_post(
+        admin_client, body["ids"], seen={int(k): v for k, v in body["seen"].items()}
+    )
+    results = {r["id"]: r for r in answer.get_json()["results"]}
+    assert "maria moved it to Shipped" in results[orders[0]]["error"]
+    assert results[orders[1]]["ok"] and results[orders[2]]["ok"]
+    assert state_of(app, placed) == [("Pending", False)] * 2  # never selected, never moved
+
+
+def test_a_cancel_and_its_undo_after_the_count_are_read_back(app, admin_client, orders):
+    shown_at = version_now(app)
+    cancelled = bulk_post(admin_client, [orders[1]], "cancel", reason="Mistake").get_json()
+    assert cancelled["succeeded"] == 1
+    body = admin_client.get(f"/admin/api/orders/ids?status=Cancelled&version={shown_at}")
+    assert body.get_json()["ids"] == []
+    later = version_now(app)
+    with app.app_context():
+        entry = db.session.scalar(
+            sa.select(OrderActivity.id).where(
+                OrderActivity.order_id == orders[1], OrderActivity.kind == "cancelled"
+            )
+        )
+        db.session.remove()
+    undone = admin_client.post(f"/admin/api/order/{orders[1]}/undo", json={"activity_id": entry})
+    assert undone.status_code == 200, undone.get_json()
+    body = admin_client.get(f"/admin/api/orders/ids?status=Cancelled&version={later}").get_json()
+    assert body["ids"] == [orders[1]] and body["seen"] == {str(orders[1]): "Cancelled"}
+
+
+@pytest.mark.parametrize("version", ["-1", "x", "1.5", str(10**18)])
+def test_a_bad_version_is_400(app, admin_client, orders, version):
+    assert_json_error(admin_client.get(f"/admin/api/orders/ids?version={version}"), 400, "version")
+
+
+def test_a_page_too_far_behind_must_reload(app, admin_client, orders, monkeypatch):
+    from app.services import pinned_ids
+
+    monkeypatch.setattr(pinned_ids, "MAX_BEHIND", 2)
+    assert_json_error(admin_client.get("/admin/api/orders/ids?version=0"), 409, "reload")
+    assert admin_client.get("/admin/api/orders/ids?version=3").status_code == 200

@@ -18,7 +18,7 @@ from app.services.counts import read_stats
 from app.services.feed import recent_orders
 from app.services.history import last_change, order_history
 from app.services.notes import order_notes
-from app.services.order_query import matching_ids
+from app.services.pinned_ids import ids_as_of
 from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
 from app.services.tracking import parse_tracking
@@ -247,14 +247,26 @@ def orders_bulk():
 @bp.get("/orders/ids")
 @admin_required
 def order_ids():
-    """Resolve the orders table's current view to ids, for "select all N matching".
+    """Resolve the orders table's view to ids, for "select all N matching".
 
     Query arguments as ``/admin/manage_orders`` (``status``, ``q``, ``from``/``to`` or
-    ``range``, ``sort``/``dir``), checked strictly (400 for a bad value). Answers
+    ``range``, ``sort``/``dir``), checked strictly (400 for a bad value), and ``version``
+    (optional): the page's version when it counted N, so that the answer is the view as it
+    was then, without the orders placed since (``app/services/pinned_ids.py``). Answers
     ``200 {success, ids: [int] (at most 500, in the view's order), total: int (all
-    matching), limit: 500, truncated: bool}``: post the ids to ``/admin/api/orders/bulk``.
+    matching), limit: 500, truncated: bool, seen: {"<id>": status shown}}`` (``seen``: the
+    bulk request's ``from`` for those ids); 409 when the page is too far behind to be
+    answered as of its version. Post the ids to ``/admin/api/orders/bulk``.
     """
-    ids, total = matching_ids(order_filter_args(strict=True), bulk.MAX_IDS)
+    view = order_filter_args(strict=True)
+    # Without a version: as of now (a version past the database's reads as now).
+    version = int_arg("version", 0, MAX_VERSION, MAX_VERSION, strict=True)
+    ids, total, seen = ids_as_of(view, version, bulk.MAX_IDS)
     return jsonify(
-        success=True, ids=ids, total=total, limit=bulk.MAX_IDS, truncated=total > len(ids)
+        success=True,
+        ids=ids,
+        total=total,
+        limit=bulk.MAX_IDS,
+        truncated=total > len(ids),
+        seen={str(i): status for i, status in seen.items()},
     )
