@@ -110,6 +110,8 @@ export function createBulk(cfg, feed, selection, hooks) {
         if (selection.has(r.id)) seen.set(r.id, shownStatus(r.order));
       }
     }
+    // Refused ones that moved out of the view leave the selection now, not at their frame.
+    follow((data.results || []).filter((r) => !r.ok && r.order).map((r) => r.order));
     summary.textContent = verb + " " + data.succeeded + " of " + (data.results || []).length +
       (data.failed ? "; " + data.failed + " could not be:" : ".");
     results.hidden = false;

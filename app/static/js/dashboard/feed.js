@@ -156,10 +156,12 @@ export function createFeed(root, cfg, view, selection, hold) {
     if (before === after && tr.getAttribute("data-updated-at") === (o.updated_at || "")) {
       return null;
     }
+    const moved = tr.getAttribute("data-status") !== (o.status || "") ||
+      tr.getAttribute("data-cancelled") !== (o.cancelled ? "true" : "false");
     fillRow(tr, o, selection.has(o.id));
     if (before === after) return "updated";
     flash(tr);
-    if (hold.held() && view.matches(o)) holdMark(tr, o);
+    if (moved && hold.held() && view.matches(o)) holdMark(tr, o);
     if (!view.matches(o)) {
       if (firstPage) leave(tr, o);
       else markChanged(tr, "changed: " + (o.cancelled ? "cancelled" : o.status));
