@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Order, OrderActivity, Product, User
-from app.models._time import utcnow
+from app.models.timestamps import utcnow
 from app.services import bulk
 from app.services.revenue import true_buckets
 from tests.factories import make_order, make_product, make_user

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from app.extensions import db
 from app.models import ORDER_STATUSES, Order, User
-from app.models._time import utcnow
 from app.models.limits import MAX_DB_INT
+from app.models.timestamps import utcnow
 from app.services import Conflict, Invalid, NotFound, ServiceError, tags, write_gate
 from app.services.bulk_moves import advance_all, cancel_all, lock_orders
 from app.services.changes import Move, record_changes
