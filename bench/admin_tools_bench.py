@@ -2,12 +2,15 @@
 million orders, on a real gunicorn gevent server with N dashboards streaming.
 
 1. Bulk: the ids of 500 Pending orders come from ``GET /admin/api/orders/ids`` (the
-   "select all matching" call), then one ``POST /admin/api/orders/bulk`` advances them.
-   Prints the request's wall time (beside ``--bulk-streams`` open dashboards); then checks
-   the dashboards: every open stream reaches the version after the bulk action, and
-   ``order_counts`` equals a recount of ``orders``. Each moved order is one ``event:
+   "select all matching" call), then one ``POST /admin/api/orders/bulk`` advances them,
+   each with the status the page showed (``from``), ``--bulk-runs`` times on the next 500
+   each time; then one bulk cancel of 500 Pending orders with one reason. Prints each
+   request's wall time (beside ``--bulk-streams`` open dashboards) and their median; then
+   checks the dashboards: every open stream reaches the version after the bulk actions,
+   and ``order_counts`` equals a recount of ``orders``. Each moved order is one ``event:
    order`` frame to every dashboard, so with 1,000 dashboards the fan-out of 500 frames
-   (~300 KB per stream) shares the worker with the bulk request.
+   (~300 KB per stream) shares the worker with the bulk request. ``--phases bulk`` skips
+   the export (and ``--orders 20000`` then makes the database in seconds).
 2. CSV: ``GET /admin/orders.csv`` of every order (``--orders``, default 1,000,000, each
    with one or two items), read by a separate process. Prints rows/s, the worker's
    RSS before, at its peak and after (sampled every 0.1 s), and, for orders placed every
@@ -27,6 +30,7 @@ import asyncio
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -109,24 +113,54 @@ async def wait_for_version(streams, version: int, timeout: float) -> int:
     return sum(1 for s in streams if s.seen and s.seen[-1][0] >= version)
 
 
-async def bulk_phase(server, admin, token, streams, database_url) -> dict:
-    query = "status=Pending&sort=ordered&dir=asc"
-    async with admin.get(f"{server.base}/admin/api/orders/ids?{query}") as r:
-        ids = (await r.json())["ids"]
-    body = {"ids": ids, "action": "advance"}
+async def bulk_request(server, admin, token, body) -> tuple[dict, float]:
+    """One ``POST /admin/api/orders/bulk``: ``(answer, wall seconds)``."""
     started = time.perf_counter()
     async with admin.post(
         f"{server.base}/admin/api/orders/bulk", json=body, headers={"X-CSRFToken": token}
     ) as r:
         answer = await r.json()
-    took = time.perf_counter() - started
+        if r.status != 200:
+            raise RuntimeError(f"bulk failed: HTTP {r.status} {answer}")
+    return answer, time.perf_counter() - started
+
+
+async def pending_ids(server, admin) -> list[int]:
+    """The first 500 Pending orders, oldest first ("select all matching")."""
+    query = "status=Pending&sort=ordered&dir=asc"
+    async with admin.get(f"{server.base}/admin/api/orders/ids?{query}") as r:
+        return (await r.json())["ids"]
+
+
+async def bulk_phase(server, admin, token, streams, database_url, runs: int) -> dict:
+    advances, succeeded = [], []
+    for _ in range(runs):
+        ids = await pending_ids(server, admin)
+        # The status each order showed on the page, as the dashboard sends it.
+        seen = {str(i): "Pending" for i in ids}
+        answer, took = await bulk_request(
+            server, admin, token, {"ids": ids, "action": "advance", "from": seen}
+        )
+        advances.append(round(took, 3))
+        succeeded.append(answer.get("succeeded"))
+    ids = await pending_ids(server, admin)
+    body = {
+        "ids": ids,
+        "action": "cancel",
+        "reason": "Bench",
+        "from": {str(i): "Pending" for i in ids},
+    }
+    cancelled, cancel_took = await bulk_request(server, admin, token, body)
     stats = await stats_of(server, admin)
     reached = await wait_for_version(streams, stats["version"], timeout=10)
     truth = recount(database_url)
     return {
         "bulk_ids": len(ids),
-        "bulk_succeeded": answer.get("succeeded"),
-        "bulk_seconds": round(took, 3),
+        "bulk_succeeded": succeeded,
+        "bulk_advance_seconds": advances,
+        "bulk_advance_median_seconds": statistics.median(advances),
+        "bulk_cancel_succeeded": cancelled.get("succeeded"),
+        "bulk_cancel_seconds": round(cancel_took, 3),
         "bulk_streams_at_final_version": f"{reached}/{len(streams)}",
         "bulk_counts_equal_recount": {k: stats[k] for k in truth} == truth,
     }
@@ -223,18 +257,24 @@ async def run(args, server) -> dict:
             admin_token = CSRF_RE.search(await r.text()).group(1)
         # The bulk action runs beside --bulk-streams dashboards; the export beside all.
         cookie, streams = cookie_header(admin), []
-        for count in (min(args.bulk_streams, args.streams), args.streams - args.bulk_streams):
+        counts = [min(args.bulk_streams, args.streams)]
+        if "csv" in args.phases:
+            counts.append(args.streams - args.bulk_streams)
+        for count in counts:
             opened, _, _, _ = await open_streams(server, cookie, max(count, 0), args.concurrency)
             streams += opened
             live = [s for s in streams if s.error is None and s.first.done()]
             await asyncio.sleep(1)
-            if "bulk_seconds" not in result:
+            if "bulk" in args.phases and "bulk_streams" not in result:
                 result["bulk_streams"] = len(live)
                 result.update(
-                    await bulk_phase(server, admin, admin_token, live, args.database_url)
+                    await bulk_phase(
+                        server, admin, admin_token, live, args.database_url, args.bulk_runs
+                    )
                 )
         result["streams_held"] = len(live)
-        result.update(await csv_phase(server, admin, buyer, buyer_token, live, args.spacing))
+        if "csv" in args.phases:
+            result.update(await csv_phase(server, admin, buyer, buyer_token, live, args.spacing))
         result["stream_errors"] = sum(1 for s in streams if s.error)
         for s in streams:
             if s.transport:
@@ -260,6 +300,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=1_000_000, help="orders in the database")
     parser.add_argument("--streams", "-n", type=int, default=1000, help="open dashboards")
     parser.add_argument("--bulk-streams", type=int, default=50, help="dashboards during bulk")
+    parser.add_argument("--bulk-runs", type=int, default=3, help="bulk advances of 500, timed")
+    parser.add_argument(
+        "--phases", default="bulk,csv", help="comma-separated: bulk, csv (default both)"
+    )
     parser.add_argument("--spacing", type=float, default=0.5, help="s between orders (csv)")
     parser.add_argument("--concurrency", type=int, default=200, help="parallel connects")
     parser.add_argument("--database-url", default=None, help="default: a fresh PG database")
@@ -268,6 +312,7 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--keep-db", action="store_true", help="keep the fresh database")
     args = parser.parse_args()
+    args.phases = set(args.phases.split(","))
     made = None
     if not args.database_url:
         made = f"orderpulse_tools_{os.getpid()}"

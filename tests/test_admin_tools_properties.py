@@ -27,6 +27,19 @@ BULK_BODIES = st.fixed_dictionaries(
         ),
         "action": st.one_of(st.sampled_from(["advance", "cancel"]), SCALARS),
         "reason": st.one_of(st.just("Out of stock"), SCALARS, JSON_VALUES),
+        # The status each order showed: right, stale, unknown or malformed.
+        "from": st.one_of(
+            SCALARS,
+            JSON_VALUES,
+            st.dictionaries(
+                st.sampled_from(["1", "2", "3", "4", "01", "x", ""]),
+                st.one_of(
+                    st.sampled_from(["Pending", "Shipped", "Delivered", "Cancelled", "x"]),
+                    SCALARS,
+                ),
+                max_size=4,
+            ),
+        ),
     },
 )
 

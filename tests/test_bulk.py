@@ -28,8 +28,18 @@ def orders(app, shop):
         return [make_order(alice, [(product, 1)]).id for _ in range(4)]
 
 
-def send(client, ids, action="advance", **extra):
-    return client.post("/admin/api/orders/bulk", json={"ids": ids, "action": action, **extra})
+def send(client, ids, action="advance", seen="Pending", **extra):
+    """POST a bulk action; ``seen``: the status the page showed for every id, or a dict of
+    id → status (the ``from`` the dashboard sends)."""
+    shown = seen if isinstance(seen, dict) else dict.fromkeys(ids, seen)
+    body = {"ids": ids, "action": action, "from": {str(i): s for i, s in shown.items()}}
+    return client.post("/admin/api/orders/bulk", json={**body, **extra})
+
+
+def deliver(client, order_id):
+    """Advance one order from Pending to Delivered, each step as the page showed it."""
+    for seen in ("Pending", "Shipped", "Out for Delivery"):
+        assert send(client, [order_id], seen=seen).get_json()["succeeded"] == 1
 
 
 def states(app, ids):
@@ -86,9 +96,10 @@ def test_cancel_refunds_each_order_with_one_reason(app, admin_client, orders, sh
 
 def test_each_order_has_its_own_result_and_transaction(app, admin_client, orders):
     send(admin_client, [orders[1]], "cancel", reason="Customer asked")
-    for _ in range(3):
-        send(admin_client, [orders[2]])  # delivered
-    body = send(admin_client, [orders[2], 999_999, orders[0], orders[1], orders[3]]).get_json()
+    deliver(admin_client, orders[2])
+    ids = [orders[2], 999_999, orders[0], orders[1], orders[3]]
+    seen = dict(zip(ids, ["Delivered", "Pending", "Pending", "Cancelled", "Pending"], strict=True))
+    body = send(admin_client, ids, seen=seen).get_json()
     results = {r["id"]: r for r in body["results"]}
     assert [r["id"] for r in body["results"]] == [
         orders[2],
@@ -112,9 +123,9 @@ def test_each_order_has_its_own_result_and_transaction(app, admin_client, orders
 
 
 def test_cancel_of_a_delivered_order_is_a_409_result(app, admin_client, orders):
-    for _ in range(3):
-        send(admin_client, [orders[0]])
-    body = send(admin_client, orders[:2], "cancel", reason="Too late").get_json()
+    deliver(admin_client, orders[0])
+    seen = {orders[0]: "Delivered", orders[1]: "Pending"}
+    body = send(admin_client, orders[:2], "cancel", seen=seen, reason="Too late").get_json()
     assert [r["ok"] for r in body["results"]] == [False, True]
     assert body["results"][0]["status"] == 409
 
@@ -127,6 +138,9 @@ def test_500_ids_are_accepted_and_501_refused(app, admin_client, orders):
     before = snapshot(app)
     assert_json_error(send(admin_client, ids + [20_000]), 422, "at most 500")
     assert snapshot(app) == before
+
+
+ONE = {"1": "Pending"}
 
 
 @pytest.mark.parametrize(
@@ -146,15 +160,19 @@ def test_500_ids_are_accepted_and_501_refused(app, admin_client, orders):
         ({"ids": [-1], "action": "advance"}, 400, "ids"),
         ({"ids": [2**31], "action": "advance"}, 400, "ids"),
         ({"ids": [2**70], "action": "advance"}, 400, "ids"),
-        ({"ids": [1], "action": "ship"}, 422, "action"),
+        ({"ids": [1], "action": "ship", "from": {"1": "Pending"}}, 422, "action"),
         ({"ids": [1], "action": None}, 422, "action"),
         ({"ids": [1]}, 422, "action"),
-        ({"ids": [], "action": "advance"}, 422, "empty"),
-        ({"ids": [1, 2, 1], "action": "advance"}, 422, "more than once"),
-        ({"ids": [1], "action": "cancel"}, 422, "reason"),
-        ({"ids": [1], "action": "cancel", "reason": "   "}, 422, "reason"),
-        ({"ids": [1], "action": "cancel", "reason": 7}, 422, "reason"),
-        ({"ids": [1], "action": "cancel", "reason": "r" * 301}, 422, "reason"),
+        ({"ids": [], "action": "advance", "from": {}}, 422, "empty"),
+        (
+            {"ids": [1, 2, 1], "action": "advance", "from": {"1": "Pending", "2": "Pending"}},
+            422,
+            "more than once",
+        ),
+        ({"ids": [1], "action": "cancel", "from": ONE}, 422, "reason"),
+        ({"ids": [1], "action": "cancel", "from": ONE, "reason": "   "}, 422, "reason"),
+        ({"ids": [1], "action": "cancel", "from": ONE, "reason": 7}, 422, "reason"),
+        ({"ids": [1], "action": "cancel", "from": ONE, "reason": "r" * 301}, 422, "reason"),
     ],
     ids=repr,
 )
@@ -205,6 +223,10 @@ def test_ids_resolve_the_current_view(app, admin_client, orders, monkeypatch):
         "total": 4,
         "limit": 500,
         "truncated": False,
+        "seen": {
+            str(orders[1]): "Shipped",
+            **{str(i): "Pending" for i in orders if i != orders[1]},
+        },
     }
     pending = admin_client.get("/admin/api/orders/ids?status=Pending&dir=asc").get_json()
     assert pending["ids"] == [orders[0], orders[2], orders[3]]

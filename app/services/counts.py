@@ -36,10 +36,12 @@ def ensure_rows() -> None:
     db.session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
 
 
-def apply_delta(deltas: dict[str, int]) -> int:
+def apply_delta(deltas: dict[str, int], step: int = 1) -> int:
     """Add ``deltas`` (row name → change) and return the new version.
 
-    One statement updates every touched row and bumps the ``total`` row's version. The
+    One statement updates every touched row and bumps the ``total`` row's version by
+    ``step`` (a batch of ``step`` changes takes the versions ``new - step + 1 .. new``,
+    one each: ``changes.record_changes``). The
     ``total`` row's lock serialises writers until they commit, so versions are unique and
     follow commit order. Call it last before the commit: the lock is then held for this one
     round trip and the commit, which is what bounds checkout throughput under load.
@@ -53,7 +55,7 @@ def apply_delta(deltas: dict[str, int]) -> int:
         .values(
             count=OrderCount.count + change,
             version=sa.case(
-                (OrderCount.name == TOTAL, OrderCount.version + 1), else_=OrderCount.version
+                (OrderCount.name == TOTAL, OrderCount.version + step), else_=OrderCount.version
             ),
         )
         .returning(OrderCount.name, OrderCount.version)

@@ -24,10 +24,16 @@ def add(placed: datetime, credits: int, orders: int) -> None:
     """Add ``credits`` and ``orders`` (either may be negative) to the bucket of ``placed``,
     inside the caller's transaction. Takes the bucket row's lock until commit: callers do
     it just before ``counts.apply_delta``, the other short-held lock."""
+    add_to_bucket(bucket_of(placed), credits, orders)
+
+
+def add_to_bucket(start: int, credits: int, orders: int) -> None:
+    """``add`` for the bucket starting at ``start`` (Unix seconds): a batch of changes adds
+    each bucket's sum once, in bucket order (``changes.record_changes``)."""
     table = RevenueBucket.__table__
     dialect = db.session.get_bind().dialect.name
     insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    stmt = insert.values(bucket_start=bucket_of(placed), revenue=credits, orders=orders)
+    stmt = insert.values(bucket_start=start, revenue=credits, orders=orders)
     db.session.execute(
         stmt.on_conflict_do_update(
             index_elements=["bucket_start"],

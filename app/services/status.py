@@ -35,12 +35,16 @@ def changed_meanwhile(order: Order) -> Conflict:
     """The 409 for a stale action: who changed ``order`` last and when ("ORD-… changed
     meanwhile: bob moved it to Shipped 4 s ago."), with ``order`` (the details shape, as it
     is now) and ``changed`` (that activity entry) for the page to redraw and explain."""
+    message, entry = who_changed(order)
+    return Conflict(message, extra={"order": order_details(order), "changed": entry})
+
+
+def who_changed(order: Order) -> tuple[str, dict | None]:
+    """``("ORD-… changed meanwhile: bob moved it to Shipped 4 s ago.", entry)``: the words
+    for a refused stale action and the order's last state change (``last_change``)."""
     entry = last_change(order)
     said = describe(entry) if entry else "it was changed"
-    return Conflict(
-        f"{order.order_number} changed meanwhile: {said}.",
-        extra={"order": order_details(order), "changed": entry},
-    )
+    return f"{order.order_number} changed meanwhile: {said}.", entry
 
 
 def change_status(

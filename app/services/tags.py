@@ -66,11 +66,23 @@ def apply_tags(order: Order, add: list[str], remove: list[str], actor: User) -> 
     """Add and remove tags of ``order`` inside the caller's transaction; ``False`` (nothing
     written, no event) when it already has exactly that. Raises ``Invalid`` (422) past 20
     tags on one order."""
+    said = write_tags(order, add, remove)
+    if said is None:
+        return False
+    record_change(order, "tagged", actor, {}, note=said, at=utcnow())
+    return True
+
+
+def write_tags(order: Order, add: list[str], remove: list[str]) -> str | None:
+    """The tag rows of ``apply_tags``, without its activity entry (a bulk action records
+    its entries together: ``changes.record_changes``): returns the entry's note ("+vip
+    -gift"), or ``None`` when nothing changed. Raises ``Invalid`` (422), before writing,
+    past 20 tags on one order."""
     have = set(order.tags)
     added = [t for t in add if t not in have]
     removed = [t for t in remove if t in have]
     if not added and not removed:
-        return False
+        return None
     if len(have) + len(added) - len(removed) > MAX_TAGS:
         raise Invalid(f"An order has at most {MAX_TAGS} tags")
     if removed:
@@ -83,9 +95,7 @@ def apply_tags(order: Order, add: list[str], remove: list[str], actor: User) -> 
         db.session.execute(insert(OrderTag.__table__).values(rows).on_conflict_do_nothing())
     db.session.flush()
     db.session.expire(order, ["tag_rows"])
-    said = " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed])
-    record_change(order, "tagged", actor, {}, note=said, at=utcnow())
-    return True
+    return " ".join([f"+{t}" for t in added] + [f"-{t}" for t in removed])
 
 
 def all_tags(limit: int = 200) -> list[tuple[str, int]]:

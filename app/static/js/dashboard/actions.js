@@ -5,6 +5,8 @@
  * - Moving to Delivered asks first (the customer is told it arrived).
  * - Every advance and cancel offers Undo for UNDO_SECONDS (undo.js).
  * - After a move, keyboard focus goes back to the row (or the dialog): its next action.
+ * - A click acts on the order whose row was under the pointer when it went down, with the
+ *   status its button showed then (hold.js `pressed`), whatever moved meanwhile.
  * An answer redraws the row at once; the counters follow from the stream, or the next poll
  * while it is down. Requests: on_advance, on_cancel (requests.json). */
 import { setBusy } from "../lib/dom.js";
@@ -38,14 +40,16 @@ export function summaryFromDetails(o) {
   };
 }
 
-function orderIdOf(button) {
+function orderIdOf(button, hold) {
+  const press = hold && hold.pressed(button);
+  if (press && press.id) return press.id;
   const id = button.getAttribute("data-order-id");
   if (id) return id;
   const tr = button.closest("tr[data-order-id]");
   return tr ? tr.getAttribute("data-order-id") : null;
 }
 
-export function bindActions(cfg, feed, details) {
+export function bindActions(cfg, feed, details, hold) {
   const cancelDialog = createCancelDialog();
 
   function apply(order) {
@@ -82,7 +86,9 @@ export function bindActions(cfg, feed, details) {
   }
 
   async function advance(button) {
-    const id = orderIdOf(button);
+    const id = orderIdOf(button, hold);
+    const press = hold && hold.pressed(button);
+    const from = (press && press.from) || button.getAttribute("data-from") || undefined;
     const next = button.getAttribute("data-next-status");
     if (!id || !next) return;
     const inDialog = !!button.closest("dialog");
@@ -97,7 +103,7 @@ export function bindActions(cfg, feed, details) {
       return;
     }
     setBusy(button, true);
-    const body = { status: next, from: button.getAttribute("data-from") || undefined };
+    const body = { status: next, from };
     postJSON(urlFor(cfg.statusTpl, id), body).then((data) => {
       apply(data.order);
       refocus(id, inDialog);
@@ -110,10 +116,11 @@ export function bindActions(cfg, feed, details) {
   }
 
   function cancel(button) {
-    const id = orderIdOf(button);
+    const id = orderIdOf(button, hold);
     if (!id) return;
     const number = orderNumberOf(id);
-    const from = button.getAttribute("data-from") || undefined;
+    const press = hold && hold.pressed(button);
+    const from = (press && press.from) || button.getAttribute("data-from") || undefined;
     const inDialog = !!button.closest("dialog");
     cancelDialog.open({
       what: number,
@@ -137,7 +144,7 @@ export function bindActions(cfg, feed, details) {
     const button = ev.target.closest("button[data-action]");
     if (!button || button.disabled) return;
     const action = button.getAttribute("data-action");
-    if (action === "details") details.open(orderIdOf(button));
+    if (action === "details") details.open(orderIdOf(button, hold));
     else if (action === "advance") advance(button);
     else if (action === "cancel") cancel(button);
   });

@@ -4,26 +4,38 @@
  * each order's result shown; tag them (one tag added or removed); print their packing slips.
  * Rows move from the answer at once, and every dashboard follows from the stream as usual.
  * Requests: on_select_all_matching, on_bulk_advance, on_bulk_cancel, on_bulk_tag
- * (requests.json); the packing slips open as a page of their own. */
+ * (requests.json); the packing slips open as a page of their own.
+ *
+ * A bulk action means what the page showed (docs/design.md §5a): each selected order keeps
+ * the status it showed when it was ticked (`seen`), sent as `from`; the server refuses an
+ * order that moved meanwhile and names who moved it, listed here with the others' results.
+ * A selected order that leaves the view (pushed changes) leaves the selection, and the bar
+ * says so. "Select all N matching" asks for the view as of the version its N was counted
+ * at (`version`), so it selects those N and never an order that arrived since. */
 import { clear, el } from "../lib/dom.js";
 import { getJSON, postJSON } from "../lib/http.js";
 import { toast } from "../lib/toasts.js";
+import { fromOf, leavers, leftText, shownStatus } from "./hold-rules.js";
+import { rowSummary } from "./rows.js";
 
 export function createBulk(cfg, feed, selection, hooks) {
   const bar = document.querySelector("[data-bulk-bar]");
   const tbody = document.querySelector("[data-orders-body]");
   const pageBox = document.querySelector("[data-select-page]");
-  if (!bar || !tbody) return { render() {} };
+  if (!bar || !tbody) return { render() {}, follow() {} };
   const countText = bar.querySelector("[data-bulk-count]");
   const allButton = bar.querySelector("[data-bulk-all]");
   const results = bar.querySelector("[data-bulk-results]");
   const summary = bar.querySelector("[data-bulk-results-summary]");
   const failures = bar.querySelector("[data-bulk-failures]");
+  const note = bar.querySelector("[data-bulk-note]");
+  const seen = new Map(); // id → the status the page showed when it was selected
   let busy = false;
 
   function render() {
     const n = selection.size;
-    bar.hidden = !n && results.hidden;
+    const hidden = !n && results.hidden && (!note || note.hidden);
+    if (bar.hidden !== hidden) hooks.hold.steady(() => { bar.hidden = hidden; });
     countText.textContent = n === 1 ? "1 selected" : n + " selected";
     const total = feed.count();
     allButton.hidden = !n || total <= n;
@@ -37,10 +49,40 @@ export function createBulk(cfg, feed, selection, hooks) {
     }
   }
 
-  function set(ids, on) {
-    for (const id of ids) if (on) selection.add(id); else selection.delete(id);
+  /** Select (`on`) or deselect `ids`; `shown(id)` gives each selected one's status as
+   *  the page shows it now. */
+  function set(ids, on, shown) {
+    for (const id of ids) {
+      if (on) {
+        selection.add(id);
+        seen.set(id, shown(id));
+      } else {
+        selection.delete(id);
+        seen.delete(id);
+      }
+    }
     feed.refreshSelection();
     render();
+    hooks.hold.check(); // an empty selection may end the list's hold
+  }
+
+  const shownOnPage = (id) => {
+    const tr = feed.findRow(id);
+    return tr ? shownStatus(rowSummary(tr)) : null;
+  };
+
+  function say(text) {
+    if (!note) return;
+    note.textContent = text;
+    note.hidden = !text;
+  }
+
+  /** Pushed summaries: selected orders that no longer match the view leave the selection. */
+  function follow(orders) {
+    const gone = leavers(orders, selection, hooks.matches);
+    if (!gone.length) return;
+    set(gone.map((o) => Number(o.id)), false);
+    say(leftText(gone));
   }
 
   function numberOf(id) {
@@ -56,10 +98,20 @@ export function createBulk(cfg, feed, selection, hooks) {
       if (r.ok) {
         hooks.apply(r.order);
         done.push(r.id);
-      } else {
-        failures.appendChild(el("li", null, numberOf(r.id) + ": " + r.error));
+        continue;
+      }
+      const number = r.order ? r.order.order_number : numberOf(r.id);
+      const item = el("li", null, r.error.startsWith(number) ? r.error : number + ": " + r.error);
+      if (r.changed) item.setAttribute("data-changed-by", r.changed.actor || "");
+      failures.appendChild(item);
+      if (r.order) {
+        // Refused as moved meanwhile: the page now shows it as it is, and so does `seen`.
+        hooks.apply(r.order);
+        if (selection.has(r.id)) seen.set(r.id, shownStatus(r.order));
       }
     }
+    // Refused ones that moved out of the view leave the selection now, not at their frame.
+    follow((data.results || []).filter((r) => !r.ok && r.order).map((r) => r.order));
     summary.textContent = verb + " " + data.succeeded + " of " + (data.results || []).length +
       (data.failed ? "; " + data.failed + " could not be:" : ".");
     results.hidden = false;
@@ -70,7 +122,7 @@ export function createBulk(cfg, feed, selection, hooks) {
     const ids = Array.from(selection);
     busy = true;
     render();
-    const body = { ids, action };
+    const body = { ids, action, from: fromOf(ids, seen) };
     if (reason) body.reason = reason;
     Object.assign(body, extra || {});
     return postJSON(cfg.bulkUrl, body).then((data) => {
@@ -135,10 +187,17 @@ export function createBulk(cfg, feed, selection, hooks) {
   }
 
   function selectAllMatching() {
-    const url = cfg.idsUrl + (cfg.filterQuery ? "?" + cfg.filterQuery : "");
+    // The view as of the version the button's count was taken at: orders placed since are
+    // not among the N it showed.
+    const shownCount = feed.count();
+    const query = (cfg.filterQuery ? cfg.filterQuery + "&" : "") + "version=" + hooks.version();
     allButton.disabled = true;
-    getJSON(url).then((data) => {
-      set(data.ids, true);
+    getJSON(cfg.idsUrl + "?" + query).then((data) => {
+      set(data.ids, true, (id) => data.seen[String(id)] || shownOnPage(id));
+      if (data.total !== shownCount) {
+        say(shownCount.toLocaleString("en-US") + " matched when counted; " +
+          data.total.toLocaleString("en-US") + " of them still match: those are selected.");
+      }
       if (data.truncated) {
         toast("The first " + data.limit + " of " + data.total.toLocaleString("en-US") +
           " matching orders are selected (" + data.limit + " per bulk action).", {});
@@ -150,11 +209,16 @@ export function createBulk(cfg, feed, selection, hooks) {
   tbody.addEventListener("change", (ev) => {
     const box = ev.target.closest("[data-select]");
     const tr = box && box.closest("tr[data-order-id]");
-    if (tr) set([Number(tr.getAttribute("data-order-id"))], box.checked);
+    if (!tr) return;
+    say("");
+    set([Number(tr.getAttribute("data-order-id"))], box.checked, shownOnPage);
   });
   if (pageBox) {
-    pageBox.addEventListener("change", () => set(
-      feed.rows().map((tr) => Number(tr.getAttribute("data-order-id"))), pageBox.checked));
+    pageBox.addEventListener("change", () => {
+      say("");
+      set(feed.rows().filter((tr) => !tr.classList.contains("row-leaving"))
+        .map((tr) => Number(tr.getAttribute("data-order-id"))), pageBox.checked, shownOnPage);
+    });
   }
   allButton.addEventListener("click", selectAllMatching);
   bar.querySelector('[data-bulk-action="advance"]').addEventListener("click", advance);
@@ -163,8 +227,9 @@ export function createBulk(cfg, feed, selection, hooks) {
   bar.querySelector('[data-bulk-action="slips"]').addEventListener("click", slips);
   bar.querySelector("[data-bulk-clear]").addEventListener("click", () => {
     results.hidden = true;
+    say("");
     set(Array.from(selection), false);
   });
   render();
-  return { render };
+  return { render, follow };
 }

@@ -8,7 +8,11 @@
  *   matching orders — Show" (on the first page Show inserts them, elsewhere it opens the
  *   view's first page, keeping the filter);
  * - the result count follows the stat counters (status-only views) or each activity entry's
- *   move into or out of the view (view.js), each entry counted once.
+ *   move into or out of the view (view.js), each entry counted once;
+ * - while the admin aims at the list (hold.js: pointer, touch, keyboard focus, a dialog or a
+ *   selection), no row moves: new orders wait in the "N new orders" bar even on the live
+ *   first page and go in when the hold ends, leaving rows stay (marked) until then, and a
+ *   row whose status changes is marked in place.
  */
 import { clear, flash } from "../lib/dom.js";
 import { isoTime } from "../lib/time-format.js";
@@ -16,7 +20,7 @@ import { fillRow, markRenderedRows, rowSummary } from "./rows.js";
 
 const LEAVE_MS = 2500;
 
-export function createFeed(root, cfg, view, selection) {
+export function createFeed(root, cfg, view, selection, hold) {
   const tbody = root.querySelector("[data-orders-body]");
   const table = root.querySelector("[data-orders-table]");
   const emptyState = root.querySelector("[data-orders-empty]");
@@ -66,7 +70,8 @@ export function createFeed(root, cfg, view, selection) {
     if (!notice || !noticeText) return;
     const n = pending.size;
     notice.hidden = !n;
-    noticeText.textContent = n === 1 ? "1 new matching order" : n + " new matching orders";
+    const what = liveInsert ? " new order" : " new matching order";
+    noticeText.textContent = n + what + (n === 1 ? "" : "s");
   }
 
   /** Does `o` (not on the page) sort into this page? Then it would show after a reload. */
@@ -87,6 +92,21 @@ export function createFeed(root, cfg, view, selection) {
     const all = rows();
     for (let i = all.length - 1; i >= cfg.perPage; i--) tbody.removeChild(all[i]);
     updateEmptyState();
+  }
+
+  /** A row that changed while the list was held: marked in place until the hold ends. */
+  function holdMark(tr, o) {
+    markChanged(tr, o.cancelled ? "cancelled" : "now " + o.status);
+    tr.setAttribute("data-held-change", "");
+    hold.whenFree(clearHoldMarks);
+  }
+
+  function clearHoldMarks() {
+    for (const tr of rows()) {
+      if (!tr.hasAttribute("data-held-change") || tr.classList.contains("row-leaving")) continue;
+      tr.removeAttribute("data-held-change");
+      tr.querySelector("[data-row-flag]").hidden = true;
+    }
   }
 
   function markChanged(tr, text) {
@@ -111,8 +131,8 @@ export function createFeed(root, cfg, view, selection) {
         tr.querySelector("[data-row-flag]").hidden = true;
         return;
       }
-      if (tr.matches(":hover")) {
-        tr.addEventListener("pointerleave", () => setTimeout(go, 300), { once: true });
+      if (hold.held()) {
+        hold.whenFree(go); // rows below must not slide up under the admin's aim
         return;
       }
       if (tr.contains(document.activeElement)) {
@@ -136,9 +156,12 @@ export function createFeed(root, cfg, view, selection) {
     if (before === after && tr.getAttribute("data-updated-at") === (o.updated_at || "")) {
       return null;
     }
+    const moved = tr.getAttribute("data-status") !== (o.status || "") ||
+      tr.getAttribute("data-cancelled") !== (o.cancelled ? "true" : "false");
     fillRow(tr, o, selection.has(o.id));
     if (before === after) return "updated";
     flash(tr);
+    if (moved && hold.held() && view.matches(o)) holdMark(tr, o);
     if (!view.matches(o)) {
       if (firstPage) leave(tr, o);
       else markChanged(tr, "changed: " + (o.cancelled ? "cancelled" : o.status));
@@ -158,12 +181,14 @@ export function createFeed(root, cfg, view, selection) {
       return null;
     }
     if (!belongsHere(o)) return null;
-    if (liveInsert) {
+    if (liveInsert && !hold.held()) {
       insert(o);
       return "inserted";
     }
     pending.set(o.id, o);
     showPendingNotice();
+    // On the live first page the hold only delays them: they go in once it ends.
+    if (liveInsert) hold.whenFree(letIn);
     return null;
   }
 
@@ -179,16 +204,18 @@ export function createFeed(root, cfg, view, selection) {
     }
   }
 
-  /** "Show": the new matching orders, inserted at their places (first page only). */
-  function showPending() {
+  /** "Show": the new matching orders, inserted at their places (first page only); `focus`:
+   *  the newest takes keyboard focus (a click on Show, not the hold ending). */
+  function showPending(focus) {
     const list = Array.from(pending.values()).filter((o) => view.matches(o) && !findRow(o.id));
     pending.clear();
     list.sort(view.compare).reverse().forEach(insert);
     showPendingNotice();
-    const first = list.length ? findRow(list[list.length - 1].id) : null;
+    const first = list.length && focus ? findRow(list[list.length - 1].id) : null;
     if (first) first.focus();
   }
-  if (showNew) showNew.addEventListener("click", showPending);
+  const letIn = () => showPending(false);
+  if (showNew) showNew.addEventListener("click", () => showPending(true));
 
   /** The stats moved: a status-only view's count is one of them. */
   function applyStats(stats) {
@@ -246,7 +273,10 @@ export function createFeed(root, cfg, view, selection) {
   }
 
   return {
-    upsert, merge, replace, findRow, rows, isNewOrder, setBaseline, applyStats, applyEntries,
+    // While held, every change of the list keeps the admin's target still (hold.steady).
+    upsert: (o) => hold.steady(() => upsert(o)),
+    merge: (list, each) => hold.steady(() => merge(list, each)),
+    replace, findRow, rows, isNewOrder, setBaseline, applyStats, applyEntries,
     markCounted, refreshSelection, count: () => count,
   };
 }

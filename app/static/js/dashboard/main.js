@@ -33,6 +33,7 @@ import { createDesktopAlerts } from "./desktop-alerts.js";
 import { createDetails } from "./details.js";
 import { bindDialogClosers, openDialog } from "./dialogs.js";
 import { createFeed } from "./feed.js";
+import { createHold } from "./hold.js";
 import { bindKeyboard } from "./keyboard.js";
 import { createNotices } from "./notices.js";
 import { createPresence } from "./presence.js";
@@ -51,7 +52,9 @@ function init(root) {
   const cards = createCards(cfg.version);
   const view = createView(cfg);
   const selection = new Set();
-  const feed = createFeed(root, cfg, view, selection);
+  // Stable targets (docs/design.md §5a): the list holds still while the admin aims at it.
+  const hold = createHold(root.querySelector("[data-orders-region]"), () => selection.size);
+  const feed = createFeed(root, cfg, view, selection, hold);
   // An answer to an action taken in the dialog (tags, notes, shipping, refunds): the row and
   // the dialog at once; every other page follows from the stream.
   const details = createDetails(cfg, {
@@ -88,6 +91,7 @@ function init(root) {
       const order = orderOf.get(String(entry.order_id));
       if (order && feed.isNewOrder(order, "created")) notices.announce(order);
     }
+    bulk.follow(orders);
     bulk.render();
   }
 
@@ -137,6 +141,7 @@ function init(root) {
       if (data.kind === "created") notices.announce(data.order);
       details.refreshIfShowing(data.order);
       presence.orderChanged(data);
+      bulk.follow([data.order]);
       bulk.render();
     },
     presence: (data) => presence.apply(data),
@@ -158,7 +163,7 @@ function init(root) {
   });
 
   bindDialogClosers(Array.from(document.querySelectorAll("dialog")));
-  const actions = bindActions(cfg, feed, details);
+  const actions = bindActions(cfg, feed, details, hold);
   presence = createPresence(cfg, { details, cancelDialog: actions.cancelDialog, stream });
   bulk = createBulk(cfg, feed, selection, {
     apply: (order) => {
@@ -168,6 +173,9 @@ function init(root) {
     cancelDialog: actions.cancelDialog,
     confirm: confirmAction,
     openDialog,
+    hold,
+    matches: (order) => view.matches(order),
+    version: () => cards.version(),
   });
   bindKeyboard(feed, { undoLast: actions.undoLast });
 
