@@ -13,6 +13,7 @@ from app.web.args import (
     PER_PAGE_CHOICES,
     STATUS_FILTERS,
     choice_arg,
+    cursor_arg,
     order_filter_args,
     page_arg,
 )
@@ -42,8 +43,8 @@ def manage_orders():
     that version, with no request of its own on load. ``data-presence-session`` is the
     page's own session as ``event: presence`` frames name it.
     """
-    view, page, per_page = view_args()
-    data = dashboard.view(view, page, per_page)
+    view, page, per_page, cursor = view_args()
+    data = dashboard.view(view, page, per_page, cursor)
     links = ViewLinks(view, per_page)
     bootstrap = {k: data[k] for k in ("version", "stats", "activity", "revenue", "timestamp")}
     return render_template(
@@ -82,11 +83,13 @@ def _saved_views() -> list[dict]:
 
 
 def view_args():
-    """``(OrderFilter, page, per_page)`` of the orders table from the query string, leniently
-    (a bad value falls back to the default), as the page and its reload API read them."""
+    """``(OrderFilter, page, per_page, cursor)`` of the orders table from the query string,
+    leniently (a bad value falls back to the default), as the page and its reload API read
+    them; ``cursor``: ``after=``/``before=`` (keyset paging, ``app/services/keyset.py``)
+    or ``None``."""
     view = order_filter_args()
     per_page = choice_arg("per_page", PER_PAGE_CHOICES, PER_PAGE_CHOICES[0])
-    return view, page_arg(), per_page
+    return view, page_arg(), per_page, cursor_arg(view)
 
 
 @bp.get("/orders.csv")
