@@ -28,12 +28,14 @@ def record_change(
     deltas: dict[str, int],
     credits: int = 0,
     placed: int = 0,
+    cancelled: int = 0,
     from_status: str | None = None,
     note: str | None = None,
     **entry,
 ) -> int:
     """The tail every order write shares, inside the caller's transaction: add ``credits``
-    (revenue; negative for a refund) and ``placed`` orders to the order's revenue bucket,
+    (revenue; negative for a refund), ``placed`` orders and ``cancelled`` ones (+1 for a
+    cancel, -1 for its undo) to the order's revenue bucket,
     apply the counter ``deltas`` (which hands out the new version; ``{}`` for a change that
     moves no counter: a note, a tag, a refund), stamp the products whose stock this
     transaction changed with that version, and record the activity entry stamped with it
@@ -44,8 +46,8 @@ def record_change(
     last, in that order by every writer (so no deadlock), and held only for these
     statements and the commit. The order's own changes must be flushed before.
     """
-    if credits or placed:
-        revenue.add(order.date_ordered, credits, placed)
+    if credits or placed or cancelled:
+        revenue.add(order.date_ordered, credits, placed, cancelled)
     version = apply_delta(deltas)
     stock.stamp(version)
     record_activity(
