@@ -2,7 +2,15 @@
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from app.realtime.presence_board import session_key
@@ -68,7 +76,19 @@ def manage_orders():
         saved_views=_saved_views(),
         carriers=list(CARRIERS),
         view_query=urlencode(view.params()),
+        insights_state=insights_state(),
     )
+
+
+INSIGHTS_COOKIE = "orderpulse_insights"
+
+
+def insights_state() -> str:
+    """The chart and activity panel as the admin left it (``open``/``closed``, a cookie
+    the page's script sets), else ``auto``: folded where it would push the orders below the
+    first screen (``static/css/dashboard-fold.css``)."""
+    state = request.cookies.get(INSIGHTS_COOKIE)
+    return state if state in ("open", "closed") else "auto"
 
 
 def _saved_views() -> list[dict]:

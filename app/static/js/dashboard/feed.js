@@ -8,9 +8,11 @@
  *   matching orders — Show" (on the first page Show inserts them, elsewhere it opens the
  *   view's first page, keeping the filter);
  * - the result count follows the stat counters (status-only views) or each activity entry's
- *   move into or out of the view (view.js), each entry counted once.
+ *   move into or out of the view (view.js), each entry counted once; "page 2 of N" follows
+ *   it (the pager's Next/Previous page by key: app/services/keyset.py).
  */
 import { clear, flash } from "../lib/dom.js";
+import { hovered } from "../lib/pointer.js";
 import { isoTime } from "../lib/time-format.js";
 import { fillRow, markRenderedRows, rowSummary } from "./rows.js";
 
@@ -26,6 +28,8 @@ export function createFeed(root, cfg, view, selection) {
   const viewNotice = root.querySelector("[data-view-notice]");
   const countNode = root.querySelector("[data-result-count]");
   const countNoun = root.querySelector("[data-result-noun]");
+  const pageLabel = root.querySelector("[data-page-label]");
+  const pageCount = root.querySelector("[data-page-count]");
   const firstPage = cfg.page === 1;
   // The one view where new orders are inserted as they arrive, as the dashboard always did.
   const liveInsert = firstPage && !view.filtered && view.newestFirst;
@@ -48,6 +52,10 @@ export function createFeed(root, cfg, view, selection) {
     count = Math.max(0, n);
     if (countNode) countNode.textContent = count.toLocaleString("en-US");
     if (countNoun) countNoun.textContent = count === 1 ? "result" : "results";
+    // "page 2 of 27": the page count follows the live count (never below this page).
+    const pages = Math.max(cfg.page, Math.ceil(count / cfg.perPage));
+    if (pageCount) pageCount.textContent = String(pages);
+    if (pageLabel) pageLabel.hidden = pages <= 1;
   }
 
   function say(text) {
@@ -111,7 +119,7 @@ export function createFeed(root, cfg, view, selection) {
         tr.querySelector("[data-row-flag]").hidden = true;
         return;
       }
-      if (tr.matches(":hover")) {
+      if (hovered(tr)) {
         tr.addEventListener("pointerleave", () => setTimeout(go, 300), { once: true });
         return;
       }
