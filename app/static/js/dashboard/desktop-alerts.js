@@ -1,4 +1,4 @@
-/* Opt-in desktop notifications (issue 12): asked for on a click of "Desktop alerts" (the
+/* Opt-in desktop notifications: asked for on a click of "Desktop alerts" (the
  * browser's permission prompt needs one), remembered per browser. While the tab is hidden
  * or unfocused, new orders gather into bursts (bursts.js: LIVE_BURST_QUIET_MS of quiet ends
  * one, LIVE_BURST_MAX_MS at most): ONE notification per burst, whose text counts every

@@ -1,7 +1,7 @@
 /* Telling the admin about new orders: one grouped toast ("5 new orders", the newest named),
  * a chime, an opt-in desktop notification per burst (desktop-alerts.js), an unread count
  * in the badge and the tab title that every tab clears together, and the summary on the
- * return to a hidden tab (away.js). Hidden tabs keep all of it (issue 12): the title count
+ * return to a hidden tab (away.js). Hidden tabs keep all of it: the title count
  * moves, the chime plays (if on). One chime per burst of orders (bursts.js: orders less
  * than LIVE_BURST_QUIET_MS apart), per browser however many dashboard tabs are open (the
  * last chime's time is shared in localStorage). Each chime also fires `orderpulse:chime`
