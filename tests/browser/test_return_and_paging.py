@@ -140,7 +140,7 @@ def test_the_activity_feed_loads_older_entries(dashboard, live_server):
     page = dashboard()
     page.set_viewport_size({"width": 1600, "height": 1200})  # the feed shown by default
     items = page.locator("[data-activity-list] > li")
-    wait_until(lambda: items.count() == 20, 5)  # what the page was drawn with
+    wait_until(lambda: items.count() >= 20, 5)  # what the page was drawn with
     total = live_server.query("SELECT COUNT(*) FROM order_activity")[0][0]
     older = page.locator("[data-activity-older]")
     clicks = 0
@@ -154,7 +154,7 @@ def test_the_activity_feed_loads_older_entries(dashboard, live_server):
         """() => [...document.querySelectorAll('[data-activity-list] > li')]
             .map((li) => li.dataset.activityId)"""
     )
-    assert len(ids) == len(set(ids)) >= total - 5  # a few may come in meanwhile
+    assert len(ids) == len(set(ids)) >= total  # every entry once
     assert page.locator("[data-activity-end]").is_visible()
 
 
