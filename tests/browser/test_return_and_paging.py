@@ -48,6 +48,20 @@ def wait_until(predicate, timeout: float, every: float = 0.05) -> None:
         time.sleep(every)
 
 
+@pytest.fixture(autouse=True)
+def customers_can_pay(live_server):
+    """These tests place many orders: every customer gets credits enough for them."""
+    live_server.query("UPDATE users SET credits = 100000 WHERE role = 'customer'")
+
+
+def place_spread(new_context, count: int, names=("grace", "heidi", "ivan", "judy")) -> None:
+    """``count`` orders as one burst, at most 8 per customer."""
+    shares = [min(8, count - 8 * i) for i in range(-(-count // 8))]
+    assert len(shares) <= len(names), "more customers needed"
+    for name, share in zip(names, shares, strict=False):
+        place_orders(customer_page(new_context, name), share)
+
+
 def quick_bursts(page, quiet_ms=QUIET_MS):
     """Serve ``page`` the dashboard with LIVE_BURST_QUIET_MS=``quiet_ms`` (the server runs
     with the default; the setting is tried per page by rewriting its data attribute)."""
@@ -64,19 +78,18 @@ def quick_bursts(page, quiet_ms=QUIET_MS):
 
 def test_next_never_repeats_an_order_while_orders_arrive(dashboard, new_context):
     page = dashboard()
-    shop = customer_page(new_context, "bob")
-    place_orders(shop, 30)  # at least three pages
+    place_spread(new_context, 30)  # at least three pages
     page.reload()
     wait_live(page)
     first = page.evaluate(NUMBERS)
     assert len(first) == 25
-    place_orders(shop, 8)  # arrive while the admin reads page 1
+    place_spread(new_context, 8, ("bob",))  # arrive while the admin reads page 1
     page.click('.pager [rel="next"]')
     wait_live(page)
     second = page.evaluate(NUMBERS)
     assert len(second) == 25 and not set(second) & set(first)
     assert "after=" in page.url
-    place_orders(shop, 8)
+    place_spread(new_context, 8, ("carol",))
     page.click('.pager [rel="next"]')
     wait_live(page)
     third = page.evaluate(NUMBERS)
@@ -93,7 +106,7 @@ def test_the_page_count_follows_the_live_count(dashboard, new_context, live_serv
     total = live_server.stats()["total_orders"]
     assert pages == -(-total // 25)
     more = 25 * pages - total + 1  # one order past the last page
-    place_orders(customer_page(new_context, "bob"), more)
+    place_spread(new_context, more, ("dave", "erin", "frank", "alice"))
     wait_until(lambda: int(page.locator("[data-page-count]").inner_text()) == pages + 1, 5)
 
 
