@@ -57,6 +57,8 @@ SETTINGS = frozenset(
         "LIVE_OFFLINE_GRACE_MS",
         "LIVE_BACKOFF_MAX_MS",
         "LIVE_HIDDEN_GRACE_MS",
+        "LIVE_BURST_QUIET_MS",
+        "LIVE_BURST_MAX_MS",
         "UNDO_SECONDS",
         "NOTE_EDIT_SECONDS",
         "LOW_STOCK_THRESHOLD",
@@ -312,6 +314,10 @@ class Config:
     # behaviour set a delay after which a hidden tab gives up its stream; it resumes from
     # its version when shown again.
     LIVE_HIDDEN_GRACE_MS = _int("LIVE_HIDDEN_GRACE_MS", 0)
+    # New orders less than this far apart are one burst: one chime, one desktop notification
+    # (dashboard/bursts.js); a steady stream still notifies every LIVE_BURST_MAX_MS.
+    LIVE_BURST_QUIET_MS = _int("LIVE_BURST_QUIET_MS", 4000)
+    LIVE_BURST_MAX_MS = _int("LIVE_BURST_MAX_MS", 60000)
     # An admin's advance or cancel offers "Undo" this long (app/services/undo.py).
     UNDO_SECONDS = _int("UNDO_SECONDS", 10)
     # An admin may edit or delete their own internal note this long after writing it.

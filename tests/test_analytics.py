@@ -32,7 +32,9 @@ def test_buckets_today_and_yesterday_by_hour(ctx, shop):
     db.session.commit()
     data = hourly_revenue(0, now=NOW)
     assert data["today"][9] == 25 and data["orders_today"][9] == 2
-    assert data["today"][1] == 0 and data["orders_today"][1] == 1  # cancelled: no revenue
+    # Cancelled: neither revenue nor a live order, counted apart.
+    assert data["today"][1] == 0 and data["orders_today"][1] == 0
+    assert data["cancelled_today"][1] == 1 and sum(data["cancelled_today"]) == 1
     assert data["yesterday"][14] == 7 and data["orders_yesterday"][14] == 1
     assert sum(data["yesterday"]) == 7 and sum(data["today"]) == 25
     assert all(len(data[k]) == 24 for k in ("today", "yesterday", "orders_today"))

@@ -36,7 +36,7 @@ def balance(app, user_id):
 
 def revenue_total(app):
     with app.app_context():
-        total = sum(r for _, r, _ in revenue.between(0, 2**40))
+        total = sum(r for _, r, _, _ in revenue.between(0, 2**40))
         db.session.remove()
     return total
 

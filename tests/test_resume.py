@@ -253,4 +253,4 @@ def test_the_page_carries_its_data_and_version(app, admin_client, shop):
     boot = json.loads(html.unescape(raw))
     assert boot["version"] == version_of(app)
     assert [a["kind"] for a in boot["activity"]] == ["created"]
-    assert boot["revenue"]["buckets"][0][1:] == [shop.products[0].price, 1]
+    assert boot["revenue"]["buckets"][0][1:] == [shop.products[0].price, 1, 0]

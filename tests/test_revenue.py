@@ -21,9 +21,14 @@ def _order(user_id, credits, when):
 
 def _buckets() -> dict:
     rows = db.session.execute(
-        sa.select(RevenueBucket.bucket_start, RevenueBucket.revenue, RevenueBucket.orders)
+        sa.select(
+            RevenueBucket.bucket_start,
+            RevenueBucket.revenue,
+            RevenueBucket.orders,
+            RevenueBucket.cancelled,
+        )
     )
-    return {start: (rev, n) for start, rev, n in rows}
+    return {start: (rev, n, c) for start, rev, n, c in rows}
 
 
 def test_orders_and_cancellations_move_their_bucket(ctx, shop):
@@ -34,10 +39,11 @@ def test_orders_and_cancellations_move_their_bucket(ctx, shop):
     start = revenue.bucket_of(placed)
     assert start % 900 == 0
     assert datetime.fromtimestamp(start, UTC) == datetime(2026, 3, 10, 9, tzinfo=UTC)
-    assert _buckets() == {start: (25, 2), start + 900: (4, 1)}
+    assert _buckets() == {start: (25, 2, 0), start + 900: (4, 1, 0)}
     cancel_order(first, "test")
     db.session.commit()
-    assert _buckets()[start] == (15, 2), "a refund leaves the revenue; the order still counts"
+    # The refund leaves the revenue; the order is still placed there, and now cancelled.
+    assert _buckets()[start] == (15, 2, 1)
     assert revenue.reconcile() == {}
 
 
@@ -50,8 +56,8 @@ def test_reconcile_finds_and_fixes_drift(ctx, shop):
     db.session.commit()
     drift = revenue.reconcile()
     db.session.commit()
-    assert drift == {start: ((999, 1), (10, 1)), start + 900: ((5, 1), (0, 0))}
-    assert _buckets()[start] == (10, 1) and revenue.reconcile() == {}
+    assert drift == {start: ((999, 1, 0), (10, 1, 0)), start + 900: ((5, 1, 0), (0, 0, 0))}
+    assert _buckets()[start] == (10, 1, 0) and revenue.reconcile() == {}
 
 
 def test_window_lists_the_last_48_hours(ctx, shop):
@@ -59,7 +65,7 @@ def test_window_lists_the_last_48_hours(ctx, shop):
     _order(shop.alice.id, 7, now - timedelta(hours=49))  # out of the window
     _order(shop.alice.id, 8, now - timedelta(hours=47))
     _order(shop.alice.id, 9, now - timedelta(minutes=1))
-    assert [b[1:] for b in revenue.window(now)] == [[8, 1], [9, 1]]
+    assert [b[1:] for b in revenue.window(now)] == [[8, 1, 0], [9, 1, 0]]
 
 
 def test_india_plus_five_thirty_around_midnight(ctx, shop):

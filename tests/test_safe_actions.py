@@ -44,9 +44,9 @@ def books(app, *user_ids) -> dict:
     with app.app_context():
         state["buckets"] = true_buckets()
         state["stored_buckets"] = {
-            s: (r, n)
-            for s, r, n in db.session.execute(
-                sa.text("SELECT bucket_start, revenue, orders FROM revenue_buckets")
+            s: (r, n, c)
+            for s, r, n, c in db.session.execute(
+                sa.text("SELECT bucket_start, revenue, orders, cancelled FROM revenue_buckets")
             )
             if r or n
         }

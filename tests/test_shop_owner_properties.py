@@ -110,8 +110,8 @@ def books(app) -> dict:
             )
         ).all()
         balances = dict(db.session.execute(sa.select(User.id, User.credits)).all())
-        stored = {s: (r, n) for s, r, n in revenue.between(0, 2**40)}
-        truth = {s: v for s, v in revenue.true_buckets().items() if v != (0, 0)}
+        stored = {s: (r, n, c) for s, r, n, c in revenue.between(0, 2**40)}
+        truth = {s: v for s, v in revenue.true_buckets().items() if v != (0, 0, 0)}
         db.session.remove()
     return {"orders": orders, "balances": balances, "stored": stored, "truth": truth}
 

@@ -16,7 +16,9 @@ class RevenueBucket(db.Model):
 
     ``bucket_start`` is the bucket's start in Unix seconds (a multiple of ``BUCKET_SECONDS``);
     ``revenue`` the credits those orders kept: not cancelled (a cancellation refunds them),
-    less partial refunds; ``orders`` how many were placed, cancelled or not.
+    less partial refunds; ``orders`` how many were placed, cancelled or not;
+    ``cancelled`` how many of those are cancelled now (``orders - cancelled`` are live: the
+    dashboard's "X credits in N orders" counts those, as the status cards do).
     """
 
     __tablename__ = "revenue_buckets"
@@ -26,3 +28,4 @@ class RevenueBucket(db.Model):
     )
     revenue: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     orders: so.Mapped[int] = so.mapped_column(sa.Integer, default=0)
+    cancelled: so.Mapped[int] = so.mapped_column(sa.Integer, default=0, server_default="0")

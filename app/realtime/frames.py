@@ -215,11 +215,12 @@ class DashboardState:
         return round(self.config["SSE_HEARTBEAT_SECONDS"] * 1000)
 
 
-def _window() -> dict[int, tuple[int, int]]:
-    return {start: (rev, n) for start, rev, n in revenue.window()}
+def _window() -> dict[int, tuple[int, int, int]]:
+    return {start: (rev, n, c) for start, rev, n, c in revenue.window()}
 
 
 def _revenue(buckets: list[list[int]]) -> dict:
-    """``{bucket_seconds: 900, buckets: [[start (Unix s), revenue (credits), orders]]}``:
+    """``{bucket_seconds: 900, buckets: [[start (Unix s), revenue (credits), orders,
+    cancelled]]}`` (``app/services/revenue.py``):
     zone-agnostic, so each page sums them into the hours of whatever zone it shows."""
     return {"bucket_seconds": BUCKET_SECONDS, "buckets": buckets}

@@ -2,7 +2,15 @@
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 
 from app.realtime.presence_board import session_key
@@ -13,6 +21,7 @@ from app.web.args import (
     PER_PAGE_CHOICES,
     STATUS_FILTERS,
     choice_arg,
+    cursor_arg,
     order_filter_args,
     page_arg,
 )
@@ -42,8 +51,8 @@ def manage_orders():
     that version, with no request of its own on load. ``data-presence-session`` is the
     page's own session as ``event: presence`` frames name it.
     """
-    view, page, per_page = view_args()
-    data = dashboard.view(view, page, per_page)
+    view, page, per_page, cursor = view_args()
+    data = dashboard.view(view, page, per_page, cursor)
     links = ViewLinks(view, per_page)
     bootstrap = {k: data[k] for k in ("version", "stats", "activity", "revenue", "timestamp")}
     return render_template(
@@ -67,7 +76,19 @@ def manage_orders():
         saved_views=_saved_views(),
         carriers=list(CARRIERS),
         view_query=urlencode(view.params()),
+        insights_state=insights_state(),
     )
+
+
+INSIGHTS_COOKIE = "orderpulse_insights"
+
+
+def insights_state() -> str:
+    """The chart and activity panel as the admin left it (``open``/``closed``, a cookie
+    the page's script sets), else ``auto``: folded where it would push the orders below the
+    first screen (``static/css/dashboard-fold.css``)."""
+    state = request.cookies.get(INSIGHTS_COOKIE)
+    return state if state in ("open", "closed") else "auto"
 
 
 def _saved_views() -> list[dict]:
@@ -82,11 +103,13 @@ def _saved_views() -> list[dict]:
 
 
 def view_args():
-    """``(OrderFilter, page, per_page)`` of the orders table from the query string, leniently
-    (a bad value falls back to the default), as the page and its reload API read them."""
+    """``(OrderFilter, page, per_page, cursor)`` of the orders table from the query string,
+    leniently (a bad value falls back to the default), as the page and its reload API read
+    them; ``cursor``: ``after=``/``before=`` (keyset paging, ``app/services/keyset.py``)
+    or ``None``."""
     view = order_filter_args()
     per_page = choice_arg("per_page", PER_PAGE_CHOICES, PER_PAGE_CHOICES[0])
-    return view, page_arg(), per_page
+    return view, page_arg(), per_page, cursor_arg(view)
 
 
 @bp.get("/orders.csv")

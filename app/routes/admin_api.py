@@ -6,7 +6,7 @@ from flask_login import current_user
 from app.errors import json_error
 from app.extensions import db
 from app.metrics import FALLBACK_POLLS
-from app.models import Order
+from app.models import Order, OrderActivity
 from app.models.timestamps import isoformat, utcnow
 from app.routes.admin import view_args
 from app.routes.presence import from_page_script, note_focus
@@ -65,7 +65,9 @@ def dashboard_view():
     ``type: "reset"`` frame): the page's query string (``status``, ``q``, dates, sort,
     ``per_page``, ``page``; bad values fall back to the defaults). Returns ``{success,
     version, stats, rows: [summary], total, total_capped (a broad search counted up to
-    10,000 only), page, pages, per_page, activity: [entry]
+    10,000 only), page, pages, per_page, first (the 1-based place of the first row in
+    the view), next_cursor, prev_cursor (``after=``/``before=`` of the pages beside it,
+    null at either end: keyset paging, ``app/services/keyset.py``), activity: [entry]
     (oldest first), revenue: {bucket_seconds, buckets: [[start, revenue, orders]]},
     timestamp}``."""
     data = dashboard.view(*view_args())
@@ -77,6 +79,9 @@ def dashboard_view():
         page=pagination.page,
         pages=pagination.pages,
         per_page=pagination.per_page,
+        first=pagination.first,
+        next_cursor=pagination.next_cursor,
+        prev_cursor=pagination.prev_cursor,
         **data,
     )
 
@@ -183,9 +188,11 @@ def revenue():
 
     ``?offset=`` minutes east of UTC (-840..840, default 0) sets where "today" starts.
     Returns ``200 {success, today: [24 ints, credits], yesterday: [24 ints, credits],
-    orders_today: [24 ints], orders_yesterday: [24 ints], day_start, offset, timestamp}``
-    (``day_start`` is today's local midnight in UTC, ISO 8601). Cancelled orders count as
-    orders but not as revenue. 400 for a bad ``offset``.
+    orders_today: [24 ints], orders_yesterday: [24 ints], cancelled_today: [24 ints],
+    cancelled_yesterday: [24 ints], day_start, offset, timestamp}`` (``day_start`` is
+    today's local midnight in UTC, ISO 8601). A cancelled order is neither revenue nor a
+    live order: ``orders_*`` count the live ones, as the status cards do. 400 for a bad
+    ``offset``.
     """
     offset = check_offset(int_arg("offset", -MAX_OFFSET_MINUTES, MAX_OFFSET_MINUTES, 0, True))
     data = hourly_revenue(offset)
@@ -196,15 +203,28 @@ def revenue():
 @bp.get("/activity")
 @admin_required
 def activity():
-    """The activity feed, newest first. ``?limit=`` 1..200 (default 50).
+    """The activity feed, newest first. ``?limit=`` 1..200 (default 50); ``?before=`` an
+    entry's id: only the entries older than it (the dashboard's "Load older"; a keyset on
+    the feed's order, time then id, so entries added meanwhile never repeat or skip one).
 
     Returns ``200 {success, activity: [{id, order_id, order_number, kind, from_status,
-    to_status, note, actor, at}], timestamp}``; ``kind`` is one of ``ACTIVITY_KINDS``
-    (``created``, ``status``, ``cancelled``, ``status_undone``, ``cancel_undone``),
-    ``actor`` a username or null (the system). 400 for a bad ``limit``.
+    to_status, note, ref_id, credits, actor, at}], has_more, timestamp}``: ``kind`` is one
+    of ``ACTIVITY_KINDS``, ``actor`` a username or null (the system), ``has_more`` whether
+    older entries remain. 400 JSON for a ``limit`` or ``before`` that is not an integer in
+    range, 404 JSON for a ``before`` that names no entry.
     """
     limit = int_arg("limit", 1, MAX_LIMIT, 50, strict=True)
-    return jsonify(success=True, activity=recent_activity(limit), timestamp=isoformat(utcnow()))
+    before = None
+    if "before" in request.args:
+        before_id = int_arg("before", 1, MAX_VERSION, None, strict=True)
+        before = db.get_or_404(OrderActivity, before_id, description="No such activity entry")
+    entries = recent_activity(limit + 1, before)
+    return jsonify(
+        success=True,
+        activity=entries[:limit],
+        has_more=len(entries) > limit,
+        timestamp=isoformat(utcnow()),
+    )
 
 
 @bp.post("/orders/bulk")

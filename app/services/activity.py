@@ -51,16 +51,24 @@ def record_activity(
     return entry
 
 
-def recent_activity(limit: int = 50) -> list[dict]:
-    """The newest ``limit`` entries, newest first, as ``activity_entry`` dicts (one query)."""
-    rows = db.session.execute(
+def recent_activity(limit: int = 50, before: OrderActivity | None = None) -> list[dict]:
+    """The newest ``limit`` entries, newest first, as ``activity_entry`` dicts (one query).
+
+    ``before``: only entries older than that one in the feed's order (time, then id: the
+    order the dashboard's list shows), for "Load older": a keyset on ``(at, id)``, so
+    entries added meanwhile never shift what comes next."""
+    query = (
         sa.select(OrderActivity, Order.order_number, User.username)
         .join(Order, Order.id == OrderActivity.order_id)
         .outerjoin(User, User.id == OrderActivity.actor_id)
         .order_by(OrderActivity.at.desc(), OrderActivity.id.desc())
         .limit(limit)
         .options(so.noload("*"))
-    ).all()
+    )
+    if before is not None:
+        key = sa.tuple_(OrderActivity.at, OrderActivity.id)
+        query = query.where(key < sa.tuple_(sa.literal(before.at), sa.literal(before.id)))
+    rows = db.session.execute(query).all()
     return [activity_entry(a, number, username) for a, number, username in rows]
 
 

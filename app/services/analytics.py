@@ -23,10 +23,12 @@ def check_offset(offset: int) -> int:
 def hourly_revenue(offset_minutes: int = 0, now: datetime | None = None) -> dict:
     """Per local hour (0..23) of today and of yesterday, in the zone ``offset_minutes`` east of
     UTC: ``{today: [24 ints], yesterday: [24 ints], orders_today: [24 ints],
-    orders_yesterday: [24 ints], day_start: datetime}``.
+    orders_yesterday: [24 ints], cancelled_today: [24 ints], cancelled_yesterday: [24 ints],
+    day_start: datetime}``.
 
     Revenue is the credits of orders placed in that hour and not cancelled (a cancellation
-    refunds them); order counts include every order placed. Hours of today still to come are
+    refunds them); ``orders_*`` count the live orders placed then (not cancelled, as the
+    status cards count), ``cancelled_*`` the cancelled ones. Hours of today still to come are
     0. One primary-key range over at most 192 buckets; a 15-minute bucket never straddles
     a local hour, since the offset is a multiple of 15 minutes.
     """
@@ -40,15 +42,18 @@ def hourly_revenue(offset_minutes: int = 0, now: datetime | None = None) -> dict
         "yesterday": [0] * 24,
         "orders_today": [0] * 24,
         "orders_yesterday": [0] * 24,
+        "cancelled_today": [0] * 24,
+        "cancelled_yesterday": [0] * 24,
     }
     first = revenue.bucket_of(yesterday_start)
     end = revenue.bucket_of(today_start + timedelta(days=1))
-    for start, credits, orders in revenue.between(first, end):
+    for start, credits, orders, cancelled in revenue.between(first, end):
         placed = datetime.fromtimestamp(start, UTC).replace(tzinfo=None)
         day = "today" if placed >= today_start else "yesterday"
         day_start = today_start if day == "today" else yesterday_start
         hour = int((placed - day_start).total_seconds() // 3600)
-        result[f"orders_{day}"][hour] += orders
+        result[f"orders_{day}"][hour] += orders - cancelled
+        result[f"cancelled_{day}"][hour] += cancelled
         result[day][hour] += credits
     result["day_start"] = today_start
     return result

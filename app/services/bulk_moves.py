@@ -132,6 +132,7 @@ def cancel_all(orders: list[Order], reason: str, actor: User | None, now: dateti
             "cancelled",
             {o.status: -1, CANCELLED: 1},
             credits=-_remaining(o),
+            cancelled=1,
             from_status=o.status,
             note=reason,
         )

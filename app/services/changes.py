@@ -28,12 +28,14 @@ def record_change(
     deltas: dict[str, int],
     credits: int = 0,
     placed: int = 0,
+    cancelled: int = 0,
     from_status: str | None = None,
     note: str | None = None,
     **entry,
 ) -> int:
     """The tail every order write shares, inside the caller's transaction: add ``credits``
-    (revenue; negative for a refund) and ``placed`` orders to the order's revenue bucket,
+    (revenue; negative for a refund), ``placed`` orders and ``cancelled`` ones (+1 for a
+    cancel, -1 for its undo) to the order's revenue bucket,
     apply the counter ``deltas`` (which hands out the new version; ``{}`` for a change that
     moves no counter: a note, a tag, a refund), stamp the products whose stock this
     transaction changed with that version, and record the activity entry stamped with it
@@ -44,8 +46,8 @@ def record_change(
     last, in that order by every writer (so no deadlock), and held only for these
     statements and the commit. The order's own changes must be flushed before.
     """
-    if credits or placed:
-        revenue.add(order.date_ordered, credits, placed)
+    if credits or placed or cancelled:
+        revenue.add(order.date_ordered, credits, placed, cancelled)
     version = apply_delta(deltas)
     stock.stamp(version)
     record_activity(
@@ -64,6 +66,7 @@ class Move:
     kind: str
     deltas: dict[str, int]
     credits: int = 0
+    cancelled: int = 0
     from_status: str | None = None
     note: str | None = None
 
@@ -80,17 +83,18 @@ def record_changes(moves: list[Move], actor: User | None, at) -> list[int]:
     is every entry's time. Returns the versions, in the order of ``moves``."""
     if not moves:
         return []
-    buckets: dict[int, int] = {}
+    buckets: dict[int, tuple[int, int]] = {}  # bucket start: (credits, cancelled)
     totals: dict[str, int] = {}
     for move in moves:
-        if move.credits:
+        if move.credits or move.cancelled:
             start = revenue.bucket_of(move.order.date_ordered)
-            buckets[start] = buckets.get(start, 0) + move.credits
+            credits, cancelled = buckets.get(start, (0, 0))
+            buckets[start] = (credits + move.credits, cancelled + move.cancelled)
         for name, delta in move.deltas.items():
             totals[name] = totals.get(name, 0) + delta
     for start in sorted(buckets):
-        if buckets[start]:
-            revenue.add_to_bucket(start, buckets[start], 0)
+        if any(buckets[start]):
+            revenue.add_to_bucket(start, buckets[start][0], 0, buckets[start][1])
     last = apply_delta(totals, step=len(moves))
     versions = list(range(last - len(moves) + 1, last + 1))
     stock.stamp(last)

@@ -11,6 +11,7 @@ from app.services import revenue
 from app.services.activity import recent_activity
 from app.services.changes import missed
 from app.services.counts import read_stats, read_version
+from app.services.keyset import Cursor
 from app.services.order_query import OrderFilter, search_orders
 from app.services.serializers import order_summary
 
@@ -18,21 +19,23 @@ RECENT_ACTIVITY = 20
 
 
 def revenue_window() -> dict:
-    """``{bucket_seconds: 900, buckets: [[start (Unix s), revenue (credits), orders]]}`` for
-    the last 48 hours: zone-agnostic, each page sums them into its own hours."""
+    """``{bucket_seconds: 900, buckets: [[start (Unix s), revenue (credits), orders,
+    cancelled]]}`` for the last 48 hours (``orders - cancelled``: the live ones):
+    zone-agnostic, each page sums them into its own hours."""
     return {"bucket_seconds": BUCKET_SECONDS, "buckets": revenue.window()}
 
 
-def view(table: OrderFilter, page: int, per_page: int) -> dict:
+def view(table: OrderFilter, page: int, per_page: int, cursor: Cursor | None = None) -> dict:
     """Everything the dashboard shows for one view of the orders table (``table``: its
-    filter, search, dates and sort; ``page`` and ``per_page``).
+    filter, search, dates and sort; ``page`` and ``per_page``, or the keyset ``cursor``
+    that "Next"/"Previous" follow: ``app/services/keyset.py``).
 
     Returns ``{version, stats, page: Pagination, rows: [order_summary], activity:
     [activity_entry] (oldest first), revenue, timestamp}``. ``version`` is read first: the
     rest may already include later changes, and the stream resumes from ``version``
     (repeats are harmless, the page merges by id)."""
     version = read_version()
-    orders = search_orders(table, page, per_page)
+    orders = search_orders(table, page, per_page, cursor)
     return {
         "version": version,
         "stats": read_stats(),

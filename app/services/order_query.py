@@ -10,7 +10,7 @@ from flask_sqlalchemy.pagination import Pagination
 
 from app.extensions import db
 from app.models import ORDER_STATUSES, Order, OrderTag, User
-from app.services import order_search, paging, shop_time
+from app.services import keyset, order_search, paging, shop_time
 from app.services.order_search import text_match
 
 SORTS = ("ordered", "total", "status")
@@ -116,26 +116,75 @@ class OrderFilter:
         return view
 
 
-def search_orders(view: OrderFilter, page: int = 1, per_page: int = 25) -> Pagination:
-    """The dashboard table: one page of ``view`` (customers loaded in the same query); a
-    page past the end shows the last page (``app.services.paging``). With a search text
-    the view's ids come first, in one query that stops after ``order_search.CAP`` + 1:
-    the page, its count ("10,000+" beyond: ``pagination.capped``) and its rows from those
-    (``app/services/order_search.py``). The rows carry their tags (one more query)."""
+def search_orders(
+    view: OrderFilter, page: int = 1, per_page: int = 25, cursor: keyset.Cursor | None = None
+) -> Pagination:
+    """The dashboard table: one page of ``view`` (customers loaded in the same query).
+
+    With a ``cursor`` (``app/services/keyset.py``) the page is the ``per_page`` rows right
+    after (or before) that row's key: "Next" never repeats a row of the page it came from
+    while orders arrive; a cursor before the first row gives the first page, one past the
+    last row the last page. Else the ``page``-th page by offset; a page past the end shows
+    the last page (``app.services.paging``). With a search text the count stops after
+    ``order_search.CAP`` + 1 ("10,000+": ``pagination.capped``;
+    ``app/services/order_search.py``). Every page has ``next_cursor`` and
+    ``prev_cursor`` (``None`` at either end) for its pager. The rows carry their tags
+    (one more query)."""
     query = view.apply(
         sa.select(Order).options(
             so.contains_eager(Order.customer), so.selectinload(Order.tag_rows)
         )
     )
-    if not view.q:
-        return paging.paginate(query.order_by(*view.ordering()), page, per_page)
+    result = _keyset_page(view, query, cursor, per_page) if cursor else None
+    if result is None and cursor is not None:
+        page = 1 if not cursor.after else paging.MAX_PAGE
+    if result is None and not view.q:
+        result = paging.paginate(query.order_by(*view.ordering()), page, per_page)
+    elif result is None:
 
-    def load(ids: list[int]) -> list[Order]:
-        found = {o.id: o for o in db.session.scalars(query.where(Order.id.in_(ids)))}
-        return [found[i] for i in ids if i in found]
+        def load(ids: list[int]) -> list[Order]:
+            found = {o.id: o for o in db.session.scalars(query.where(Order.id.in_(ids)))}
+            return [found[i] for i in ids if i in found]
 
-    ids = _first_ids(view, order_search.CAP + 1)
-    return paging.from_ids(ids, order_search.CAP, page, per_page, load)
+        ids = _first_ids(view, order_search.CAP + 1)
+        result = paging.from_ids(ids, order_search.CAP, page, per_page, load)
+    items = result.items
+    result.next_cursor = keyset.encode(keyset.key_of(view, items[-1])) if result.has_next else None
+    result.prev_cursor = keyset.encode(keyset.key_of(view, items[0])) if result.has_prev else None
+    return result
+
+
+def _keyset_page(view: OrderFilter, query, cursor: keyset.Cursor, per_page: int):
+    """The rows beside ``cursor`` as a ``KeysetPage``; ``None`` when they are the first
+    page (fewer than a page before it) or there is none after it (the caller shows the
+    first or the last page)."""
+    ordering = view.ordering() if cursor.after else _flipped(view).ordering()
+    rows = list(
+        db.session.scalars(
+            query.where(keyset.beyond(view, cursor)).order_by(*ordering).limit(per_page + 1)
+        )
+    )
+    if cursor.after and not rows or not cursor.after and len(rows) <= per_page:
+        return None
+    items = rows[:per_page] if cursor.after else list(reversed(rows[:per_page]))
+    more = len(rows) > per_page if cursor.after else True
+    first = keyset.Cursor(keyset.key_of(view, items[0]), after=False)
+    if view.q:
+        ids = _first_ids(view, order_search.CAP + 1)
+        total, capped = min(len(ids), order_search.CAP), len(ids) > order_search.CAP
+        start = ids.index(items[0].id) if items[0].id in ids else total
+    else:
+        total, capped = _count(view.apply(sa.select(Order.id))), False
+        start = _count(view.apply(sa.select(Order.id)).where(keyset.beyond(view, first)))
+    return keyset.KeysetPage(items, total, capped, start, more, per_page)
+
+
+def _flipped(view: OrderFilter) -> OrderFilter:
+    return replace(view, direction="asc" if view.direction == "desc" else "desc")
+
+
+def _count(query: sa.Select) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
 
 
 def matching_ids(view: OrderFilter, limit: int) -> tuple[list[int], int]:

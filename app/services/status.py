@@ -121,6 +121,7 @@ def cancel_order(order: Order, reason, actor: User | None = None, seen: str | No
         actor,
         deltas,
         credits=-remaining,
+        cancelled=1,
         from_status=order.status,
         note=reason,
     )

@@ -100,6 +100,7 @@ def _uncancel(order: Order, entry: OrderActivity, actor: User) -> Order:
         actor,
         {CANCELLED: -1, status: 1},
         credits=total,
+        cancelled=-1,
         from_status=status,
     )
     return order

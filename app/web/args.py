@@ -15,7 +15,7 @@ from flask import abort, request
 from werkzeug.datastructures import MultiDict
 
 from app.models import ORDER_STATUSES
-from app.services import Invalid, shop_time, tags
+from app.services import Invalid, keyset, shop_time, tags
 from app.services.order_query import DIRECTIONS, SORTS, OrderFilter
 from app.services.paging import MAX_PAGE
 
@@ -113,6 +113,16 @@ def page_arg() -> int:
     """``?page=`` for any paged list: 1..``MAX_PAGE``, lenient (paging shows the last page
     when it is past the end)."""
     return int_arg("page", 1, MAX_PAGE, 1)
+
+
+def cursor_arg(view: OrderFilter) -> keyset.Cursor | None:
+    """``?after=`` or ``?before=`` (a row's sort key, ``app/services/keyset.py``) for the
+    orders table's ``view``; ``after`` wins when both are given. Lenient: a value that is
+    no cursor for this sort is ignored (the view's first page)."""
+    after = _raw("after")
+    if after is not None:
+        return keyset.parse(view, after, after=True)
+    return keyset.parse(view, _raw("before"), after=False)
 
 
 def tag_arg(strict: bool = False) -> str | None:

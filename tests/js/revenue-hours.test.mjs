@@ -116,4 +116,15 @@ describe("revenueSummary", () => {
     assert.equal(revenueSummary(data),
       "Today so far: 1,250 credits in 9 orders. Yesterday by this hour: 1,000 credits in 3 orders.");
   });
+
+  it("counts live orders only, the cancelled ones apart, in the singular for one", () => {
+    const m = at("2026-11-28T09:00:00Z");
+    // 615 placed today, 49 of them cancelled: 566 live orders, as the cards count them.
+    const buckets = new Map([[m, [36999, 615, 49]], [m - 86400, [12, 1, 0]]]);
+    const data = hourly(buckets, new Date((m + 600) * 1000), "UTC");
+    assert.equal(sum(data.orders_today), 566);
+    assert.equal(sum(data.cancelled_today), 49);
+    assert.equal(revenueSummary(data), "Today so far: 36,999 credits in 566 orders " +
+      "(49 cancelled). Yesterday by this hour: 12 credits in 1 order.");
+  });
 });

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { capitalize, formatCount, slug } from "../../app/static/js/lib/text.js";
+import { capitalize, formatCount, plural, slug } from "../../app/static/js/lib/text.js";
 
 describe("text", () => {
   it("slug makes a CSS class part of a status or kind", () => {
@@ -23,5 +23,14 @@ describe("text", () => {
     assert.equal(formatCount("42"), "42");
     assert.equal(formatCount(null), "0");
     assert.equal(formatCount("many"), "0");
+  });
+
+  it("plural says one in the singular, every other count in the plural", () => {
+    assert.equal(plural(1, "order"), "1 order");
+    assert.equal(plural(87, "order"), "87 orders");
+    assert.equal(plural(0, "order"), "0 orders");
+    assert.equal(plural(1204, "order"), "1,204 orders");
+    assert.equal(plural(2, "entry", "entries"), "2 entries");
+    assert.equal(plural("1", "entry", "entries"), "1 entry");
   });
 });

@@ -6,7 +6,11 @@
  * cancels it meanwhile (`follow`, from pushed frames or a 409's answer), a line says who
  * and what, the typed reason stays, and the admin gets a next step: "Cancel anyway" (from
  * the status now shown) or, when it can no longer be cancelled, only "Close". A failed
- * submit (offline included) keeps the reason and says why. */
+ * submit (offline included) keeps the reason and says why.
+ *
+ * Closing it without cancelling (Esc, "Keep order", the backdrop) keeps the typed reason as
+ * a draft for that order (or for the bulk selection): the next open shows it again, and
+ * says so. The heading reads "Cancel order ORD-…" for one, "Cancel 87 orders" for many. */
 import { setBusy } from "../lib/dom.js";
 import { closeDialog, openDialog } from "./dialogs.js";
 import { cancelAfterChange } from "./presence-text.js";
@@ -24,6 +28,9 @@ export function createCancelDialog() {
   const error = dialog.querySelector("[data-cancel-error]");
   const submitButton = dialog.querySelector("[data-cancel-submit]");
   const number = dialog.querySelector("[data-cancel-number]");
+  const verb = dialog.querySelector("[data-cancel-verb]");
+  const drafts = new Map(); // order id (or "bulk") → the reason typed, not sent
+  let sent = false;
   const help = dialog.querySelector("[data-cancel-help]");
   const helpText = help ? help.textContent : "";
   const change = dialog.querySelector("[data-cancel-change]");
@@ -52,13 +59,16 @@ export function createCancelDialog() {
     current = opts.orderId != null ? { orderId: String(opts.orderId), from: opts.from } : null;
     dialog.setAttribute("data-order-id", current ? current.orderId : "");
     number.textContent = opts.what;
+    if (verb) verb.textContent = current ? "Cancel order" : "Cancel";
     if (help) help.textContent = opts.help || helpText;
     submitButton.textContent = opts.button || "Cancel order";
     submitButton.hidden = false;
     if (keep) keep.textContent = keepText;
-    setChange("");
-    input.value = "";
-    if (count) count.textContent = "0";
+    const draft = drafts.get(draftKey()) || "";
+    setChange(draft ? "Your reason from before is kept: send it, or change it." : "");
+    input.value = draft;
+    sent = false;
+    if (count) count.textContent = String(draft.length);
     setError("");
     setBusy(submitButton, false);
     openDialog(dialog);
@@ -82,6 +92,8 @@ export function createCancelDialog() {
     setBusy(submitButton, true);
     onSubmit(reason, current ? current.from : undefined).then(() => {
       setBusy(submitButton, false);
+      sent = true;
+      drafts.delete(draftKey());
       closeDialog(dialog);
     }).catch((err) => {
       setBusy(submitButton, false);
@@ -94,6 +106,17 @@ export function createCancelDialog() {
   input.addEventListener("input", () => {
     if (count) count.textContent = String(input.value.length);
     if (input.value.trim()) setError("");
+  });
+
+  function draftKey() {
+    return current ? current.orderId : "bulk";
+  }
+
+  // However it closes (Esc, Keep order, the backdrop), a reason typed and not sent stays.
+  dialog.addEventListener("close", () => {
+    if (sent) return;
+    if (input.value.trim()) drafts.set(draftKey(), input.value);
+    else drafts.delete(draftKey());
   });
 
   /** `order` (a summary or details) changed, by `actor`: if this dialog is open for it,

@@ -69,6 +69,12 @@ export function readConfig(root) {
     presenceSession: data.presenceSession || "",
     // 0 (the default): a hidden tab keeps listening; > 0 is the shops' old behaviour.
     hiddenGraceMs: intData(root, "hiddenGraceMs", 0),
+    // New orders closer than quietMs are one burst: one chime, one notification.
+    burst: {
+      quietMs: Math.max(50, intData(root, "burstQuietMs", 4000)),
+      maxMs: intData(root, "burstMaxMs", 60000),
+    },
+    activityUrl: data.activityUrl,
     undoMs: intData(root, "undoSeconds", 10) * 1000,
   };
   // The view's normalised query (filter, search, dates, sort) and, for the one reload after

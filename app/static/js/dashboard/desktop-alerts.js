@@ -1,14 +1,14 @@
-/* Opt-in desktop notifications (issue 12): asked for on a click of "Desktop alerts" (the
+/* Opt-in desktop notifications: asked for on a click of "Desktop alerts" (the
  * browser's permission prompt needs one), remembered per browser. While the tab is hidden
- * or unfocused, new orders gather into a burst: once none has come for QUIET_MS (or
- * MAX_WAIT_MS after the first), ONE notification says "3 new orders" and names the newest;
- * clicking it focuses the tab and opens that order. A browser with several dashboard tabs
- * notifies once: the highest order id notified is shared in localStorage. */
+ * or unfocused, new orders gather into bursts (bursts.js: LIVE_BURST_QUIET_MS of quiet ends
+ * one, LIVE_BURST_MAX_MS at most): ONE notification per burst, whose text counts every
+ * order unseen since the tab was left ("145 new orders since you left this tab") and names
+ * the newest; clicking it focuses the tab and opens that order. A browser with several
+ * dashboard tabs notifies once: the highest order id notified is shared in localStorage. */
+import { createBursts, newOrdersText } from "./bursts.js";
 
 const PREF_KEY = "orderpulse.desktopAlerts";
 const SEEN_KEY = "orderpulse.notifiedUpTo";
-const QUIET_MS = 1000;
-const MAX_WAIT_MS = 4000;
 
 function stored(key) {
   try { return window.localStorage.getItem(key); } catch (e) { return null; }
@@ -18,14 +18,14 @@ function store(key, value) {
   try { window.localStorage.setItem(key, value); } catch (e) { /* blocked: per tab only */ }
 }
 
-/** `onOpen(id)` shows an order's details. */
-export function createDesktopAlerts(onOpen) {
+const looking = () => !document.hidden && document.hasFocus();
+
+/** `onOpen(id)` shows an order's details; `burst`: {quietMs, maxMs} (config.js). */
+export function createDesktopAlerts(onOpen, burst) {
   const toggle = document.querySelector("[data-desktop-alerts]");
   const supported = "Notification" in window;
   let wanted = stored(PREF_KEY) === "on";
-  let burst = []; // orders gathered while hidden
-  let quietTimer = null;
-  let maxTimer = null;
+  const unseen = new Map(); // id → order: new since the admin last looked at this tab
 
   const granted = () => supported && window.Notification.permission === "granted";
   const on = () => wanted && granted();
@@ -40,20 +40,16 @@ export function createDesktopAlerts(onOpen) {
       "A notification per burst of new orders while this tab is in the background";
   }
 
-  function flush() {
-    clearTimeout(quietTimer);
-    clearTimeout(maxTimer);
-    quietTimer = maxTimer = null;
+  function notify(burstOrders) {
     const upTo = parseInt(stored(SEEN_KEY) || "0", 10) || 0;
-    const fresh = burst.filter((o) => Number(o.id) > upTo);
-    burst = [];
+    const fresh = burstOrders.filter((o) => Number(o.id) > upTo);
     // Back on the tab meanwhile: the toast and the title count say it already.
-    if (!fresh.length || !on() || (!document.hidden && document.hasFocus())) return;
+    if (!fresh.length || !on() || looking()) return;
     const newest = fresh.reduce((a, b) => (Number(b.id) > Number(a.id) ? b : a));
     store(SEEN_KEY, String(newest.id));
-    const title = fresh.length === 1 ? "New order " + newest.order_number :
-      fresh.length + " new orders";
-    const body = (fresh.length > 1 ? "Newest: " + newest.order_number + " from " :
+    const title = unseen.size === 1 ? "New order " + newest.order_number :
+      newOrdersText(unseen.size) + " since you left this tab";
+    const body = (unseen.size > 1 ? "Newest: " + newest.order_number + " from " :
       "From ") + (newest.username || "a customer") + " — " + newest.total_credits + " credits";
     try {
       const note = new window.Notification(title, { body, tag: "orderpulse-new-orders" });
@@ -65,14 +61,22 @@ export function createDesktopAlerts(onOpen) {
     } catch (e) { /* some browsers only notify from a service worker: the toast remains */ }
   }
 
-  /** A new order: part of the current burst if nobody is looking at this tab. */
+  const bursts = createBursts({ quietMs: burst.quietMs, maxMs: burst.maxMs, onEnd: notify });
+
+  /** A new order: counted and part of the current burst if nobody is looking at this tab. */
   function add(order) {
-    if (!on() || (!document.hidden && document.hasFocus())) return;
-    burst.push(order);
-    clearTimeout(quietTimer);
-    quietTimer = setTimeout(flush, QUIET_MS);
-    if (!maxTimer) maxTimer = setTimeout(flush, MAX_WAIT_MS);
+    if (!on() || looking()) return;
+    unseen.set(order.id, order);
+    bursts.add(order);
   }
+
+  function back() {
+    if (!looking()) return;
+    unseen.clear();
+    bursts.flush(); // nothing to say: the page says it (the away summary)
+  }
+  document.addEventListener("visibilitychange", back);
+  window.addEventListener("focus", back);
 
   if (toggle) {
     toggle.addEventListener("click", () => {

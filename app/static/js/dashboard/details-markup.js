@@ -62,8 +62,13 @@ export function summaryGrid(o) {
   if (o.delivery_method !== "pickup") {
     detailRow(right, "Address", o.delivery_address || "—", "pre-line");
   }
-  detailRow(right, "Estimated", when(o.estimated_delivery, "—"));
-  detailRow(right, "Delivered", when(o.actual_delivery, "Not yet"));
+  if (o.cancelled) {
+    // A cancelled order is never delivered: no estimate, no "not yet".
+    detailRow(right, "Delivery date", "None: the order was cancelled");
+  } else {
+    detailRow(right, "Estimated", when(o.estimated_delivery, "—"));
+    detailRow(right, "Delivered", when(o.actual_delivery, "Not yet"));
+  }
   if (o.tracking_number) detailRow(right, "Tracking", trackingLink(o));
   if (o.refunded_credits) {
     detailRow(left, "Refunded", formatCount(o.refunded_credits) + " credits");

@@ -7,6 +7,7 @@
  */
 import { clear, el } from "../lib/dom.js";
 import { getJSON, urlFor } from "../lib/http.js";
+import { hovered } from "../lib/pointer.js";
 import { openDialog } from "./dialogs.js";
 import {
   cancelledBanner, historyItem, itemsTable, summaryGrid,
@@ -84,7 +85,7 @@ export function createDetails(cfg, hooks) {
     else if (old) for (const li of Array.from(old.children)) history.appendChild(li);
     live.appendChild(history);
     if (!changed) return;
-    if (foot.matches(":hover")) {
+    if (hovered(foot)) {
       foot.addEventListener("pointerleave", () => { if (shown) drawActions(shown); },
         { once: true });
       return;

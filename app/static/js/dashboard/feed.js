@@ -8,7 +8,8 @@
  *   matching orders — Show" (on the first page Show inserts them, elsewhere it opens the
  *   view's first page, keeping the filter);
  * - the result count follows the stat counters (status-only views) or each activity entry's
- *   move into or out of the view (view.js), each entry counted once;
+ *   move into or out of the view (view.js), each entry counted once; "page 2 of N" follows
+ *   it (the pager's Next/Previous page by key: app/services/keyset.py);
  * - while the admin aims at the list (hold.js: pointer, touch, keyboard focus, a dialog or a
  *   selection), no row moves: new orders wait in the "N new orders" bar even on the live
  *   first page and go in when the hold ends, leaving rows stay (marked) until then, and a
@@ -30,6 +31,8 @@ export function createFeed(root, cfg, view, selection, hold) {
   const viewNotice = root.querySelector("[data-view-notice]");
   const countNode = root.querySelector("[data-result-count]");
   const countNoun = root.querySelector("[data-result-noun]");
+  const pageLabel = root.querySelector("[data-page-label]");
+  const pageCount = root.querySelector("[data-page-count]");
   const firstPage = cfg.page === 1;
   // The one view where new orders are inserted as they arrive, as the dashboard always did.
   const liveInsert = firstPage && !view.filtered && view.newestFirst;
@@ -52,6 +55,10 @@ export function createFeed(root, cfg, view, selection, hold) {
     count = Math.max(0, n);
     if (countNode) countNode.textContent = count.toLocaleString("en-US");
     if (countNoun) countNoun.textContent = count === 1 ? "result" : "results";
+    // "page 2 of 27": the page count follows the live count (never below this page).
+    const pages = Math.max(cfg.page, Math.ceil(count / cfg.perPage));
+    if (pageCount) pageCount.textContent = String(pages);
+    if (pageLabel) pageLabel.hidden = pages <= 1;
   }
 
   function say(text) {

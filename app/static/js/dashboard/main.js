@@ -25,6 +25,7 @@ import { getJSON } from "../lib/http.js";
 import { toast } from "../lib/toasts.js";
 import { createActivity } from "./activity.js";
 import { bindActions, summaryFromDetails } from "./actions.js";
+import { createAway } from "./away.js";
 import { createBulk } from "./bulk.js";
 import { createCards } from "./cards.js";
 import { readConfig } from "./config.js";
@@ -34,6 +35,7 @@ import { createDetails } from "./details.js";
 import { bindDialogClosers, openDialog } from "./dialogs.js";
 import { createFeed } from "./feed.js";
 import { createHold } from "./hold.js";
+import { bindInsights } from "./insights.js";
 import { bindKeyboard } from "./keyboard.js";
 import { createNotices } from "./notices.js";
 import { createPresence } from "./presence.js";
@@ -69,10 +71,12 @@ function init(root) {
   });
   const savedViews = createSavedViews(cfg, confirmAction);
   const openOrder = (id) => details.open(id);
-  const alerts = createDesktopAlerts(openOrder);
+  const alerts = createDesktopAlerts(openOrder, cfg.burst);
+  const away = createAway(feed, openOrder);
   // Only a click or a new order uses this, and both come after `stream` exists.
-  const notices = createNotices(() => stream.broadcast({ type: "seen" }), openOrder, alerts);
-  const activity = createActivity();
+  const notices = createNotices(() => stream.broadcast({ type: "seen" }), openOrder, alerts,
+    cfg.burst, away);
+  const activity = createActivity(cfg.activityUrl);
   const revenue = createRevenue(cfg.timeZone);
   let reloading = null;
   let bulk = null;
@@ -178,6 +182,7 @@ function init(root) {
     version: () => cards.version(),
   });
   bindKeyboard(feed, { undoLast: actions.undoLast });
+  bindInsights();
 
   const boot = cfg.bootstrap;
   feed.setBaseline(boot.timestamp);

@@ -1,6 +1,6 @@
 /* The revenue chart (today's bars against yesterday's line) and its text summary, from the
  * 15-minute UTC buckets the stream pushes ({bucket_seconds, buckets: [[start (Unix s),
- * revenue, orders]]}), summed into local hours by revenue-hours.js: no request of its own.
+ * revenue, orders placed, cancelled of those]]}), summed into local hours by revenue-hours.js: no request of its own.
  * The page redraws once a minute, so "today" moves on at midnight without any order.
  *
  * Chart.js is the vendored classic script, loaded before the modules; without it only the
@@ -93,8 +93,9 @@ export function createRevenue(timeZone) {
   function apply(revenue, replace) {
     if (!revenue || !Array.isArray(revenue.buckets)) return;
     if (replace) buckets.clear();
-    for (const [start, amount, orders] of revenue.buckets) {
-      buckets.set(Number(start), [Number(amount) || 0, Number(orders) || 0]);
+    for (const [start, amount, orders, cancelled] of revenue.buckets) {
+      buckets.set(Number(start),
+        [Number(amount) || 0, Number(orders) || 0, Number(cancelled) || 0]);
     }
     const oldest = Date.now() / 1000 - KEEP_SECONDS;
     for (const start of buckets.keys()) if (start < oldest) buckets.delete(start);

@@ -9,6 +9,7 @@
  * (data-from), which the server refuses with who changed the order, if anyone did.
  */
 import { el } from "../lib/dom.js";
+import { hovered } from "../lib/pointer.js";
 import { timeElement } from "../lib/shop-time.js";
 import { capitalize, formatCount } from "../lib/text.js";
 import { actionButtons, actionsKey, badge } from "./order-markup.js";
@@ -87,7 +88,7 @@ function drawActions(tr) {
 /** Fill `tr` from summary `o`; `selected`: its bulk checkbox is ticked. */
 export function fillRow(tr, o, selected) {
   const oldActions = tr.querySelector("td.actions");
-  const hold = !!oldActions && oldActions.matches(":hover") &&
+  const hold = !!oldActions && hovered(oldActions) &&
     tr.getAttribute("data-actions-key") !== actionsKey(o);
   // Held actions stay in the DOM (removing the hovered cell would move the pointer's target).
   const keep = hold ? oldActions : null;

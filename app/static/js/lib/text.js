@@ -17,3 +17,10 @@ export function formatCount(n) {
   const num = Number(n) || 0;
   return num.toLocaleString("en-US");
 }
+
+/** "1 order", "87 orders", "1,204 orders": a count and its noun, singular for exactly one
+ *  (`many`: the plural when it is not the noun + "s": plural(2, "entry", "entries")). */
+export function plural(n, one, many) {
+  const num = Number(n) || 0;
+  return formatCount(num) + " " + (num === 1 ? one : many || one + "s");
+}
