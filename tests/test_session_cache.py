@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.services import session_cache, sessions
 from app.services.session_cache import Entry, SessionCache
-from tests.helpers import assert_json_error, data, logged_in_client, message
-from tests.reliability_helpers import wait_until
+from tests.helpers import assert_json_error, data, logged_in_client, message, wait_until
 from tests.test_sessions import copy_of, revoked
 from tests.test_stream import ADMIN_STREAM
 
@@ -135,7 +134,7 @@ def listening(app) -> bool:
 def test_a_stream_request_of_a_known_session_costs_no_query(app, shop, open_stream):
     admin = logged_in_client(app, shop.admin.username)
     first = open_stream(admin, ADMIN_STREAM)  # starts the hub and its backend
-    assert wait_until(lambda: listening(app), timeout=10)
+    wait_until(lambda: listening(app), what="the backend listening")
     second = open_stream(admin, ADMIN_STREAM)  # read once more, now cached
     assert second.headers.get("X-Session-Cache") is None, "only with EXPOSE_WORKER_PID"
     seen = statements_in_this_thread(app)
@@ -151,7 +150,7 @@ def test_pages_and_the_api_still_load_the_user_from_the_database(app, shop, open
     ``User`` (a balance, a role changed a moment ago), read by the request itself."""
     admin = logged_in_client(app, shop.admin.username)
     stream = open_stream(admin, ADMIN_STREAM)
-    assert wait_until(lambda: listening(app), timeout=10)
+    wait_until(lambda: listening(app), what="the backend listening")
     seen = statements_in_this_thread(app)
     assert admin.get("/admin/api/order-updates").status_code == 200
     assert [s for s in seen if "user_sessions" in s]
@@ -169,7 +168,7 @@ def test_a_revoked_cookie_is_refused_once_its_message_arrived(make_app, open_str
     admin = logged_in_client(app, shop.admin.username)
     thief = copy_of(admin, app)
     held = open_stream(thief, ADMIN_STREAM)
-    assert wait_until(lambda: listening(app), timeout=10)
+    wait_until(lambda: listening(app), what="the backend listening")
     again = open_stream(thief, ADMIN_STREAM)
     entries = app.extensions["session_cache"]
     assert len(entries) == 1, "the copy's session is cached"
@@ -193,7 +192,7 @@ def test_a_password_change_keeps_the_new_session_and_refuses_the_old(make_app, o
     ]
     path = f"/orders/{order['order_number']}/stream"
     held = open_stream(old_copy, path)
-    assert wait_until(lambda: listening(app), timeout=10)
+    wait_until(lambda: listening(app), what="the backend listening")
     open_stream(old_copy, path).close()  # now cached
     form = {"current": "password123", "password": "a-new-secret-9", "confirm": "a-new-secret-9"}
     assert alice.post("/account/password", data=form).status_code in (200, 302, 303)
@@ -211,7 +210,7 @@ def test_with_the_cache_off_every_stream_request_reads_its_session(make_app, ope
     shop = seed_shop(app)
     admin = logged_in_client(app, shop.admin.username)
     first = open_stream(admin, ADMIN_STREAM)
-    assert wait_until(lambda: listening(app), timeout=10)
+    wait_until(lambda: listening(app), what="the backend listening")
     seen = statements_in_this_thread(app)
     second = open_stream(admin, ADMIN_STREAM)
     assert [s for s in seen if "user_sessions" in s]
@@ -253,5 +252,5 @@ def test_streams_keep_their_session_alive_written_in_a_batch(make_app, open_stre
             db.session.remove()
         return when
 
-    assert wait_until(lambda: utcnow() - last_seen() < timedelta(minutes=1), timeout=10)
+    wait_until(lambda: utcnow() - last_seen() < timedelta(minutes=1), what="last seen written")
     stream.close()
