@@ -9,7 +9,7 @@ import { newOrdersText } from "./bursts.js";
 
 const SEEN_MS = 1500;
 
-export function createAway(feed, onOpen) {
+export function createAway(feed) {
   const unseen = new Set(); // order ids placed while away, not yet seen in the table
   let arrived = []; // orders placed during the current absence
   let summary = null;
@@ -58,16 +58,14 @@ export function createAway(feed, onOpen) {
     arrived = [];
     for (const o of orders) unseen.add(Number(o.id));
     markRows();
-    const newest = orders[orders.length - 1];
     const text = newOrdersText(orders.length) + " while you were away";
-    if (summary && summary.isConnected) summary.dismiss();
-    summary = toast("Newest: " + newest.order_number + ". They are marked New in the table " +
-      "until you have seen them.", {
+    // One summary: it takes the place of the burst's "N new orders" toast.
+    const burstToast = document.querySelector('#toasts [data-group="new-orders"]');
+    if (burstToast && burstToast.dismiss) burstToast.dismiss(true);
+    if (summary && summary.isConnected) summary.dismiss(true);
+    summary = toast("Marked New in the table until seen.", {
       type: "new", title: text, group: "away", timeout: 0,
-      actions: [
-        { label: "Open newest", onClick: (t) => { t.dismiss(); onOpen(newest.id); } },
-        { label: "Mark all seen", onClick: (t) => { t.dismiss(); markAllSeen(); } },
-      ],
+      actions: [{ label: "Mark all seen", onClick: (t) => { t.dismiss(); markAllSeen(); } }],
     });
     summary.setAttribute("data-away-summary", "");
   }

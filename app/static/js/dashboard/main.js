@@ -72,7 +72,7 @@ function init(root) {
   const savedViews = createSavedViews(cfg, confirmAction);
   const openOrder = (id) => details.open(id);
   const alerts = createDesktopAlerts(openOrder, cfg.burst);
-  const away = createAway(feed, openOrder);
+  const away = createAway(feed);
   // Only a click or a new order uses this, and both come after `stream` exists.
   const notices = createNotices(() => stream.broadcast({ type: "seen" }), openOrder, alerts,
     cfg.burst, away);
