@@ -184,9 +184,10 @@ def worker_exit(server, worker):
 
     from app.realtime import open_stream_count
 
+    # No heartbeat to the master here (gunicorn has closed the worker's heartbeat file by
+    # now): the wait stays within the graceful timeout, below gunicorn's worker timeout.
     deadline = time.monotonic() + worker.cfg.graceful_timeout
     while time.monotonic() < deadline and (not drained.is_set() or open_stream_count()):
-        worker.notify()
         gevent.sleep(0.05)
 
 

@@ -203,9 +203,11 @@ class _Afterwards(list):
 
 @functools.lru_cache(maxsize=8)
 def _farewell(retry_ms: int):
-    """What a handed-over stream writes last: its ``retry:`` and the last chunk (one
-    function per setting, shared by every stream)."""
-    return lambda: sse.chunk(sse.retry(retry_ms)) + LAST_CHUNK
+    """What a handed-over stream writes last: its ``retry:``, jittered as every stream's
+    last one (``shutdown.jittered``: clients ended together do not come back together),
+    and the last chunk. Made when the stream ends; one function per setting, shared by
+    every stream."""
+    return lambda: sse.chunk(sse.retry(shutdown.jittered(retry_ms))) + LAST_CHUNK
 
 
 def _hand_over(hub, sub, sock, retry_ms: int, environ) -> bool:
