@@ -46,7 +46,10 @@ def books(app, *user_ids) -> dict:
         state["stored_buckets"] = {
             s: (r, n)
             for s, r, n in db.session.execute(
-                sa.text("SELECT bucket_start, revenue, orders FROM revenue_buckets")
+                sa.text(
+                    "SELECT bucket_start, SUM(revenue), SUM(orders) FROM revenue_buckets "
+                    "GROUP BY bucket_start"
+                )
             )
             if r or n
         }

@@ -1,4 +1,4 @@
-"""The change log: every order write is stamped with the ``order_counts`` version it commits
+"""The change log: every order write is stamped with the change version it commits
 as (on its ``order_activity`` row), so "what changed since version V" is one index range.
 
 Dashboards resume from it after a reconnect (``Last-Event-ID``), and each worker's hub reads
@@ -14,10 +14,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models import Order, OrderActivity, User
-from app.services import outbox, revenue, stock
-from app.services.activity import activity_entry, record_activity
-from app.services.counts import apply_delta
+from app.models import Order, OrderActivity, Product, User
+from app.services import counts, outbox, revenue, stock
+from app.services.activity import activity_entry, activity_row
 from app.services.serializers import order_summary
 
 
@@ -34,25 +33,63 @@ def record_change(
 ) -> int:
     """The tail every order write shares, inside the caller's transaction: add ``credits``
     (revenue; negative for a refund) and ``placed`` orders to the order's revenue bucket,
-    apply the counter ``deltas`` (which hands out the new version; ``{}`` for a change that
-    moves no counter: a note, a tag, a refund), stamp the products whose stock this
-    transaction changed with that version, and record the activity entry stamped with it
-    (``entry``: ``ref_id``, ``amount``, ``at`` for ``record_activity``); the outbox
-    announces it after commit. Returns the version.
+    add the counter ``deltas`` (``{}`` for a change that moves no counter: a note, a tag, a
+    refund), then take the new version, stamp the products whose stock this transaction
+    changed with it and record the activity entry stamped with it (``entry``: ``ref_id``,
+    ``amount``, ``at`` for ``activity_row``); the outbox announces it after commit.
+    Returns the version.
 
-    The bucket row and the counters' ``total`` row are the contended locks: they are taken
-    last, in that order by every writer (so no deadlock), and held only for these
-    statements and the commit. The order's own changes must be flushed before.
+    Locks, in the order every writer takes them (so no deadlock): the revenue bucket's and
+    the counters' shards (``counts.shard``: rarely wanted by another transaction at the same
+    time), then the version row, which every writer wants: on PostgreSQL it is taken by the
+    last statement before COMMIT, the same one that stamps the products and inserts the
+    activity row, so it is held for one round trip and the commit. The order's own changes
+    must be flushed (or written) before.
     """
     if credits or placed:
         revenue.add(order.date_ordered, credits, placed)
-    version = apply_delta(deltas)
-    stock.stamp(version)
-    record_activity(
-        order, kind, actor, from_status=from_status, note=note, version=version, **entry
-    )
+    counts.add(deltas)
+    row = activity_row(order, kind, actor, from_status=from_status, note=note, **entry)
+    version = _versioned_activity(row, stock.take_touched())
     outbox.order_written(version)
     return version
+
+
+def _versioned_activity(row: dict, product_ids: list[int]) -> int:
+    """Take the next version, stamp ``product_ids`` with it and insert the activity ``row``
+    with it; returns the version. PostgreSQL: one statement (data-modifying ``WITH``)."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        version = counts.next_version()
+        stock.stamp_ids(product_ids, version)
+        db.session.execute(sa.insert(OrderActivity).values(**row, version=version))
+        return version
+    taken = counts.version_statement().cte("taken_version")
+    version = sa.select(taken.c.version).scalar_subquery()
+    stmt = (
+        sa.insert(OrderActivity)
+        .values(**row, version=version)
+        .returning(OrderActivity.id, OrderActivity.version)
+        .add_cte(taken)
+    )
+    if product_ids:
+        stamped = (
+            sa.update(Product)
+            .where(Product.id.in_(product_ids))
+            .values(version=version)
+            .returning(Product.id)
+            .cte("stamped")
+        )
+        stmt = stmt.add_cte(stamped)
+    activity_id, taken_version = db.session.execute(stmt).one()
+    if taken_version is None:  # a fresh database without its version row
+        taken_version = counts.next_version()
+        stock.stamp_ids(product_ids, taken_version)
+        db.session.execute(
+            sa.update(OrderActivity)
+            .where(OrderActivity.id == activity_id)
+            .values(version=taken_version)
+        )
+    return int(taken_version)
 
 
 def record_catalogue_change() -> int:
@@ -60,8 +97,8 @@ def record_catalogue_change() -> int:
     take a version, stamp the products this transaction touched with it (``stock.touch``)
     and announce it after commit, so every storefront's live stock and every dashboard
     hears of it like an order change. Returns the version."""
-    version = apply_delta({})
-    stock.stamp(version)
+    version = counts.next_version()
+    stock.stamp_ids(stock.take_touched(), version)
     outbox.order_written(version)
     return version
 

@@ -2,9 +2,8 @@
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,7 +13,7 @@ from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models.counts import TOTAL
 from app.models.limits import MAX_DB_INT
 from app.models.timestamps import utcnow
-from app.services import Invalid, NotFound, credits, shop_time, stock, write_gate
+from app.services import Invalid, NotFound, credits, placing, stock, write_gate
 from app.services.changes import record_change
 
 MAX_ADDRESS = 300
@@ -80,14 +79,6 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
     return CheckoutRequest(lines, delivery_method, address)
 
 
-def format_order_number(placed: datetime, order_id: int) -> str:
-    """``ORD-YYYYMMDD-NNNNN``: the shop's local day (``SHOP_TIMEZONE``) of ``placed`` (naive
-    UTC) and the order's id (at least five digits), so numbers are unique across processes
-    and hosts without a shared counter, and their date is the day the shop's "today" and
-    date filters put the order in (issue 12)."""
-    return f"ORD-{shop_time.today(placed).strftime('%Y%m%d')}-{order_id:05d}"
-
-
 def find_by_idempotency_key(user: User, key: str) -> Order | None:
     """The order this customer already placed with ``key``, if any."""
     return db.session.scalar(
@@ -98,11 +89,16 @@ def find_by_idempotency_key(user: User, key: str) -> Order | None:
 def place_order(
     user: User, request: CheckoutRequest, idempotency_key: str | None = None, now=None
 ) -> Order:
-    """Create a Pending order, charge credits and bump ``order_counts`` and the revenue
+    """Create a Pending order, charge credits and add to the counters and the revenue
     bucket, all in the caller's transaction; dashboards hear of it after commit (outbox).
 
     Stock is taken in the same transaction, before the charge (``stock.take``: products,
     then the customer's row, then the counters: the lock order every writer keeps).
+
+    The order and its items are written with Core statements, not the ORM's unit of work
+    (one statement on PostgreSQL, ``placing.insert_order``); the ``Order`` returned is in
+    the session as if loaded, its ``customer``, ``items`` and their ``product`` set from
+    what the checkout loaded, so the answer needs no query.
 
     Raises ``NotFound`` (404) for an unknown or withdrawn product, ``Conflict`` (409: "Only
     2 left of Rye bread ...") when a product has too few in stock, and ``Invalid`` (422)
@@ -122,9 +118,6 @@ def place_order(
     if not credits.charge(user.id, total):
         raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
     order = Order(
-        # Unique placeholder until the id is known: numbering from the id needs no shared
-        # counter row, so concurrent checkouts do not queue on one lock for it.
-        order_number=f"TMP-{uuid.uuid4().hex[:16]}",
         status="Pending",
         user_id=user.id,
         delivery_method=request.delivery_method,
@@ -132,21 +125,21 @@ def place_order(
         date_ordered=now,
         updated_at=now,
         estimated_delivery_date=now + timedelta(days=DELIVERY_DAYS[request.delivery_method]),
+        actual_delivery_date=None,
         total_credits=total,
+        cancelled=False,
+        cancellation_reason=None,
+        refunded_credits=0,
+        carrier=None,
+        tracking_number=None,
         idempotency_key=idempotency_key,
         request_fingerprint=request.fingerprint() if idempotency_key else None,
     )
-    # The loaded products go on the items, so the answer's item names need no query each.
-    order.items = [
-        OrderItem(product=by_id[pid], quantity=qty, credit_value=by_id[pid].credit_value)
+    items = [
+        OrderItem(product_id=pid, quantity=qty, credit_value=by_id[pid].credit_value)
         for pid, qty in sorted(request.lines.items())
     ]
-    db.session.add(order)
-    db.session.flush()
-    order.order_number = format_order_number(now, order.id)
-    db.session.flush()
-    # No refresh of user.credits: the ORM-enabled UPDATE above already applied the same
-    # change to the loaded user (synchronize_session="auto").
+    placing.insert_order(order, items, by_id, user)
     record_change(order, "created", user, {TOTAL: 1, "Pending": 1}, credits=total, placed=1)
     return order
 

@@ -1,15 +1,16 @@
 """Revenue by 15-minute UTC bucket (``revenue_buckets``), kept in each order write's own
-transaction: one upsert per order placed or cancelled, never a ``GROUP BY`` per read."""
+transaction: one upsert per order placed or cancelled on the transaction's shard of the
+bucket (``counts.shard``), never a ``GROUP BY`` over orders per read (a read sums at most
+``SHARDS`` rows per bucket)."""
 
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import BUCKET_SECONDS, Order, RevenueBucket
 from app.models.timestamps import utcnow
+from app.services import counts
 
 WINDOW_HOURS = 48  # yesterday and today in every zone from UTC-12 to UTC+14
 
@@ -20,23 +21,28 @@ def bucket_of(moment: datetime) -> int:
     return seconds - seconds % BUCKET_SECONDS
 
 
+def add_statement(placed: datetime, credits: int, orders: int):
+    """The one upsert that adds ``credits`` and ``orders`` to this transaction's shard
+    (``counts.shard``) of the bucket of ``placed``."""
+    table = RevenueBucket.__table__
+    stmt = counts.insert(table).values(
+        bucket_start=bucket_of(placed), shard=counts.shard(), revenue=credits, orders=orders
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=["bucket_start", "shard"],
+        set_={
+            "revenue": table.c.revenue + stmt.excluded.revenue,
+            "orders": table.c.orders + stmt.excluded.orders,
+        },
+    )
+
+
 def add(placed: datetime, credits: int, orders: int) -> None:
     """Add ``credits`` and ``orders`` (either may be negative) to the bucket of ``placed``,
-    inside the caller's transaction. Takes the bucket row's lock until commit: callers do
-    it just before ``counts.apply_delta``, the other short-held lock."""
-    table = RevenueBucket.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    stmt = insert.values(bucket_start=bucket_of(placed), revenue=credits, orders=orders)
-    db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["bucket_start"],
-            set_={
-                "revenue": table.c.revenue + stmt.excluded.revenue,
-                "orders": table.c.orders + stmt.excluded.orders,
-            },
-        )
-    )
+    inside the caller's transaction: one statement on this transaction's shard of the
+    bucket, whose lock it holds until commit (callers do it before the counters, the lock
+    order every writer keeps)."""
+    db.session.execute(add_statement(placed, credits, orders))
 
 
 def window(now: datetime | None = None, hours: int = WINDOW_HOURS) -> list[list[int]]:
@@ -48,13 +54,31 @@ def window(now: datetime | None = None, hours: int = WINDOW_HOURS) -> list[list[
 
 
 def between(first: int, end: int) -> list[list[int]]:
-    """Buckets with ``first <= bucket_start < end`` (Unix seconds), as in ``window``."""
+    """Buckets with ``first <= bucket_start < end`` (Unix seconds), as in ``window``: a
+    primary-key range, each bucket's shards summed."""
     rows = db.session.execute(
-        sa.select(RevenueBucket.bucket_start, RevenueBucket.revenue, RevenueBucket.orders)
+        sa.select(
+            RevenueBucket.bucket_start,
+            sa.func.sum(RevenueBucket.revenue),
+            sa.func.sum(RevenueBucket.orders),
+        )
         .where(RevenueBucket.bucket_start >= first, RevenueBucket.bucket_start < end)
+        .group_by(RevenueBucket.bucket_start)
         .order_by(RevenueBucket.bucket_start)
     )
     return [[int(s), int(r), int(n)] for s, r, n in rows if r or n]
+
+
+def stored_buckets() -> dict[int, tuple[int, int]]:
+    """Every bucket, its shards summed: ``{bucket_start: (revenue, orders)}``."""
+    rows = db.session.execute(
+        sa.select(
+            RevenueBucket.bucket_start,
+            sa.func.sum(RevenueBucket.revenue),
+            sa.func.sum(RevenueBucket.orders),
+        ).group_by(RevenueBucket.bucket_start)
+    )
+    return {int(s): (int(r or 0), int(n or 0)) for s, r, n in rows}
 
 
 def bucket_sql(column, dialect: str):
@@ -66,32 +90,55 @@ def bucket_sql(column, dialect: str):
     return seconds - seconds % BUCKET_SECONDS
 
 
-def true_buckets() -> dict[int, tuple[int, int]]:
-    """Recompute every bucket from ``orders`` (one ``GROUP BY``; for reconcile only):
-    ``{bucket_start: (revenue, orders)}``."""
-    dialect = db.session.get_bind().dialect.name
+def _true_query(dialect: str):
     bucket = bucket_sql(Order.date_ordered, dialect).label("bucket")
     # Partial refunds came off the revenue of the order's bucket; a cancel took the rest.
     kept = Order.total_credits - Order.refunded_credits
     revenue = sa.func.sum(sa.case((Order.cancelled.is_(False), kept), else_=0))
-    rows = db.session.execute(sa.select(bucket, revenue, sa.func.count()).group_by(bucket))
+    return sa.select(bucket, revenue, sa.func.count()).group_by(bucket)
+
+
+def true_buckets() -> dict[int, tuple[int, int]]:
+    """Recompute every bucket from ``orders`` (one ``GROUP BY``; for reconcile only):
+    ``{bucket_start: (revenue, orders)}``."""
+    rows = db.session.execute(_true_query(db.session.get_bind().dialect.name))
     return {int(start): (int(r or 0), int(n)) for start, r, n in rows}
 
 
 def reconcile() -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
     """Make ``revenue_buckets`` equal the truth; returns drift as
-    ``{bucket_start: ((stored revenue, orders), (true revenue, orders))}``."""
-    truth = true_buckets()
-    stored = {
-        int(s): (int(r), int(n))
-        for s, r, n in db.session.execute(
-            sa.select(RevenueBucket.bucket_start, RevenueBucket.revenue, RevenueBucket.orders)
+    ``{bucket_start: ((stored revenue, orders), (true revenue, orders))}``.
+
+    Stored and true values come from one statement (one snapshot) and each difference is
+    *added* to this transaction's shard, so checkouts that commit meanwhile keep theirs."""
+    recount = _true_query(db.session.get_bind().dialect.name).subquery()
+    stored = (
+        sa.select(
+            RevenueBucket.bucket_start,
+            sa.func.sum(RevenueBucket.revenue),
+            sa.func.sum(RevenueBucket.orders),
         )
-    }
+        .group_by(RevenueBucket.bucket_start)
+        .subquery()
+    )
+    both = sa.union_all(sa.select(sa.literal(1), *recount.c), sa.select(sa.literal(0), *stored.c))
+    truth: dict[int, tuple[int, int]] = {}
+    have: dict[int, tuple[int, int]] = {}
+    for is_truth, start, r, n in db.session.execute(both):
+        (truth if is_truth else have)[int(start)] = (int(r or 0), int(n or 0))
     drift = {}
-    for start in set(truth) | set(stored):
-        have, want = stored.get(start, (0, 0)), truth.get(start, (0, 0))
-        if have != want:
-            drift[start] = (have, want)
-            db.session.merge(RevenueBucket(bucket_start=start, revenue=want[0], orders=want[1]))
+    for start in sorted(set(truth) | set(have)):
+        stored_pair, want = have.get(start, (0, 0)), truth.get(start, (0, 0))
+        if stored_pair != want:
+            drift[start] = (stored_pair, want)
+            db.session.execute(
+                add_statement_at(start, want[0] - stored_pair[0], want[1] - stored_pair[1])
+            )
     return drift
+
+
+def add_statement_at(bucket_start: int, credits: int, orders: int):
+    """``add_statement`` for a bucket given by its start (Unix seconds)."""
+    return add_statement(
+        datetime.fromtimestamp(bucket_start, UTC).replace(tzinfo=None), credits, orders
+    )
