@@ -61,7 +61,7 @@ def test_counters_keep_their_values_up_and_down(empty_url):
         assert revenue.stored_buckets() == {900: (50, 4), 1800: (7, 1)}
         # Writes now land on a shard picked at random; a read sums them.
         counts.apply_delta({"total": 2, "Pending": 2})
-        db.session.execute(revenue.add_statement_at(900, 10, 2))
+        revenue.add_at(900, 10, 2)
         db.session.commit()
         assert counts.read_stats()["total_orders"] == 14
         assert counts.read_version() == 43

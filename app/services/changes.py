@@ -6,6 +6,7 @@ it to turn any commit, from this process or another (a CLI job, another host), i
 ``event: order`` frames.
 """
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -43,9 +44,10 @@ def record_change(
     the counters' shards (``counts.shard``: rarely wanted by another transaction at the same
     time), then the version row, which every writer wants: on PostgreSQL it is taken by the
     last statement before COMMIT, the same one that stamps the products and inserts the
-    activity row, so it is held for one round trip and the commit. The order's own changes
-    must be flushed (or written) before.
+    activity row, so it is held for one round trip and the commit. Pending ORM changes
+    (the order's own) are flushed first: these are Core statements.
     """
+    db.session.flush()
     if credits or placed:
         revenue.add(order.date_ordered, credits, placed)
     counts.add(deltas)
@@ -55,39 +57,67 @@ def record_change(
     return version
 
 
-def _versioned_activity(row: dict, product_ids: list[int]) -> int:
-    """Take the next version, stamp ``product_ids`` with it and insert the activity ``row``
-    with it; returns the version. PostgreSQL: one statement (data-modifying ``WITH``)."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        version = counts.next_version()
-        stock.stamp_ids(product_ids, version)
-        db.session.execute(sa.insert(OrderActivity).values(**row, version=version))
-        return version
-    taken = counts.version_statement().cte("taken_version")
+_activity = OrderActivity.__table__
+ACTIVITY_COLUMNS = (
+    "order_id",
+    "actor_id",
+    "kind",
+    "from_status",
+    "to_status",
+    "note",
+    "at",
+    "ref_id",
+    "credits",
+)
+INSERT_ACTIVITY = sa.insert(_activity).values(
+    {column: sa.bindparam(column) for column in (*ACTIVITY_COLUMNS, "version")}
+)
+
+
+@functools.cache
+def _versioned_insert(stamps_products: bool):
+    """PostgreSQL: ``WITH taken AS (UPDATE order_versions ... RETURNING version)[, stamped
+    AS (UPDATE products SET version = ...)] INSERT INTO order_activity ... RETURNING id,
+    version``, built once (building it costs more Python than running it)."""
+    taken = counts.VERSION_STATEMENT.cte("taken_version")
     version = sa.select(taken.c.version).scalar_subquery()
     stmt = (
-        sa.insert(OrderActivity)
-        .values(**row, version=version)
-        .returning(OrderActivity.id, OrderActivity.version)
+        sa.insert(_activity)
+        .values({**{c: sa.bindparam(c) for c in ACTIVITY_COLUMNS}, "version": version})
+        .returning(_activity.c.id, _activity.c.version)
         .add_cte(taken)
     )
-    if product_ids:
+    if stamps_products:
+        products = Product.__table__
         stamped = (
-            sa.update(Product)
-            .where(Product.id.in_(product_ids))
+            sa.update(products)
+            .where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
             .values(version=version)
-            .returning(Product.id)
+            .returning(products.c.id)
             .cte("stamped")
         )
         stmt = stmt.add_cte(stamped)
-    activity_id, taken_version = db.session.execute(stmt).one()
+    return stmt
+
+
+def _versioned_activity(row: dict, product_ids: list[int]) -> int:
+    """Take the next version, stamp ``product_ids`` with it and insert the activity ``row``
+    with it; returns the version. PostgreSQL: one statement (data-modifying ``WITH``)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        version = counts.next_version()
+        stock.stamp_ids(product_ids, version)
+        connection.execute(INSERT_ACTIVITY, {**row, "version": version})
+        return version
+    params = {**row, "product_ids": product_ids} if product_ids else row
+    activity_id, taken_version = connection.execute(
+        _versioned_insert(bool(product_ids)), params
+    ).one()
     if taken_version is None:  # a fresh database without its version row
         taken_version = counts.next_version()
         stock.stamp_ids(product_ids, taken_version)
-        db.session.execute(
-            sa.update(OrderActivity)
-            .where(OrderActivity.id == activity_id)
-            .values(version=taken_version)
+        connection.execute(
+            sa.update(_activity).where(_activity.c.id == activity_id).values(version=taken_version)
         )
     return int(taken_version)
 

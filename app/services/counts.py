@@ -7,6 +7,7 @@ transaction that writes several times (a bulk action) locks its counter rows in 
 The change version is ``order_versions``' one row (``next_version``).
 """
 
+import functools
 import random
 
 import sqlalchemy as sa
@@ -65,49 +66,45 @@ def ensure_rows() -> None:
     db.session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))
 
 
-def add_statement(deltas: dict[str, int]):
-    """The one ``INSERT ... ON CONFLICT DO UPDATE`` that adds ``deltas`` (counter name →
-    change) to this transaction's shard, or ``None`` when nothing moves."""
-    rows = [
-        {"name": name, "shard": shard(), "count": delta}
-        for name, delta in sorted(deltas.items())
-        if delta
-    ]
-    if not rows:
-        return None
-    table = OrderCount.__table__
-    stmt = insert(table).values(rows)
-    return stmt.on_conflict_do_update(
-        index_elements=["name", "shard"], set_={"count": table.c.count + stmt.excluded.count}
+@functools.cache
+def _add_statement(rows: int):
+    # Text, built once per number of counters: SQLAlchemy's upsert construct is compiled
+    # again on every execution (it has no cache key), which cost more than running it.
+    # PostgreSQL and SQLite both read this ON CONFLICT clause.
+    values = ", ".join(f"(:name{i}, :shard, :count{i})" for i in range(rows))
+    return sa.text(
+        f"INSERT INTO order_counts (name, shard, count) VALUES {values} "
+        "ON CONFLICT (name, shard) DO UPDATE SET count = order_counts.count + excluded.count"
     )
 
 
 def add(deltas: dict[str, int]) -> None:
-    """Add ``deltas`` (counter name → change) to this transaction's shard: one statement,
-    which holds only that shard's rows until commit."""
-    stmt = add_statement(deltas)
-    if stmt is not None:
-        db.session.execute(stmt)
+    """Add ``deltas`` (counter name → change) to this transaction's shard: one ``INSERT ...
+    ON CONFLICT DO UPDATE``, which holds only that shard's rows until commit."""
+    moved = sorted((name, delta) for name, delta in deltas.items() if delta)
+    if not moved:
+        return
+    params = {"shard": shard()}
+    for i, (name, delta) in enumerate(moved):
+        params[f"name{i}"], params[f"count{i}"] = name, delta
+    db.session.connection().execute(_add_statement(len(moved)), params)
 
 
-def version_statement():
-    """``UPDATE order_versions SET version = version + 1 ... RETURNING version``."""
-    return (
-        sa.update(OrderVersion)
-        .where(OrderVersion.id == VERSION_ROW)
-        .values(version=OrderVersion.version + 1)
-        .returning(OrderVersion.version)
-        .execution_options(synchronize_session=False)
-    )
+VERSION_STATEMENT = (
+    sa.update(OrderVersion.__table__)
+    .where(OrderVersion.__table__.c.id == VERSION_ROW)
+    .values(version=OrderVersion.__table__.c.version + 1)
+    .returning(OrderVersion.__table__.c.version)
+)
 
 
 def next_version() -> int:
     """Take the next version. Its row's lock serialises writers until they commit, so
     versions are unique and follow commit order: call it last before the commit."""
-    version = db.session.scalar(version_statement())
+    version = db.session.connection().execute(VERSION_STATEMENT).scalar()
     if version is None:  # a fresh database without its version row
         ensure_rows()
-        version = db.session.scalar(version_statement())
+        version = db.session.connection().execute(VERSION_STATEMENT).scalar()
     return int(version)
 
 

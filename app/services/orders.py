@@ -79,11 +79,21 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
     return CheckoutRequest(lines, delivery_method, address)
 
 
+_orders = Order.__table__
+BY_KEY = sa.select(_orders.c.id).where(
+    _orders.c.user_id == sa.bindparam("user_id"),
+    _orders.c.idempotency_key == sa.bindparam("key"),
+)
+ACTIVE_PRODUCTS = sa.select(Product).where(
+    Product.id.in_(sa.bindparam("ids", expanding=True)), Product.active.is_(True)
+)
+
+
 def find_by_idempotency_key(user: User, key: str) -> Order | None:
     """The order this customer already placed with ``key``, if any."""
-    return db.session.scalar(
-        sa.select(Order).where(Order.user_id == user.id, Order.idempotency_key == key)
-    )
+    found = db.session.connection().execute(BY_KEY, {"user_id": user.id, "key": key})
+    order_id = found.scalar()
+    return db.session.get(Order, order_id) if order_id is not None else None
 
 
 def place_order(
@@ -106,9 +116,7 @@ def place_order(
     """
     now = now or utcnow()
     write_gate.enter()
-    products = db.session.scalars(
-        sa.select(Product).where(Product.id.in_(request.lines), Product.active.is_(True))
-    ).all()
+    products = db.session.scalars(ACTIVE_PRODUCTS, {"ids": list(request.lines)}).all()
     by_id = {p.id: p for p in products}
     missing = sorted(set(request.lines) - set(by_id))
     if missing:

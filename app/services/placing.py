@@ -84,8 +84,9 @@ def insert_order(order: Order, items: list[OrderItem], products: dict, customer)
     the answer needs no query and nothing is flushed again. Raises ``IntegrityError``
     when the customer already used the order's idempotency key (the caller settles it)."""
     values = {column: getattr(order, column) for column in COLUMNS}
-    if db.session.get_bind().dialect.name == "postgresql":
-        row = db.session.execute(
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(
             PLACE_ORDER,
             {
                 **values,
@@ -97,7 +98,9 @@ def insert_order(order: Order, items: list[OrderItem], products: dict, customer)
         ).one()
         order.id, order.order_number, item_ids = int(row.id), row.order_number, row.item_ids
     else:
-        order.id, order.order_number, item_ids = _insert_elsewhere(values, order, items)
+        order.id, order.order_number, item_ids = _insert_elsewhere(
+            connection, values, order, items
+        )
     set_loaded = so.attributes.set_committed_value
     so.make_transient_to_detached(order)
     for item, item_id in zip(items, item_ids, strict=True):
@@ -111,15 +114,15 @@ def insert_order(order: Order, items: list[OrderItem], products: dict, customer)
     db.session.add(order)
 
 
-def _insert_elsewhere(values: dict, order: Order, items: list[OrderItem]):
+def _insert_elsewhere(connection, values: dict, order: Order, items: list[OrderItem]):
     table, item_table = Order.__table__, OrderItem.__table__
     # Unique placeholder until the id is known.
     placeholder = f"TMP-{uuid.uuid4().hex[:16]}"
-    order_id = db.session.scalar(
+    order_id = connection.execute(
         sa.insert(table).values(order_number=placeholder, **values).returning(table.c.id)
-    )
+    ).scalar()
     number = format_order_number(order.date_ordered, order_id)
-    db.session.execute(sa.update(table).where(table.c.id == order_id).values(order_number=number))
+    connection.execute(sa.update(table).where(table.c.id == order_id).values(order_number=number))
     rows = [
         {
             "order_id": order_id,
@@ -129,7 +132,7 @@ def _insert_elsewhere(values: dict, order: Order, items: list[OrderItem]):
         }
         for item in items
     ]
-    inserted = db.session.execute(
+    inserted = connection.execute(
         sa.insert(item_table).returning(item_table.c.id, sort_by_parameter_order=True), rows
     )
     return order_id, number, [item_id for (item_id,) in inserted]

@@ -33,16 +33,18 @@ def take_touched() -> list[int]:
     return sorted(db.session.info.pop(KEY, None) or ())
 
 
+STAMP = (
+    sa.update(Product.__table__)
+    .where(Product.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(version=sa.bindparam("version"))
+)
+
+
 def stamp_ids(product_ids: list[int], version: int) -> None:
     """Set ``version`` on these products (rows this transaction already holds locks on,
     so this waits for no one)."""
     if product_ids:
-        db.session.execute(
-            sa.update(Product)
-            .where(Product.id.in_(product_ids))
-            .values(version=version)
-            .execution_options(synchronize_session=False)
-        )
+        db.session.connection().execute(STAMP, {"ids": product_ids, "version": version})
 
 
 def _forget(session: so.Session, previous_transaction) -> None:
@@ -67,7 +69,12 @@ def take(lines: dict[int, int], products: dict[int, Product], prefix: str = "") 
     tracked = {pid: lines[pid] for pid in sorted(lines) if products[pid].stock is not None}
     if not tracked:
         return
-    left = dict(db.session.execute(_take_statement(tracked)).all())
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        params = {"ids": list(tracked), "quantities": list(tracked.values())}
+        left = dict(connection.execute(TAKE_POSTGRESQL, params).all())
+    else:
+        left = dict(connection.execute(_take_statement(tracked)).all())
     for product_id, quantity in tracked.items():
         product = products[product_id]
         if product_id not in left:
@@ -77,31 +84,36 @@ def take(lines: dict[int, int], products: dict[int, Product], prefix: str = "") 
     touch(tracked)
 
 
+# Every line in one statement. The rows are first locked in id order (``ORDER BY id FOR
+# UPDATE``), the order every stock writer keeps, so two checkouts of the same products
+# never deadlock, whatever order the ``UPDATE`` itself visits them in; a product missing
+# from the answer had too few.
+TAKE_POSTGRESQL = sa.text(
+    """
+WITH locked AS MATERIALIZED (
+  SELECT id FROM products WHERE id = ANY(CAST(:ids AS INTEGER[])) ORDER BY id FOR UPDATE
+)
+UPDATE products SET stock = products.stock - line.quantity
+FROM unnest(CAST(:ids AS INTEGER[]), CAST(:quantities AS INTEGER[])) AS line(id, quantity)
+WHERE products.id = line.id AND products.id IN (SELECT id FROM locked)
+  AND products.stock >= line.quantity
+RETURNING products.id, products.stock
+"""
+)
+
+
 def _take_statement(tracked: dict[int, int]):
-    """``UPDATE products SET stock = stock - <quantity of its line> WHERE id IN (...) AND
-    stock >= <that quantity> RETURNING id, stock``: a product missing from the answer had
-    too few. On PostgreSQL the rows are first locked in id order (``SELECT ... ORDER BY id
-    FOR UPDATE``), the order every stock writer keeps, so two checkouts of the same products
-    never deadlock, whatever order the ``UPDATE`` itself visits them in."""
-    quantity = sa.case(tracked, value=Product.id)
-    stmt = (
-        sa.update(Product)
-        .where(Product.id.in_(list(tracked)), Product.stock >= quantity)
-        .values(stock=Product.stock - quantity)
-        .returning(Product.id, Product.stock)
-        .execution_options(synchronize_session=False)
+    """Other databases (SQLite locks the whole database for a writer): ``UPDATE products
+    SET stock = stock - <quantity of its line> WHERE id IN (...) AND stock >= <that
+    quantity> RETURNING id, stock``."""
+    products = Product.__table__
+    quantity = sa.case(tracked, value=products.c.id)
+    return (
+        sa.update(products)
+        .where(products.c.id.in_(list(tracked)), products.c.stock >= quantity)
+        .values(stock=products.c.stock - quantity)
+        .returning(products.c.id, products.c.stock)
     )
-    if db.session.get_bind().dialect.name == "postgresql":
-        locked = (
-            sa.select(Product.id)
-            .where(Product.id.in_(list(tracked)))
-            .order_by(Product.id)
-            .with_for_update()
-            .cte("locked")
-            .prefix_with("MATERIALIZED")
-        )
-        stmt = stmt.add_cte(locked).where(Product.id.in_(sa.select(locked.c.id)))
-    return stmt
 
 
 def _left(product: Product) -> dict:
