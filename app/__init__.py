@@ -72,7 +72,7 @@ def register_extensions(app: Flask) -> None:
         realtime,
     )
     from app.security import register_input_guards
-    from app.services import outbox, session_cache, shop_time, stock, write_gate
+    from app.services import counts, outbox, session_cache, shop_time, stock, write_gate
 
     # Before the blueprints: their <int:...> rules must get the bounded converter.
     register_input_guards(app)
@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     outbox.init_app(app)
     stock.init_app(app)
+    counts.init_app(app)
     write_gate.init_app(app)
     realtime.init_app(app)
     with app.app_context():

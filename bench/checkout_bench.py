@@ -1,15 +1,22 @@
 """Checkout throughput: C concurrent customers placing orders through ``POST /api/orders``
 against a fresh gunicorn gevent server on PostgreSQL (127.0.0.1 only, bounded in time).
 
-Reports orders/s, request latency (p50/p99/max, ms), errors by status, and whether
-``order_counts`` still equals the orders afterwards. Writes JSON to ``bench/results/``.
+Reports orders/s, request latency (p50/p99/max, ms), errors by status, CPU per order of
+the workers, PostgreSQL and this harness, and whether the counters still equal the orders
+afterwards. ``--redis-url`` runs the workers with Redis (as in production with several
+workers); ``--lock-hold`` runs them with ``bench/lock_hold_gunicorn.conf.py``, which times
+how long each transaction holds the counter rows and the version row (p50/p99/mean, ms).
+``--items`` lines per order, ``--stock`` units of each product (tracked stock: every order
+then takes stock with one conditional ``UPDATE``). Writes JSON to ``bench/results/``.
 
-    python bench/checkout_bench.py --customers 50 --seconds 15 --workers 2
+    python bench/checkout_bench.py --customers 50 --seconds 15 --workers 2 \
+        --redis-url redis://127.0.0.1:6379/0 --lock-hold
 """
 
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import sys
 import tempfile
@@ -52,10 +59,18 @@ def drop_database(admin_url: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-async def customer(base, name, ready, go, stop, latencies, statuses) -> None:
+def set_stock(database_url: str, units: int | None) -> None:
+    """Give every bench product ``units`` in stock (``None``: not tracked)."""
+    url = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("UPDATE products SET stock = %s", (units,))
+
+
+async def customer(base, name, ready, go, stop, latencies, statuses, items=1) -> None:
     async with client_session(limit=2) as http:
         token = await login(http, base, name, CUSTOMER[1])
-        body = {"items": [{"product_id": 1, "quantity": 1}], "delivery_method": "pickup"}
+        lines = [{"product_id": 1 + i, "quantity": 1} for i in range(items)]
+        body = {"items": lines, "delivery_method": "pickup"}
         ready.append(name)
         await go.wait()
         while not stop.is_set():
@@ -82,7 +97,9 @@ async def run(args, server: Server) -> dict:
         await login(admin, server.base, *ADMIN)
         names = [f"buyer{i}" for i in range(1, args.customers + 1)]
         tasks = [
-            asyncio.create_task(customer(server.base, n, ready, go, stop, latencies, statuses))
+            asyncio.create_task(
+                customer(server.base, n, ready, go, stop, latencies, statuses, args.items)
+            )
             for n in names
         ]
         while len(ready) < len(names):
@@ -111,6 +128,9 @@ async def run(args, server: Server) -> dict:
     return {
         "customers": args.customers,
         "workers": args.workers,
+        "redis": bool(args.redis_url),
+        "items_per_order": args.items,
+        "stock": args.stock,
         "seconds": round(elapsed, 1),
         "orders_per_second": round(created / elapsed, 1),
         "p50_ms": round(percentile(latencies, 50), 1),
@@ -142,6 +162,22 @@ def cpu_split(server: Server) -> dict[str, float]:
     }
 
 
+def lock_holds(folder: Path) -> dict:
+    """p50 / p99 / mean (ms) and count of every sample the workers' probes wrote."""
+    merged: dict[str, list[float]] = {}
+    for path in folder.glob("*.json"):
+        for key, values in json.loads(path.read_text()).items():
+            merged.setdefault(key, []).extend(values)
+    out = {}
+    for key, values in sorted(merged.items()):
+        if values:
+            out[key] = (
+                f"p50 {percentile(values, 50):.2f} / p99 {percentile(values, 99):.2f} / "
+                f"mean {sum(values) / len(values):.2f} (n={len(values)})"
+            )
+    return out
+
+
 async def stats(http, base) -> dict:
     async with http.get(f"{base}/admin/api/order-updates?minutes=1") as r:
         return (await r.json())["stats"]
@@ -153,18 +189,30 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--admin-db", default=DEFAULT_ADMIN_DB, help="libpq URL to create DBs")
+    parser.add_argument("--redis-url", default=None, help="run the workers with Redis")
+    parser.add_argument("--lock-hold", action="store_true", help="time the counter locks")
+    parser.add_argument("--items", type=int, default=1, choices=range(1, 6), help="lines")
+    parser.add_argument("--stock", type=int, default=None, help="units of each product")
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
     args.database_url = fresh_database(args.admin_db, f"orderpulse_bench_{os.getpid()}")
-    args.redis_url, args.gevent_monitor, args.port, args.streams = None, False, 0, 100
+    args.gevent_monitor, args.port, args.streams = False, 0, 100
     workdir = Path(tempfile.mkdtemp(prefix="orderpulse-checkout-"))
+    holds = workdir / "lock-hold"
+    if args.lock_hold:
+        holds.mkdir()
+        os.environ["BENCH_GUNICORN_CONF"] = str(ROOT / "bench" / "lock_hold_gunicorn.conf.py")
+        os.environ["BENCH_LOCK_HOLD_DIR"] = str(holds)
     server = Server(args, workdir)
     server.prepare(0, customers=args.customers)
+    set_stock(args.database_url, args.stock)
     server.start()
     try:
         result = asyncio.run(run(args, server))
     finally:
         server.stop()
+    if args.lock_hold:
+        result.update(lock_holds(holds))
     report(result, args.out or ROOT / "bench" / "results" / "checkout.json")
 
 

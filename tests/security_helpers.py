@@ -13,6 +13,7 @@ from app.models import (
     OrderItem,
     OrderNote,
     OrderTag,
+    OrderVersion,
     Product,
     SavedView,
     User,
@@ -73,10 +74,11 @@ def snapshot(app) -> dict:
             "views": db.session.scalar(sa.select(sa.func.count(SavedView.id))),
             "refunded": db.session.scalar(sa.select(sa.func.sum(Order.refunded_credits))),
             "order_counts": db.session.execute(
-                sa.select(OrderCount.name, OrderCount.count, OrderCount.version).order_by(
-                    OrderCount.name
+                sa.select(OrderCount.name, OrderCount.shard, OrderCount.count).order_by(
+                    OrderCount.name, OrderCount.shard
                 )
             ).all(),
+            "version": db.session.scalar(sa.select(OrderVersion.version)),
             # Presence lives in the hubs, not the database: what this process announced.
             "presence": REGISTRY.get_sample_value(
                 "orderpulse_presence_messages_total", {"op": "focus"}

@@ -66,13 +66,16 @@ def entries(app, order_id):
 def buckets_exact(app) -> bool:
     with app.app_context():
         stored = {
-            s: (r, n)
-            for s, r, n in db.session.execute(
-                sa.text("SELECT bucket_start, revenue, orders FROM revenue_buckets")
+            s: (r, n, c)
+            for s, r, n, c in db.session.execute(
+                sa.text(
+                    "SELECT bucket_start, SUM(revenue), SUM(orders), SUM(cancelled) "
+                    "FROM revenue_buckets GROUP BY bucket_start"
+                )
             )
             if r or n
         }
-        truth = {s: v for s, v in true_buckets().items() if v != (0, 0)}
+        truth = {s: v for s, v in true_buckets().items() if v != (0, 0, 0)}
         db.session.remove()
     return stored == truth
 

@@ -65,7 +65,10 @@ def test_reconcile_counts_reports_and_fixes_drift(app, runner):
     place_some_orders(app)
     with app.app_context():
         db.session.execute(
-            sa.text("UPDATE order_counts SET count = count + 5 WHERE name = 'Shipped'")
+            sa.text(
+                "INSERT INTO order_counts (name, shard, count) VALUES ('Shipped', 15, 5) "
+                "ON CONFLICT (name, shard) DO UPDATE SET count = order_counts.count + 5"
+            )
         )
         db.session.commit()
     assert not counts_consistent(app)

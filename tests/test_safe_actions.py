@@ -46,7 +46,10 @@ def books(app, *user_ids) -> dict:
         state["stored_buckets"] = {
             s: (r, n, c)
             for s, r, n, c in db.session.execute(
-                sa.text("SELECT bucket_start, revenue, orders, cancelled FROM revenue_buckets")
+                sa.text(
+                    "SELECT bucket_start, SUM(revenue), SUM(orders), SUM(cancelled) "
+                    "FROM revenue_buckets GROUP BY bucket_start"
+                )
             )
             if r or n
         }

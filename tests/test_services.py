@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import Order, OrderCount, User
-from app.services import Conflict, Invalid, NotFound, shop_time
+from app.models import Order, User
+from app.services import Conflict, Invalid, NotFound, counts, shop_time
 from app.services.counts import read_stats, reconcile, true_counts
 from app.services.orders import CheckoutRequest, checkout, parse_checkout, place_order
 from app.services.status import cancel_order, change_status
@@ -33,7 +33,8 @@ def pickup(product, quantity=1):
 
 
 def stored_counts() -> dict[str, int]:
-    return dict(db.session.execute(sa.select(OrderCount.name, OrderCount.count)).all())
+    """Every counter, its shards summed (``order_counts`` holds up to ``SHARDS`` rows each)."""
+    return dict.fromkeys(counts.ROW_NAMES, 0) | counts.stored_counts()
 
 
 # -- order numbers and credits -------------------------------------------------------------
@@ -314,7 +315,14 @@ def test_reconcile_reports_and_fixes_drift(buyer, bread):
     make_order(buyer, [(bread, 1)])
     assert reconcile() == {}
     db.session.commit()
-    db.session.execute(sa.text("UPDATE order_counts SET count = 7 WHERE name = 'Pending'"))
+    # Drift on whichever shards the orders wrote to: Pending 7 in all, total 0.
+    db.session.execute(sa.text("UPDATE order_counts SET count = 0 WHERE name = 'Pending'"))
+    db.session.execute(
+        sa.text(
+            "INSERT INTO order_counts (name, shard, count) VALUES ('Pending', 0, 7) "
+            "ON CONFLICT (name, shard) DO UPDATE SET count = 7"
+        )
+    )
     db.session.execute(sa.text("UPDATE order_counts SET count = 0 WHERE name = 'total'"))
     db.session.commit()
     version = read_stats()["version"]

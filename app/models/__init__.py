@@ -1,7 +1,7 @@
 """All models, imported here so Alembic and the app see one metadata."""
 
 from app.models.activity import ACTIVITY_KINDS, INTERNAL_KINDS, STATE_KINDS, OrderActivity
-from app.models.counts import OrderCount
+from app.models.counts import OrderCount, OrderVersion
 from app.models.note import OrderNote
 from app.models.order import (
     DELIVERY_METHODS,
@@ -29,6 +29,7 @@ __all__ = [
     "OrderItem",
     "OrderNote",
     "OrderTag",
+    "OrderVersion",
     "Product",
     "RateLimitCounter",
     "RevenueBucket",

@@ -46,7 +46,7 @@ class OrderActivity(db.Model):
     credits: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     # Indexed: the feed reads the newest rows first.
     at: so.Mapped[datetime] = so.mapped_column(default=utcnow, index=True)
-    # The order_counts version this change committed as (the SSE ``id:``): "what changed
+    # The change version (order_versions) this change committed as (the SSE ``id:``): "what changed
     # since version V" is an index range, for resumes and for commits of other processes.
     # ``None`` only for entries written before versions were recorded.
     version: so.Mapped[int | None] = so.mapped_column(sa.BigInteger, index=True)

@@ -26,8 +26,8 @@ class Product(db.Model):
     # Units on hand; ``None``: not tracked (always available: a service, a download).
     stock: so.Mapped[int | None] = so.mapped_column(sa.Integer)
     image_url: so.Mapped[str | None] = so.mapped_column(sa.String(500))
-    # The ``order_counts`` version of its last stock or catalogue change: "which products
-    # changed since version V" is an index range, read once per hub tick for the
+    # The change version (``order_versions``) of its last stock or catalogue change:
+    # "which products changed since version V" is an index range, read once per hub tick for the
     # storefront's live stock (docs/architecture.md).
     version: so.Mapped[int] = so.mapped_column(
         sa.BigInteger, default=0, server_default="0", index=True

@@ -11,44 +11,41 @@ from app.models.timestamps import isoformat, utcnow
 MAX_LIMIT = 200
 
 
-def record_activity(
+def activity_row(
     order: Order,
     kind: str,
     actor: User | None = None,
     from_status: str | None = None,
     note: str | None = None,
-    version: int | None = None,
     ref_id: int | None = None,
     amount: int | None = None,
     at=None,
-) -> OrderActivity:
-    """Add an ``OrderActivity`` row for ``order`` (flushed, not committed) and return it.
+) -> dict:
+    """The ``order_activity`` row (column → value, all but ``id`` and ``version``) for
+    ``order``'s change; ``app.services.changes.record_change`` inserts it with the version
+    the change commits as, in the statement that takes that version.
 
     ``kind`` is one of ``ACTIVITY_KINDS`` (``created``, ``status``, ``cancelled``, an
     undo's ``status_undone`` or ``cancel_undone``, ``note``, ``note_edited``,
     ``note_deleted``, ``tagged``, ``refunded``); ``to_status`` is the order's
-    status now; ``actor`` ``None`` means the system (CLI, simulator); ``version`` the
-    ``order_counts`` version the change commits as (``counts.apply_delta``'s answer);
-    ``ref_id`` the note a note entry is about, ``amount`` a refund's credits, ``at`` the
-    time (default: the order's ``updated_at``, which a note or a tag does not move).
+    status now; ``actor`` ``None`` means the system (CLI, simulator); ``ref_id`` the note a
+    note entry is about, ``amount`` a refund's credits, ``at`` the time (default: the
+    order's ``updated_at``, which a note or a tag does not move). Raises ``ValueError`` for
+    an unknown kind.
     """
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}")
-    entry = OrderActivity(
-        order_id=order.id,
-        actor_id=actor.id if actor is not None else None,
-        kind=kind,
-        from_status=from_status,
-        to_status=order.status,
-        note=note,
-        at=at or order.updated_at or utcnow(),
-        version=version,
-        ref_id=ref_id,
-        credits=amount,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    return entry
+    return {
+        "order_id": order.id,
+        "actor_id": actor.id if actor is not None else None,
+        "kind": kind,
+        "from_status": from_status,
+        "to_status": order.status,
+        "note": note,
+        "at": at or order.updated_at or utcnow(),
+        "ref_id": ref_id,
+        "credits": amount,
+    }
 
 
 def recent_activity(limit: int = 50, before: OrderActivity | None = None) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The change log: every order write is stamped with the ``order_counts`` version it commits
+"""The change log: every order write is stamped with the change version it commits
 as (on its ``order_activity`` row), so "what changed since version V" is one index range.
 
 Dashboards resume from it after a reconnect (``Last-Event-ID``), and each worker's hub reads
@@ -6,6 +6,7 @@ it to turn any commit, from this process or another (a CLI job, another host), i
 ``event: order`` frames.
 """
 
+import functools
 import time
 from dataclasses import dataclass
 from datetime import UTC
@@ -14,10 +15,9 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from app.extensions import db
-from app.models import Order, OrderActivity, User
-from app.services import outbox, revenue, stock
-from app.services.activity import activity_entry, record_activity
-from app.services.counts import apply_delta
+from app.models import Order, OrderActivity, Product, User
+from app.services import counts, outbox, revenue, stock
+from app.services.activity import activity_entry, activity_row
 from app.services.serializers import order_summary
 
 
@@ -35,24 +35,25 @@ def record_change(
 ) -> int:
     """The tail every order write shares, inside the caller's transaction: add ``credits``
     (revenue; negative for a refund), ``placed`` orders and ``cancelled`` ones (+1 for a
-    cancel, -1 for its undo) to the order's revenue bucket,
-    apply the counter ``deltas`` (which hands out the new version; ``{}`` for a change that
-    moves no counter: a note, a tag, a refund), stamp the products whose stock this
-    transaction changed with that version, and record the activity entry stamped with it
-    (``entry``: ``ref_id``, ``amount``, ``at`` for ``record_activity``); the outbox
-    announces it after commit. Returns the version.
+    cancel, -1 for its undo) to the order's revenue bucket, add the counter ``deltas``
+    (``{}`` for a change that moves no counter: a note, a tag, a refund), then take the new
+    version, stamp the products whose stock this transaction changed with it and record the
+    activity entry stamped with it (``entry``: ``ref_id``, ``amount``, ``at`` for
+    ``activity_row``); the outbox announces it after commit. Returns the version.
 
-    The bucket row and the counters' ``total`` row are the contended locks: they are taken
-    last, in that order by every writer (so no deadlock), and held only for these
-    statements and the commit. The order's own changes must be flushed before.
+    Locks, in the order every writer takes them (so no deadlock): the revenue bucket's and
+    the counters' shards (``counts.shard``: rarely wanted by another transaction at the same
+    time), then the version row, which every writer wants: on PostgreSQL it is taken by the
+    last statement before COMMIT, the same one that stamps the products and inserts the
+    activity row, so it is held for one round trip and the commit. Pending ORM changes
+    (the order's own) are flushed first: these are Core statements.
     """
+    db.session.flush()
     if credits or placed or cancelled:
         revenue.add(order.date_ordered, credits, placed, cancelled)
-    version = apply_delta(deltas)
-    stock.stamp(version)
-    record_activity(
-        order, kind, actor, from_status=from_status, note=note, version=version, **entry
-    )
+    counts.add(deltas)
+    row = activity_row(order, kind, actor, from_status=from_status, note=note, **entry)
+    version = _versioned_activity(row, stock.take_touched())
     outbox.order_written(version)
     return version
 
@@ -76,13 +77,15 @@ def record_changes(moves: list[Move], actor: User | None, at) -> list[int]:
     same result as one call per order in the order of ``moves``: each move gets its own
     version (``counts.apply_delta(..., step=len(moves))`` hands out ``len(moves)`` of them
     in one statement) and its own activity entry (one multi-row ``INSERT``); the revenue
-    buckets get each bucket's sum once, in bucket order, then the counters once, so the
-    contended locks are taken in ``record_change``'s order and held for a few statements
+    buckets get each bucket's sum once, in bucket order, on this transaction's shard, then
+    the counters' shard once and the version row last, so the locks are taken in
+    ``record_change``'s order and held for a few statements
     whatever the batch's size; the products the transaction touched are stamped with the
     last version, which the outbox announces (one ``NOTIFY`` at commit). ``at`` (naive UTC)
     is every entry's time. Returns the versions, in the order of ``moves``."""
     if not moves:
         return []
+    db.session.flush()  # the orders' own changes: what follows are Core statements
     buckets: dict[int, tuple[int, int]] = {}  # bucket start: (credits, cancelled)
     totals: dict[str, int] = {}
     for move in moves:
@@ -95,9 +98,9 @@ def record_changes(moves: list[Move], actor: User | None, at) -> list[int]:
     for start in sorted(buckets):
         if any(buckets[start]):
             revenue.add_to_bucket(start, buckets[start][0], 0, buckets[start][1])
-    last = apply_delta(totals, step=len(moves))
+    last = counts.apply_delta(totals, step=len(moves))
     versions = list(range(last - len(moves) + 1, last + 1))
-    stock.stamp(last)
+    stock.stamp_ids(stock.take_touched(), last)
     actor_id = actor.id if actor is not None else None
     rows = [
         {
@@ -117,13 +120,78 @@ def record_changes(moves: list[Move], actor: User | None, at) -> list[int]:
     return versions
 
 
+_activity = OrderActivity.__table__
+ACTIVITY_COLUMNS = (
+    "order_id",
+    "actor_id",
+    "kind",
+    "from_status",
+    "to_status",
+    "note",
+    "at",
+    "ref_id",
+    "credits",
+)
+INSERT_ACTIVITY = sa.insert(_activity).values(
+    {column: sa.bindparam(column) for column in (*ACTIVITY_COLUMNS, "version")}
+)
+
+
+@functools.cache
+def _versioned_insert(stamps_products: bool):
+    """PostgreSQL: ``WITH taken AS (UPDATE order_versions ... RETURNING version)[, stamped
+    AS (UPDATE products SET version = ...)] INSERT INTO order_activity ... RETURNING id,
+    version``, built once (building it costs more Python than running it)."""
+    taken = counts.VERSION_STATEMENT.cte("taken_version")
+    version = sa.select(taken.c.version).scalar_subquery()
+    stmt = (
+        sa.insert(_activity)
+        .values({**{c: sa.bindparam(c) for c in ACTIVITY_COLUMNS}, "version": version})
+        .returning(_activity.c.id, _activity.c.version)
+        .add_cte(taken)
+    )
+    if stamps_products:
+        products = Product.__table__
+        stamped = (
+            sa.update(products)
+            .where(products.c.id.in_(sa.bindparam("product_ids", expanding=True)))
+            .values(version=version)
+            .returning(products.c.id)
+            .cte("stamped")
+        )
+        stmt = stmt.add_cte(stamped)
+    return stmt
+
+
+def _versioned_activity(row: dict, product_ids: list[int]) -> int:
+    """Take the next version, stamp ``product_ids`` with it and insert the activity ``row``
+    with it; returns the version. PostgreSQL: one statement (data-modifying ``WITH``)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        version = counts.next_version()
+        stock.stamp_ids(product_ids, version)
+        connection.execute(INSERT_ACTIVITY, {**row, "version": version})
+        return version
+    params = {**row, "product_ids": product_ids} if product_ids else row
+    activity_id, taken_version = connection.execute(
+        _versioned_insert(bool(product_ids)), params
+    ).one()
+    if taken_version is None:  # a fresh database without its version row
+        taken_version = counts.next_version()
+        stock.stamp_ids(product_ids, taken_version)
+        connection.execute(
+            sa.update(_activity).where(_activity.c.id == activity_id).values(version=taken_version)
+        )
+    return int(taken_version)
+
+
 def record_catalogue_change() -> int:
     """A catalogue write with no order (a product added, edited, restocked, withdrawn):
     take a version, stamp the products this transaction touched with it (``stock.touch``)
     and announce it after commit, so every storefront's live stock and every dashboard
     hears of it like an order change. Returns the version."""
-    version = apply_delta({})
-    stock.stamp(version)
+    version = counts.next_version()
+    stock.stamp_ids(stock.take_touched(), version)
     outbox.order_written(version)
     return version
 

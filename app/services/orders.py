@@ -2,9 +2,8 @@
 
 import hashlib
 import json
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -14,7 +13,7 @@ from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
 from app.models.counts import TOTAL
 from app.models.limits import MAX_DB_INT
 from app.models.timestamps import utcnow
-from app.services import Invalid, NotFound, credits, shop_time, stock, write_gate
+from app.services import Invalid, NotFound, credits, placing, stock, write_gate
 from app.services.changes import record_change
 
 MAX_ADDRESS = 300
@@ -80,29 +79,36 @@ def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
     return CheckoutRequest(lines, delivery_method, address)
 
 
-def format_order_number(placed: datetime, order_id: int) -> str:
-    """``ORD-YYYYMMDD-NNNNN``: the shop's local day (``SHOP_TIMEZONE``) of ``placed`` (naive
-    UTC) and the order's id (at least five digits), so numbers are unique across processes
-    and hosts without a shared counter, and their date is the day the shop's "today" and
-    date filters put the order in (issue 12)."""
-    return f"ORD-{shop_time.today(placed).strftime('%Y%m%d')}-{order_id:05d}"
+_orders = Order.__table__
+BY_KEY = sa.select(_orders.c.id).where(
+    _orders.c.user_id == sa.bindparam("user_id"),
+    _orders.c.idempotency_key == sa.bindparam("key"),
+)
+ACTIVE_PRODUCTS = sa.select(Product).where(
+    Product.id.in_(sa.bindparam("ids", expanding=True)), Product.active.is_(True)
+)
 
 
 def find_by_idempotency_key(user: User, key: str) -> Order | None:
     """The order this customer already placed with ``key``, if any."""
-    return db.session.scalar(
-        sa.select(Order).where(Order.user_id == user.id, Order.idempotency_key == key)
-    )
+    found = db.session.connection().execute(BY_KEY, {"user_id": user.id, "key": key})
+    order_id = found.scalar()
+    return db.session.get(Order, order_id) if order_id is not None else None
 
 
 def place_order(
     user: User, request: CheckoutRequest, idempotency_key: str | None = None, now=None
 ) -> Order:
-    """Create a Pending order, charge credits and bump ``order_counts`` and the revenue
+    """Create a Pending order, charge credits and add to the counters and the revenue
     bucket, all in the caller's transaction; dashboards hear of it after commit (outbox).
 
     Stock is taken in the same transaction, before the charge (``stock.take``: products,
     then the customer's row, then the counters: the lock order every writer keeps).
+
+    The order and its items are written with Core statements, not the ORM's unit of work
+    (one statement on PostgreSQL, ``placing.insert_order``); the ``Order`` returned is in
+    the session as if loaded, its ``customer``, ``items`` and their ``product`` set from
+    what the checkout loaded, so the answer needs no query.
 
     Raises ``NotFound`` (404) for an unknown or withdrawn product, ``Conflict`` (409: "Only
     2 left of Rye bread ...") when a product has too few in stock, and ``Invalid`` (422)
@@ -110,9 +116,7 @@ def place_order(
     """
     now = now or utcnow()
     write_gate.enter()
-    products = db.session.scalars(
-        sa.select(Product).where(Product.id.in_(request.lines), Product.active.is_(True))
-    ).all()
+    products = db.session.scalars(ACTIVE_PRODUCTS, {"ids": list(request.lines)}).all()
     by_id = {p.id: p for p in products}
     missing = sorted(set(request.lines) - set(by_id))
     if missing:
@@ -122,9 +126,6 @@ def place_order(
     if not credits.charge(user.id, total):
         raise Invalid(f"Not enough credits: this order costs {total}, you have {user.credits}")
     order = Order(
-        # Unique placeholder until the id is known: numbering from the id needs no shared
-        # counter row, so concurrent checkouts do not queue on one lock for it.
-        order_number=f"TMP-{uuid.uuid4().hex[:16]}",
         status="Pending",
         user_id=user.id,
         delivery_method=request.delivery_method,
@@ -132,21 +133,21 @@ def place_order(
         date_ordered=now,
         updated_at=now,
         estimated_delivery_date=now + timedelta(days=DELIVERY_DAYS[request.delivery_method]),
+        actual_delivery_date=None,
         total_credits=total,
+        cancelled=False,
+        cancellation_reason=None,
+        refunded_credits=0,
+        carrier=None,
+        tracking_number=None,
         idempotency_key=idempotency_key,
         request_fingerprint=request.fingerprint() if idempotency_key else None,
     )
-    # The loaded products go on the items, so the answer's item names need no query each.
-    order.items = [
-        OrderItem(product=by_id[pid], quantity=qty, credit_value=by_id[pid].credit_value)
+    items = [
+        OrderItem(product_id=pid, quantity=qty, credit_value=by_id[pid].credit_value)
         for pid, qty in sorted(request.lines.items())
     ]
-    db.session.add(order)
-    db.session.flush()
-    order.order_number = format_order_number(now, order.id)
-    db.session.flush()
-    # No refresh of user.credits: the ORM-enabled UPDATE above already applied the same
-    # change to the loaded user (synchronize_session="auto").
+    placing.insert_order(order, items, by_id, user)
     record_change(order, "created", user, {TOTAL: 1, "Pending": 1}, credits=total, placed=1)
     return order
 

@@ -12,9 +12,10 @@ A rollback drops what was recorded, so no listener ever hears of a change that w
 written. ``app.realtime`` subscribes in its ``init_app``.
 
 A change is a dict with a ``type``: ``{"type": "orders", "version": int}`` after an order
-write (``version`` is the ``order_counts`` version it committed as), ``{"type": "revoke",
-"user_id": int, "session_id": str | None, "keep": str | None, "reason": str}`` when sessions
-end (``app.services.sessions.revoke_message``: one session, or all of a user's but ``keep``).
+write (``version`` is the change version it committed as, ``order_versions``), ``{"type":
+"revoke", "user_id": int, "session_id": str | None, "keep": str | None, "reason": str}``
+when sessions end (``app.services.sessions.revoke_message``: one session, or all of a user's
+but ``keep``).
 """
 
 import weakref

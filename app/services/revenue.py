@@ -1,5 +1,7 @@
 """Revenue by 15-minute UTC bucket (``revenue_buckets``), kept in each order write's own
-transaction: one upsert per order placed or cancelled, never a ``GROUP BY`` per read.
+transaction: one upsert per order placed or cancelled on the transaction's shard of the
+bucket (``counts.shard``), never a ``GROUP BY`` over orders per read (a read sums at most
+``SHARDS`` rows per bucket).
 
 A bucket is ``[start (Unix s), revenue (credits), orders, cancelled]``: revenue is what the
 live orders kept, ``orders`` every order placed in it, ``cancelled`` how many of those
@@ -9,19 +11,19 @@ cancelled``."""
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.extensions import db
 from app.models import BUCKET_SECONDS, Order, RevenueBucket
 from app.models.timestamps import utcnow
+from app.services import counts
 
 WINDOW_HOURS = 48  # yesterday and today in every zone from UTC-12 to UTC+14
-_COLUMNS = (
+# A bucket's shards summed (a read's columns, in the order of a window row).
+_SUMMED = (
     RevenueBucket.bucket_start,
-    RevenueBucket.revenue,
-    RevenueBucket.orders,
-    RevenueBucket.cancelled,
+    sa.func.sum(RevenueBucket.revenue),
+    sa.func.sum(RevenueBucket.orders),
+    sa.func.sum(RevenueBucket.cancelled),
 )
 
 
@@ -31,29 +33,38 @@ def bucket_of(moment: datetime) -> int:
     return seconds - seconds % BUCKET_SECONDS
 
 
+# Text: SQLAlchemy's upsert construct is compiled again on every execution (it has no
+# cache key), which cost more than running it. PostgreSQL and SQLite both read this.
+ADD = sa.text(
+    "INSERT INTO revenue_buckets (bucket_start, shard, revenue, orders, cancelled) "
+    "VALUES (:bucket_start, :shard, :revenue, :orders, :cancelled) "
+    "ON CONFLICT (bucket_start, shard) DO UPDATE SET "
+    "revenue = revenue_buckets.revenue + excluded.revenue, "
+    "orders = revenue_buckets.orders + excluded.orders, "
+    "cancelled = revenue_buckets.cancelled + excluded.cancelled"
+)
+
+
 def add(placed: datetime, credits: int, orders: int, cancelled: int = 0) -> None:
     """Add ``credits``, ``orders`` and ``cancelled`` (any may be negative) to the bucket of
-    ``placed``, inside the caller's transaction. Takes the bucket row's lock until commit:
-    callers do it just before ``counts.apply_delta``, the other short-held lock."""
+    ``placed``, inside the caller's transaction: one upsert on this transaction's shard of
+    the bucket (``counts.shard``), whose lock it holds until commit (callers do it before
+    the counters, the lock order every writer keeps)."""
     add_to_bucket(bucket_of(placed), credits, orders, cancelled)
 
 
 def add_to_bucket(start: int, credits: int, orders: int, cancelled: int = 0) -> None:
     """``add`` for the bucket starting at ``start`` (Unix seconds): a batch of changes adds
     each bucket's sums once, in bucket order (``changes.record_changes``)."""
-    table = RevenueBucket.__table__
-    dialect = db.session.get_bind().dialect.name
-    insert = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
-    stmt = insert.values(bucket_start=start, revenue=credits, orders=orders, cancelled=cancelled)
-    db.session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["bucket_start"],
-            set_={
-                "revenue": table.c.revenue + stmt.excluded.revenue,
-                "orders": table.c.orders + stmt.excluded.orders,
-                "cancelled": table.c.cancelled + stmt.excluded.cancelled,
-            },
-        )
+    db.session.connection().execute(
+        ADD,
+        {
+            "bucket_start": start,
+            "shard": counts.shard(),
+            "revenue": credits,
+            "orders": orders,
+            "cancelled": cancelled,
+        },
     )
 
 
@@ -67,13 +78,21 @@ def window(now: datetime | None = None, hours: int = WINDOW_HOURS) -> list[list[
 
 
 def between(first: int, end: int) -> list[list[int]]:
-    """Buckets with ``first <= bucket_start < end`` (Unix seconds), as in ``window``."""
+    """Buckets with ``first <= bucket_start < end`` (Unix seconds), as in ``window``: a
+    primary-key range, each bucket's shards summed."""
     rows = db.session.execute(
-        sa.select(*_COLUMNS)
+        sa.select(*_SUMMED)
         .where(RevenueBucket.bucket_start >= first, RevenueBucket.bucket_start < end)
+        .group_by(RevenueBucket.bucket_start)
         .order_by(RevenueBucket.bucket_start)
     )
     return [[int(s), int(r), int(n), int(c)] for s, r, n, c in rows if r or n]
+
+
+def stored_buckets() -> dict[int, tuple[int, int, int]]:
+    """Every bucket, its shards summed: ``{bucket_start: (revenue, orders, cancelled)}``."""
+    rows = db.session.execute(sa.select(*_SUMMED).group_by(RevenueBucket.bucket_start))
+    return {int(s): (int(r or 0), int(n or 0), int(c or 0)) for s, r, n, c in rows}
 
 
 def bucket_sql(column, dialect: str):
@@ -85,37 +104,39 @@ def bucket_sql(column, dialect: str):
     return seconds - seconds % BUCKET_SECONDS
 
 
-def true_buckets() -> dict[int, tuple[int, int, int]]:
-    """Recompute every bucket from ``orders`` (one ``GROUP BY``; for reconcile only):
-    ``{bucket_start: (revenue, orders, cancelled)}``."""
-    dialect = db.session.get_bind().dialect.name
+def _true_query(dialect: str):
     bucket = bucket_sql(Order.date_ordered, dialect).label("bucket")
     # Partial refunds came off the revenue of the order's bucket; a cancel took the rest.
     kept = Order.total_credits - Order.refunded_credits
     revenue = sa.func.sum(sa.case((Order.cancelled.is_(False), kept), else_=0))
     cancelled = sa.func.sum(sa.case((Order.cancelled.is_(True), 1), else_=0))
-    rows = db.session.execute(
-        sa.select(bucket, revenue, sa.func.count(), cancelled).group_by(bucket)
-    )
+    return sa.select(bucket, revenue, sa.func.count(), cancelled).group_by(bucket)
+
+
+def true_buckets() -> dict[int, tuple[int, int, int]]:
+    """Recompute every bucket from ``orders`` (one ``GROUP BY``; for reconcile only):
+    ``{bucket_start: (revenue, orders, cancelled)}``."""
+    rows = db.session.execute(_true_query(db.session.get_bind().dialect.name))
     return {int(start): (int(r or 0), int(n), int(c or 0)) for start, r, n, c in rows}
 
 
 def reconcile() -> dict[int, tuple[tuple[int, int, int], tuple[int, int, int]]]:
     """Make ``revenue_buckets`` equal the truth; returns drift as
-    ``{bucket_start: ((stored revenue, orders, cancelled), (true ones))}``."""
-    truth = true_buckets()
-    stored = {
-        int(s): (int(r), int(n), int(c)) for s, r, n, c in db.session.execute(sa.select(*_COLUMNS))
-    }
+    ``{bucket_start: ((stored revenue, orders, cancelled), (true ones))}``.
+
+    Stored and true values come from one statement (one snapshot) and each difference is
+    *added* to this transaction's shard, so checkouts that commit meanwhile keep theirs."""
+    recount = _true_query(db.session.get_bind().dialect.name).subquery()
+    stored = sa.select(*_SUMMED).group_by(RevenueBucket.bucket_start).subquery()
+    both = sa.union_all(sa.select(sa.literal(1), *recount.c), sa.select(sa.literal(0), *stored.c))
+    truth: dict[int, tuple[int, int, int]] = {}
+    have: dict[int, tuple[int, int, int]] = {}
+    for is_truth, start, r, n, c in db.session.execute(both):
+        (truth if is_truth else have)[int(start)] = (int(r or 0), int(n or 0), int(c or 0))
     drift = {}
-    for start in set(truth) | set(stored):
-        have, want = stored.get(start, (0, 0, 0)), truth.get(start, (0, 0, 0))
-        if have != want:
-            drift[start] = (have, want)
-            revenue, orders, cancelled = want
-            db.session.merge(
-                RevenueBucket(
-                    bucket_start=start, revenue=revenue, orders=orders, cancelled=cancelled
-                )
-            )
+    for start in sorted(set(truth) | set(have)):
+        stored_row, want = have.get(start, (0, 0, 0)), truth.get(start, (0, 0, 0))
+        if stored_row != want:
+            drift[start] = (stored_row, want)
+            add_to_bucket(start, *(w - h for w, h in zip(want, stored_row, strict=True)))
     return drift

@@ -1,12 +1,14 @@
 """Stock: a checkout takes it in the same transaction as the charge, a cancel puts it back,
-the undo of a cancel takes it again. Every change is one conditional ``UPDATE`` per product
-(``stock >= quantity``), in product id order, so concurrent checkouts never take more than
-there is (the last item goes to exactly one of them) and never deadlock on each other;
-the ``stock_non_negative`` CHECK is the database's own guard behind it.
+the undo of a cancel takes it again. A checkout takes every line with one
+conditional ``UPDATE`` (``stock >= quantity``), its rows locked in product id order, so
+concurrent checkouts never take more than there is (the last item goes to exactly one of
+them) and never deadlock on each other; the ``stock_non_negative`` CHECK is the database's
+own guard behind it.
 
 Products touched in a transaction are stamped with the version it commits as
-(``changes.record_change`` calls ``stamp``), so the hub reads "which products changed since
-version V" once per tick, whatever the number of open storefronts.
+(``changes.record_change`` calls ``take_touched`` and ``stamp_ids``), so the hub reads
+"which products changed since version V" once per tick, whatever the number of open
+storefronts.
 """
 
 import sqlalchemy as sa
@@ -25,17 +27,24 @@ def touch(product_ids) -> None:
     db.session.info.setdefault(KEY, set()).update(product_ids)
 
 
-def stamp(version: int) -> None:
-    """Set ``version`` on every product this transaction touched (rows it already holds
-    locks on, so this waits for no one)."""
-    ids = db.session.info.pop(KEY, None)
-    if ids:
-        db.session.execute(
-            sa.update(Product)
-            .where(Product.id.in_(sorted(ids)))
-            .values(version=version)
-            .execution_options(synchronize_session=False)
-        )
+def take_touched() -> list[int]:
+    """The products this transaction changed (``touch``), sorted, forgotten here: the
+    caller stamps them with the version it takes (``stamp_ids``)."""
+    return sorted(db.session.info.pop(KEY, None) or ())
+
+
+STAMP = (
+    sa.update(Product.__table__)
+    .where(Product.__table__.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(version=sa.bindparam("version"))
+)
+
+
+def stamp_ids(product_ids: list[int], version: int) -> None:
+    """Set ``version`` on these products (rows this transaction already holds locks on,
+    so this waits for no one)."""
+    if product_ids:
+        db.session.connection().execute(STAMP, {"ids": product_ids, "version": version})
 
 
 def _forget(session: so.Session, previous_transaction) -> None:
@@ -53,27 +62,58 @@ def shortage(product: Product, wanted: int) -> str:
 
 def take(lines: dict[int, int], products: dict[int, Product], prefix: str = "") -> None:
     """Take ``lines`` (product id → quantity) from the stock of tracked products, inside the
-    caller's transaction. Raises ``Conflict`` (409: "Only 2 left of Rye bread ...", with
-    ``prefix`` before it) when one has too few; the caller rolls back, so nothing is taken
-    (the loaded products then show the stock as it is now)."""
-    taken = []
-    for product_id in sorted(lines):
-        product, quantity = products[product_id], lines[product_id]
-        if product.stock is None:
-            continue
-        left = db.session.scalar(
-            sa.update(Product)
-            .where(Product.id == product_id, Product.stock >= quantity)
-            .values(stock=Product.stock - quantity)
-            .returning(Product.stock)
-            .execution_options(synchronize_session=False)
-        )
-        if left is None:
+    caller's transaction, with one statement whatever the number of lines. Raises
+    ``Conflict`` (409: "Only 2 left of Rye bread ...", with ``prefix`` before it) when one
+    has too few; the caller rolls back, so nothing is taken (the loaded products then show
+    the stock as it is now)."""
+    tracked = {pid: lines[pid] for pid in sorted(lines) if products[pid].stock is not None}
+    if not tracked:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        params = {"ids": list(tracked), "quantities": list(tracked.values())}
+        left = dict(connection.execute(TAKE_POSTGRESQL, params).all())
+    else:
+        left = dict(connection.execute(_take_statement(tracked)).all())
+    for product_id, quantity in tracked.items():
+        product = products[product_id]
+        if product_id not in left:
             db.session.refresh(product, ["stock"])
             raise Conflict(prefix + shortage(product, quantity), extra=_left(product))
-        so.attributes.set_committed_value(product, "stock", left)
-        taken.append(product_id)
-    touch(taken)
+        so.attributes.set_committed_value(product, "stock", left[product_id])
+    touch(tracked)
+
+
+# Every line in one statement. The rows are first locked in id order (``ORDER BY id FOR
+# UPDATE``), the order every stock writer keeps, so two checkouts of the same products
+# never deadlock, whatever order the ``UPDATE`` itself visits them in; a product missing
+# from the answer had too few.
+TAKE_POSTGRESQL = sa.text(
+    """
+WITH locked AS MATERIALIZED (
+  SELECT id FROM products WHERE id = ANY(CAST(:ids AS INTEGER[])) ORDER BY id FOR UPDATE
+)
+UPDATE products SET stock = products.stock - line.quantity
+FROM unnest(CAST(:ids AS INTEGER[]), CAST(:quantities AS INTEGER[])) AS line(id, quantity)
+WHERE products.id = line.id AND products.id IN (SELECT id FROM locked)
+  AND products.stock >= line.quantity
+RETURNING products.id, products.stock
+"""
+)
+
+
+def _take_statement(tracked: dict[int, int]):
+    """Other databases (SQLite locks the whole database for a writer): ``UPDATE products
+    SET stock = stock - <quantity of its line> WHERE id IN (...) AND stock >= <that
+    quantity> RETURNING id, stock``."""
+    products = Product.__table__
+    quantity = sa.case(tracked, value=products.c.id)
+    return (
+        sa.update(products)
+        .where(products.c.id.in_(list(tracked)), products.c.stock >= quantity)
+        .values(stock=products.c.stock - quantity)
+        .returning(products.c.id, products.c.stock)
+    )
 
 
 def _left(product: Product) -> dict:

@@ -1,10 +1,10 @@
 """A per-worker bound on concurrent order-writing transactions.
 
-Every order write ends by taking the ``order_counts`` total-row lock and holding it until
-commit. Under gevent, a lock holder waits for the event loop between its statements; with
-dozens of requests busy in one worker, each wait is long and every other writer queues on
-the lock behind it (a convoy). Letting only a few writers run at once keeps the loop short,
-so the holder commits promptly. Measured in ``bench/checkout_bench.py``.
+Every order write ends by taking the ``order_versions`` row's lock (the change version) and
+holding it until commit. Under gevent, a lock holder waits for the event loop between its
+statements; with dozens of requests busy in one worker, each wait is long and every other
+writer queues on the lock behind it (a convoy). Letting only a few writers run at once keeps
+the loop short, so the holder commits promptly. Measured in ``bench/checkout_bench.py``.
 """
 
 import threading

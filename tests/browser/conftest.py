@@ -115,7 +115,9 @@ class LiveServer(GunicornServer):
     def stats(self) -> dict:
         """``{total_orders: n, pending_count: n, ...}`` from ``order_counts``."""
         with sqlite3.connect(self.db_path) as conn:
-            rows = conn.execute("SELECT name, count FROM order_counts").fetchall()
+            rows = conn.execute(
+                "SELECT name, SUM(count) FROM order_counts GROUP BY name"
+            ).fetchall()
         return {STAT_NAMES[name]: count for name, count in rows if name in STAT_NAMES}
 
     def query(self, sql: str, *params):
