@@ -112,7 +112,7 @@ def _json_body() -> dict:
 
 
 def _seen(payload: dict) -> str | None:
-    """``from``: the status the admin saw (issue 12), optional; 400 if not a string."""
+    """``from``: the status the admin saw, optional; 400 if not a string."""
     seen = payload.get("from")
     if seen is not None and not isinstance(seen, str):
         raise Invalid('"from" must be the status the page showed, e.g. "Pending"', 400)

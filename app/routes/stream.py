@@ -47,7 +47,7 @@ def _direct_socket():
 def is_tls(sock) -> bool:
     """True for a TLS socket (gunicorn ``--certfile``). gevent's ``SSLSocket`` keeps the
     plain TCP socket in ``_sock``, and the hub's direct write goes there: bytes written to it
-    would be cleartext inside the TLS session (issue 11, finding 8). gevent's class is not a
+    would be cleartext inside the TLS session. gevent's class is not a
     subclass of ``ssl.SSLSocket``, so its TLS-only methods are checked as well."""
     return isinstance(sock, ssl.SSLSocket) or any(
         hasattr(sock, name) for name in ("_sslobj", "cipher", "getpeercert")

@@ -110,19 +110,7 @@ def cancel_all(orders: list[Order], reason: str, actor: User | None, now: dateti
                 back[item.product_id] = back.get(item.product_id, 0) + item.quantity
                 products[item.product_id] = item.product
         owed[order.user_id] = owed.get(order.user_id, 0) + _remaining(order)
-    restocked = []
-    for product_id in sorted(back):
-        left = db.session.scalar(
-            sa.update(Product)
-            .where(Product.id == product_id, Product.stock.is_not(None))
-            .values(stock=Product.stock + back[product_id])
-            .returning(Product.stock)
-            .execution_options(synchronize_session=False)
-        )
-        if left is not None:
-            so.attributes.set_committed_value(products[product_id], "stock", left)
-            restocked.append(product_id)
-    stock.touch(restocked)
+    stock.put_back_quantities(back, products)
     for user_id in sorted(owed):
         if owed[user_id]:
             credits.refund(user_id, owed[user_id])

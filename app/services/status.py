@@ -16,7 +16,7 @@ MAX_REASON = 300
 
 
 def check_seen(order: Order, seen: str | None) -> None:
-    """Refuse to act on an order that is no longer as its admin saw it (issue 12: a click
+    """Refuse to act on an order that is no longer as its admin saw it (a click
     meant for "Advance to Shipped" must not move an order someone already shipped).
 
     ``seen`` is the status the page showed (``None``: not checked, the seed contract).

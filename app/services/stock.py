@@ -133,15 +133,22 @@ def order_lines(order: Order) -> tuple[dict[int, int], dict[int, Product]]:
 def put_back(order: Order) -> None:
     """A cancel: the order's items go back into stock (tracked products only)."""
     lines, products = order_lines(order)
+    put_back_quantities(lines, products)
+
+
+def put_back_quantities(quantities: dict[int, int], products: dict[int, Product | None]) -> None:
+    """Add ``quantities`` (``{product id: how many}``) back to the tracked products among
+    ``products``: one conditional ``UPDATE`` per product, in id order (the order every
+    stock writer takes its locks in), each product's loaded ``stock`` set to the new value."""
     back = []
-    for product_id in sorted(lines):
-        product = products[product_id]
+    for product_id in sorted(quantities):
+        product = products.get(product_id)
         if product is None or product.stock is None:
             continue
         left = db.session.scalar(
             sa.update(Product)
             .where(Product.id == product_id, Product.stock.is_not(None))
-            .values(stock=Product.stock + lines[product_id])
+            .values(stock=Product.stock + quantities[product_id])
             .returning(Product.stock)
             .execution_options(synchronize_session=False)
         )

@@ -1,4 +1,4 @@
-"""Accessibility of the admin dashboard, the storefront and the order page (issue 6), in
+"""Accessibility of the admin dashboard, the storefront and the order page, in
 a real browser: WCAG 2.x text contrast measured from computed styles, keyboard reach and
 focus indicators on the dashboard, and the stat cards inside a polite live region."""
 

@@ -1,4 +1,4 @@
-"""Issue 12 in Chromium: the admin who keeps the dashboard open all day in a background tab.
+"""In Chromium: the admin who keeps the dashboard open all day in a background tab.
 A hidden tab keeps listening (title count, one desktop notification per burst, the chime);
 new orders make one grouped toast, shown above dialogs and usable there; the indicator is
 green again within 3 s of a restarted server's return."""

@@ -1,4 +1,4 @@
-"""Issue 13's bulk selection on the dashboard, in Chromium: tick rows, advance them in one
+"""Bulk selection on the dashboard, in Chromium: tick rows, advance them in one
 request and see each order's result; select all N matching a view and cancel them with one
 reason; and the customer's header balance following an admin's refund live."""
 

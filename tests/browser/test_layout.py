@@ -1,4 +1,4 @@
-"""Issue 12 on a phone (390 px), a tablet (820 px) and a desktop (1440 px) in Chromium: no
+"""The dashboard on a phone (390 px), a tablet (820 px) and a desktop (1440 px) in Chromium: no
 sideways scrolling, every row action (and the bulk checkbox) visible and clickable, the
 details dialog inside a phone's screen, the Live pill covering nothing, the toasts out of
 the row actions' way. Screenshots of each go to artifacts/."""

@@ -1,4 +1,4 @@
-"""Issue 12's live filtered, paged and searched views in Chromium: a "Pending" view gains new
+"""Live filtered, paged and searched views in Chromium: a "Pending" view gains new
 orders through "N new matching orders — Show" and loses those that move on, its count right
 all along; a searched view counts from the pushed activity; a later page marks a changed row
 instead of reshuffling; all with no request but the stream."""

@@ -1,4 +1,4 @@
-/* The row and dialog buttons: Details, Advance, Cancel (issue 12's safe actions).
+/* The row and dialog buttons: Details, Advance, Cancel.
  * - A move sends the status its button was drawn for ({status, from}); a stale one comes
  *   back 409 naming who changed the order and when, shown as such, and the row shows the
  *   order as it is now (the 409 carries it).

@@ -1,4 +1,4 @@
-/* Bulk selection (issue 13's UI): checkboxes on rows (cards on phones) and one for the page,
+/* Bulk selection: checkboxes on rows (cards on phones) and one for the page,
  * "Select all N matching" for the current view (GET /admin/api/orders/ids?<view>: up to
  * 500 ids), then advance or cancel them with one reason (POST /admin/api/orders/bulk), with
  * each order's result shown; tag them (one tag added or removed); print their packing slips.

@@ -1,5 +1,5 @@
 /* "Are you sure?" in the page's own <dialog> (#confirm-dialog): moving an order to
- * Delivered tells the customer it arrived, so it is asked first (issue 12). */
+ * Delivered tells the customer it arrived, so it is asked first. */
 import { openDialog } from "./dialogs.js";
 
 /** Ask; resolves true for the confirm button, false for "Not now", Escape or the backdrop.

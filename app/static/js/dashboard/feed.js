@@ -1,4 +1,4 @@
-/* The orders table, live in any view (issue 12), from pushed summaries only:
+/* The orders table, live in any view, from pushed summaries only:
  * - a row still in the view is redrawn in place (rows.js holds its buttons under the pointer);
  * - on the first page a row that leaves the view (moved on, cancelled) says so briefly and
  *   goes (once the pointer is off it); on later pages rows never reshuffle: a changed row

@@ -1,4 +1,4 @@
-/* Keyboard shortcuts (issue 12), listed in the "?" dialog (admin/_dialogs.html):
+/* Keyboard shortcuts, listed in the "?" dialog (admin/_dialogs.html):
  * j / k next / previous row, Enter details of the focused row, a advance it, c cancel it,
  * x select it, u undo the newest change still on offer, / search, ? the list.
  * Ignored while typing in a field, with a modifier key held, or while a dialog is open (its

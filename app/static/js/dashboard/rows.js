@@ -2,7 +2,7 @@
  * admin/_order_row.html. A row reads back as a summary (for sorting and matching) from its
  * data-* attributes and cells.
  *
- * A button never changes its label under the pointer (issue 12: a click meant for "Advance
+ * A button never changes its label under the pointer (a click meant for "Advance
  * to Shipped" once moved an order to "Out for Delivery"): while the pointer is on a row's
  * actions, a pushed change redraws the rest of the row and the actions wait until the
  * pointer leaves. A click meanwhile still sends the status its button was drawn for

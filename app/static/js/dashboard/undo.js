@@ -1,4 +1,4 @@
-/* "Undo" for 10 s after an advance or a cancel (issue 12): the answer to the change carries
+/* "Undo" for 10 s after an advance or a cancel: the answer to the change carries
  * its activity entry; Undo posts that entry's id (POST /admin/api/order/<id>/undo, listed in
  * requests.json), and the server reverts exactly that change as a change of its own, or
  * says why not (too late, changed since, the customer's balance no longer covers it). The

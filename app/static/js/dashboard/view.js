@@ -1,4 +1,4 @@
-/* The table's view in the browser (issue 12: live filtered, paged and searched views): which
+/* The table's view in the browser (live filtered, paged and searched views): which
  * orders match it, in which order they sort, and how each pushed change moves its count,
  * all from the pushed order summaries and activity entries, with no request.
  *
