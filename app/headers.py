@@ -1,6 +1,8 @@
 """Security headers on every response (CSP without inline scripts), HSTS in production and
 ``Cache-Control: no-store`` on everything but static files."""
 
+import os
+
 from flask import Flask, request
 
 CSP = (
@@ -19,6 +21,8 @@ def register_headers(app: Flask) -> None:
     after logout on a shared computer) may keep them. Every page embeds its session's CSRF
     token, so even the anonymous storefront is per-session. Static files keep their caching."""
     hsts_seconds = int(app.config.get("HSTS_SECONDS") or 0)
+    # Cross-process tests need to know which worker answered, refusals included.
+    worker_pid = app.config.get("EXPOSE_WORKER_PID") or None
 
     @app.after_request
     def security_headers(response):
@@ -31,4 +35,6 @@ def register_headers(app: Flask) -> None:
             response.headers["Strict-Transport-Security"] = f"max-age={hsts_seconds}"
         if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
+        if worker_pid is not None:
+            response.headers.setdefault("X-Worker-Pid", str(os.getpid()))
         return response

@@ -33,25 +33,29 @@ SLOW = {
 
 
 class PinnedClient:
-    """One keep-alive connection (so one worker) sending a session's stream requests."""
+    """A session's stream requests, always answered by one worker."""
 
     def __init__(self, server, session: Session):
-        self.conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=DEADLINE)
+        self.server = server
+        self.conn = None
         self.headers = {"Cookie": session.cookie_header(), "User-Agent": USER_AGENT}
-        self.local = None  # the connection's local address: it must never change
         self.pid = None
 
-    def request(self):
-        self.conn.request("GET", STREAM, headers=self.headers)
-        local = self.conn.sock.getsockname()
-        assert self.local in (None, local), "the connection was replaced: another worker?"
-        self.local = local
-        response = self.conn.getresponse()
-        if response.status == 200:
+    def request(self, attempts: int = 50):
+        """A response from this client's worker (the first one answering sets it). A
+        handed-over stream closes its connection at its end, so each request connects
+        again, until the worker that answers is this client's."""
+        for _ in range(attempts):
+            if self.conn is not None:
+                self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=DEADLINE)
+            self.conn.request("GET", STREAM, headers=self.headers)
+            response = self.conn.getresponse()
             pid = int(response.getheader("X-Worker-Pid"))
-            assert self.pid in (None, pid)
-            self.pid = pid
-        return response
+            if self.pid in (None, pid):
+                self.pid = pid
+                return response
+        pytest.fail(f"{attempts} connections never reached worker {self.pid}")
 
     def cached_stream(self, attempts: int = 20):
         """A stream this worker opened from its cache (the first ones read the database:
