@@ -16,9 +16,13 @@ from app.extensions import db
 from app.models import Order, User
 from app.services import accounts
 from app.services.counts import STAT_KEYS, read_stats, true_counts
+from tests import helpers
 from tests.factories import PASSWORD
 from tests.helpers import run_coroutine
 from tests.servers import USER_AGENT, Session
+
+# The one wait_until (it raises, naming what it awaited), under the name older imports use.
+wait_until = helpers.wait_until
 
 # What a refused checkout may answer: a clear client error, or "try again" (503).
 CLEAN_REFUSALS = {400, 404, 409, 422, 429, 503}
