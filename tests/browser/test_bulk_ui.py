@@ -77,7 +77,7 @@ def test_select_all_matching_and_cancel_with_one_reason(new_context, live_server
     page.locator("[data-bulk-count]", has_text=f"{matching} selected").wait_for()
     page.click('[data-bulk-action="cancel"]')
     dialog = page.locator("#cancel-dialog")
-    dialog.locator("text=Cancel order").first.wait_for()
+    dialog.locator(f"text=Cancel {matching} orders").first.wait_for()
     assert f"{matching} orders" in dialog.locator("[data-cancel-number]").inner_text()
     page.fill("#cancel-reason", "Shop closed for the holidays")
     page.click("[data-cancel-submit]")
