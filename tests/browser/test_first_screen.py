@@ -123,7 +123,8 @@ def test_flags_never_widen_the_order_column_or_cut_a_button(browser, live_server
         )
         after = page.evaluate(measure)
         page.screenshot(path=str(artifacts / "first-screen-flags.png"))
-        assert after["order"] == pytest.approx(before["order"], abs=1)
+        # Never wider (the table's auto layout may give the column a little less).
+        assert after["order"] <= before["order"] + 1, (before, after)
         assert after["scroll"] == before["scroll"] == 0
         assert after["cut"] == 0
     finally:
