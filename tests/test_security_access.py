@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import OrderActivity, Product, User
+from app.models import Order, OrderActivity, Product, User
 from tests.factories import make_order
 from tests.helpers import assert_json_error
 from tests.security_helpers import concrete_url, is_json_path, rules, snapshot
@@ -39,7 +39,11 @@ ADMIN_BODIES = {
     "admin_api.order_status": {"status": "Shipped"},
     "admin_api.order_cancel": {"reason": "Customer asked"},
     # Callables get the order id the walk acts on and the app.
-    "admin_api.orders_bulk": lambda order_id, app: {"ids": [int(order_id)], "action": "advance"},
+    "admin_api.orders_bulk": lambda order_id, app: {
+        "ids": [int(order_id)],
+        "action": "advance",
+        "from": {str(order_id): status_of(app, order_id)},
+    },
     # The walk reaches undo right after the admin's cancel of the same order: undo that.
     "admin_api.order_undo": lambda order_id, app: {"activity_id": latest_change(app, order_id)},
     "presence.presence": lambda order_id, app: {"order_id": int(order_id), "action": "viewing"},
@@ -53,6 +57,15 @@ ADMIN_BODIES = {
 PRODUCT_FORM = {"name": "Oat loaf", "category": "Bakery", "credit_value": "4", "stock": "3"}
 ADMIN_FORMS = {"catalogue.product_new": PRODUCT_FORM, "catalogue.product_edit": PRODUCT_FORM}
 ADMIN_QUERIES = {"packing.packing_slips": "?ids=1,2"}
+
+
+def status_of(app, order_id) -> str:
+    """The order's status as the page would show it (bulk sends it as ``from``)."""
+    with app.app_context():
+        order = db.session.get(Order, int(order_id))
+        shown = "Cancelled" if order.cancelled else order.status
+        db.session.remove()
+    return shown
 
 
 def latest_change(app, order_id) -> int | None:

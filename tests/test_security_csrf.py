@@ -53,7 +53,11 @@ CASES = {
     "admin_api.orders_bulk": (
         "admin",
         "json",
-        lambda shop: lambda order_id: {"ids": [order_id], "action": "advance"},
+        lambda shop: lambda order_id: {
+            "ids": [order_id],
+            "action": "advance",
+            "from": {str(order_id): "Pending"},
+        },
     ),
     "presence.presence": (
         "admin",

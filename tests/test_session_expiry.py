@@ -125,7 +125,7 @@ def test_the_stream_of_an_expired_session_ends(app, shop, open_stream):
 
 
 def test_past_the_cap_a_login_ends_the_oldest_session(make_app, open_stream):
-    app = make_app(SESSION_MAX_PER_USER=3)
+    app = make_app(SESSION_MAX_PER_USER=3, SSE_REVALIDATE_SECONDS=3600)  # only the message ends it
     shop = seed_shop(app)
     first = logged_in_client(app, shop.admin.username)
     stream = open_dashboard(open_stream, first)

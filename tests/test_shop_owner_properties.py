@@ -179,7 +179,7 @@ def test_balances_revenue_and_csv_stay_exact(app, admin_client, order_ids):  # n
         for user_id, credits in state["balances"].items():
             assert credits == opening[user_id] - spent.get(user_id, 0)
         assert state["stored"] == state["truth"]
-        assert sum(r for r, _ in state["stored"].values()) == sum(spent.values())
+        assert sum(r for r, _, _ in state["stored"].values()) == sum(spent.values())
         rows = list(csv.DictReader(io.StringIO(admin_client.get("/admin/orders.csv").text)))
         by_number = {o[0]: o for o in state["orders"]}
         assert len(rows) == len(by_number)

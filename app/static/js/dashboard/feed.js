@@ -120,6 +120,7 @@ export function createFeed(root, cfg, view, selection, hold) {
     const flag = tr.querySelector("[data-row-flag]");
     if (!flag) return;
     flag.textContent = text;
+    flag.title = text; // the table cuts a long flag with an ellipsis
     flag.hidden = false;
   }
 
