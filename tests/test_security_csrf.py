@@ -53,11 +53,13 @@ CASES = {
     "admin_api.orders_bulk": (
         "admin",
         "json",
-        lambda shop: lambda order_id: {
-            "ids": [order_id],
-            "action": "advance",
-            "from": {str(order_id): "Pending"},
-        },
+        lambda shop: (
+            lambda order_id: {
+                "ids": [order_id],
+                "action": "advance",
+                "from": {str(order_id): "Pending"},
+            }
+        ),
     ),
     "presence.presence": (
         "admin",

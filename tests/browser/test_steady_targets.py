@@ -232,7 +232,9 @@ def test_aim_then_click_never_moves_another_order(browser, live_server, artifact
                 if outcome == "wrong":
                     wrong.append({"aimed": aimed, "clicked": clicked, "moved": ids})
                 assert moved, f"no answer to the click on {aimed}"
-                outcomes.append((outcome, arrived, held_still(rows_before, page.evaluate(BOXES_JS, 12))))
+                outcomes.append(
+                    (outcome, arrived, held_still(rows_before, page.evaluate(BOXES_JS, 12)))
+                )
                 page.evaluate(
                     "() => document.querySelectorAll('.toast-error').forEach((t) => t.dismiss())"
                 )
