@@ -45,9 +45,11 @@ def make_customers(url: str, prefix: str, credits: list[int]) -> dict[str, int]:
 
 
 def login_all(base: str, usernames, threads: int = 16) -> dict[str, Session]:
-    """Log each user in once through the real form (in parallel)."""
+    """Log each user in once through the real form (in parallel). Logging in is the setup,
+    not the subject: each request may take 30 s on a loaded machine (a 10 s timeout failed
+    once in CI, with the suite's other server tests and Chromium beside it)."""
     with ThreadPoolExecutor(threads) as pool:
-        sessions = pool.map(lambda name: Session(base, name, PASSWORD), usernames)
+        sessions = pool.map(lambda name: Session(base, name, PASSWORD, timeout=30), usernames)
         return dict(zip(usernames, sessions, strict=True))
 
 

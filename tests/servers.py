@@ -40,12 +40,20 @@ class _SourceHandler(urllib.request.HTTPHandler):
 
 class Session:
     """A browser-like session (cookies, CSRF token, one user agent), logged in when given a
-    username; ``source`` is the local address it connects from (default: the kernel's)."""
+    username; ``source`` is the local address it connects from (default: the kernel's);
+    ``timeout`` is each request's socket timeout in seconds."""
 
     def __init__(
-        self, base: str, username=None, password=None, source: str | None = None, ssl_context=None
+        self,
+        base: str,
+        username=None,
+        password=None,
+        source: str | None = None,
+        ssl_context=None,
+        timeout: float = 10,
     ):
         self.base, self.source, self.ssl_context = base, source, ssl_context
+        self.timeout = timeout
         self.jar = http.cookiejar.CookieJar()
         handlers = [urllib.request.HTTPCookieProcessor(self.jar)]
         if source is not None:
@@ -78,7 +86,7 @@ class Session:
             data = urllib.parse.urlencode(form).encode()
         req = urllib.request.Request(self.base + path, data=data, method=method, headers=extra)
         try:
-            with self.opener.open(req, timeout=10) as response:
+            with self.opener.open(req, timeout=self.timeout) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
