@@ -116,6 +116,9 @@ def cluster(request, tmp_path):
         "SSE_LIFETIME_SECONDS": 60,
         "SSE_MAX_STREAMS_PER_USER": 50,
         "SESSION_MAX_PER_USER": 1000,  # one test opens 300 sessions of one user
+        # Only the backend's messages may end a stream here: the periodic re-validation
+        # could find an ended session first and close it with "ended", not the reason sent.
+        "SSE_REVALIDATE_SECONDS": 3600,
     }
     if kind == "postgres":
         database = request.getfixturevalue("pg_database")
