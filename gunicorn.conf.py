@@ -43,6 +43,10 @@ worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "10000"))
 keepalive = 75  # seconds; above nginx's upstream keepalive_timeout so nginx closes first
 timeout = 30
 graceful_timeout = int(os.environ.get("GRACEFUL_TIMEOUT", "20"))
+# Seconds a draining worker keeps its idle keep-alive connections before closing them:
+# above nginx's upstream keepalive_timeout (4 s in deploy/orderpulse-site.conf), so nginx
+# closes them first and never sends a request into our close (app/drain.py).
+drain_idle_seconds = float(os.environ.get("DRAIN_IDLE_SECONDS", "5"))
 preload_app = False
 # The app writes its own access line (app/logs.py: request id, real client, duration,
 # bytes of streams included); gunicorn's (nginx's address, 0 bytes for streams) only when
@@ -106,8 +110,9 @@ def on_starting(server):
 def post_worker_init(worker):
     """Say what this worker chose and whether its database and Redis answer (one line
     each, app/startup.py); and when it starts shutting down (SIGTERM, HUP reload,
-    ``max_requests`` recycle), drain: close idle keep-alive connections at once, turn new
-    streams away with ``retry:``, then end open streams with a ``retry:`` hint so that
+    ``max_requests`` recycle), drain: answer with ``Connection: close``, close idle
+    keep-alive connections after ``DRAIN_IDLE_SECONDS``, turn new streams away with
+    ``retry:``, then end open streams with a ``retry:`` hint so that
     browsers reconnect to the workers replacing this one (docs/design.md §5b)."""
     import gevent
 
@@ -135,7 +140,8 @@ def post_worker_init(worker):
         from app.realtime import close_all_streams
 
         began = time.monotonic()
-        closed_idle = drain.start_draining()
+        drain.start_draining()
+        idle_closer = gevent.spawn_later(drain_idle_seconds, drain.close_idle)
         # The worker's loop stops accepting within a second of this (it closes its
         # listeners); end the streams only then, so that their reconnects land on the
         # workers that replace this one.
@@ -148,6 +154,7 @@ def post_worker_init(worker):
         # graceful timeout left, so that the last ones still get their retry: out.
         left = worker.cfg.graceful_timeout - (time.monotonic() - began)
         closed = close_all_streams(within=max(0.0, left / 2))
+        closed_idle = idle_closer.get()
         drained.set()
         worker.log.info(
             "worker %s draining: closed %d idle connection(s), ended %d stream(s)",

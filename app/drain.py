@@ -2,14 +2,15 @@
 (docs/design.md §5b): it answers what it still receives, never refuses, and gets its
 clients onto the workers that replace it.
 
-- **Idle keep-alive connections close when draining starts.** gunicorn would otherwise wait
-  on them for the next request for up to ``keepalive`` seconds, and nginx's upstream
-  keep-alive pool (or a browser) would send its next request, an EventSource reconnect
-  among them, to this dying worker. Each is shut both ways at once, so the FIN reaches
-  nginx before it picks the connection again (nginx drops a cached connection the peer
-  closed); gunicorn then reads EOF where it waits for the next request and closes it. A
-  request sent in the same instant can still meet the closed connection (RFC 9112 §9.3.1:
-  clients retry idempotent requests; nginx does).
+- **Idle keep-alive connections stay open a moment, then close.** Closing one races with a
+  request the client sends on it in the same instant, and nginx retries only idempotent
+  requests (RFC 9112 §9.3.1): a checkout sent just then got a 502. So draining starts by
+  answering everything with ``Connection: close`` and closes the connections still idle
+  only ``DRAIN_IDLE_SECONDS`` later (``gunicorn.conf.py``), longer than nginx's upstream
+  ``keepalive_timeout`` (``deploy/orderpulse-site.conf``): by then nginx has closed every
+  idle upstream connection itself, and only clients talking to gunicorn directly can
+  still meet the close. Each is shut both ways, so gunicorn reads EOF where it waits for
+  the next request and the worker's pool empties.
 - **A connection busy when draining started closes after its answer**: shut for reading
   only, so that the answer's end (a chunked body's last chunk) still goes out.
 - Stream requests meanwhile get ``200 text/event-stream`` with ``retry:`` and
@@ -33,12 +34,18 @@ def draining() -> bool:
     return _draining
 
 
-def start_draining() -> int:
-    """Mark this process as draining and close its idle keep-alive connections; returns
-    how many were closed. Idempotent."""
+def start_draining() -> None:
+    """Mark this process as draining: from now on every answer's connection closes after
+    it (``close_idle`` ends the ones idle meanwhile). Idempotent."""
     global _draining
     with _lock:
         _draining = True
+
+
+def close_idle() -> int:
+    """Close the keep-alive connections idle since draining started (see the module
+    docstring); returns how many."""
+    with _lock:
         idle = list(_idle)
         _idle.clear()
     for sock in idle:

@@ -56,20 +56,29 @@ def test_a_draining_worker_answers_streams_with_retry_and_closes_idle_connection
     cookie = admin.cookie_header()
     with (
         socket.create_connection(("127.0.0.1", server.port)) as idle,
+        socket.create_connection(("127.0.0.1", server.port)) as late,
         socket.create_connection(("127.0.0.1", server.port)) as busy,
     ):
-        idle.sendall(raw_request("/healthz"))
-        assert b'{"status":"ok"}' in read_until(idle, lambda d: b'"ok"}' in d)
+        for sock in (idle, late):
+            sock.sendall(raw_request("/healthz"))
+            assert b'{"status":"ok"}' in read_until(sock, lambda d: b'"ok"}' in d)
         # A stream, and a second stream request pipelined behind it on the same connection:
         # gunicorn reads the second only once the first ends, on a worker draining by then.
         busy.sendall(raw_request(STREAM, cookie) + raw_request(STREAM, cookie))
         assert b"id: " in read_until(busy, lambda d: b"\nid: " in d)
 
         server.hup()
+        # A request sent on an idle connection while the worker drains (as nginx may, until
+        # its upstream keepalive_timeout) is answered, and its connection closes after it.
+        ended = read_until(busy, lambda d: re.search(rb"retry: \d+\n", d) is not None)
+        late.sendall(raw_request("/healthz"))
+        answer = read_until(late, lambda d: d.endswith(b"<EOF>"))
+        assert answer.startswith(b"HTTP/1.1 200") and b"connection: close" in answer.lower()
+        assert answer.endswith(b"<EOF>")
         assert read_until(idle, lambda d: d.endswith(b"<EOF>")) == b"<EOF>", (
-            "an idle keep-alive connection is closed when draining starts"
+            "an idle keep-alive connection is closed DRAIN_IDLE_SECONDS after draining starts"
         )
-        rest = read_until(busy, lambda d: d.endswith(b"<EOF>"))
+        rest = ended + read_until(busy, lambda d: d.endswith(b"<EOF>"))
     assert rest.endswith(b"<EOF>"), "the connection closes after the draining answer"
     first, _, second = rest.partition(b"HTTP/1.1 ")
     ending = re.findall(rb"retry: (\d+)", first)
