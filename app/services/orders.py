@@ -1,82 +1,30 @@
-"""Placing orders: validation, credits, order numbers and idempotency (one transaction)."""
+"""Placing orders: credits, order numbers and idempotency (one transaction). What a checkout
+asks for is checked first, by ``parse_checkout`` (``checkout_request``)."""
 
-import hashlib
-import json
-from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.extensions import db
-from app.models import DELIVERY_METHODS, Order, OrderItem, Product, User
+from app.models import Order, OrderItem, Product, User
 from app.models.counts import TOTAL
-from app.models.limits import MAX_DB_INT
 from app.models.timestamps import utcnow
 from app.services import Invalid, NotFound, credits, placing, stock, write_gate
 from app.services.changes import record_change
+from app.services.checkout_request import CheckoutRequest, parse_checkout
 
-MAX_ADDRESS = 300
+# What a checkout asks for lives in ``checkout_request``; callers know it by these names.
+__all__ = [
+    "CheckoutRequest",
+    "checkout",
+    "parse_checkout",
+    "place_order",
+    "replayed",
+    "validate_idempotency_key",
+]
+
 MAX_IDEMPOTENCY_KEY = 100
 DELIVERY_DAYS = {"home delivery": 3, "pickup": 1}
-
-
-@dataclass(frozen=True)
-class CheckoutRequest:
-    """Validated checkout input: ``lines`` maps product id → quantity (both ``int``)."""
-
-    lines: dict[int, int]
-    delivery_method: str
-    delivery_address: str | None
-
-    def fingerprint(self) -> str:
-        """SHA-256 of the canonical request, to tell a retry from a different order."""
-        body = [sorted(self.lines.items()), self.delivery_method, self.delivery_address]
-        return hashlib.sha256(json.dumps(body).encode()).hexdigest()
-
-
-def _as_int(value, what: str) -> int:
-    # bool is an int in Python; a JSON true is not a quantity.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{what} must be an integer")
-    return value
-
-
-def parse_checkout(items, delivery_method, delivery_address) -> CheckoutRequest:
-    """Validate raw checkout input (JSON or the session cart).
-
-    ``items`` is a list of ``{"product_id": int, "quantity": int}``; repeated products add up.
-    Raises ``Invalid`` (422) for an empty or overlong cart, a quantity outside 1..99, an
-    unknown delivery method, a missing or overlong address.
-    """
-    config = current_app.config
-    if not isinstance(items, list) or not items:
-        raise Invalid("Your cart is empty: add at least one item")
-    if len(items) > config["CHECKOUT_MAX_LINES"]:
-        raise Invalid(f"At most {config['CHECKOUT_MAX_LINES']} different items per order")
-    lines: dict[int, int] = {}
-    for item in items:
-        if not isinstance(item, dict):
-            raise Invalid("Each item must be an object with product_id and quantity")
-        product_id = _as_int(item.get("product_id"), "product_id")
-        if not 1 <= product_id <= MAX_DB_INT:
-            raise NotFound(f"Unknown product: {product_id}")
-        quantity = _as_int(item.get("quantity"), "quantity")
-        lines[product_id] = lines.get(product_id, 0) + quantity
-    limit = config["CHECKOUT_MAX_QUANTITY"]
-    for product_id, quantity in lines.items():
-        if not 1 <= quantity <= limit:
-            raise Invalid(f"Quantity for product {product_id} must be between 1 and {limit}")
-    if delivery_method not in DELIVERY_METHODS:
-        raise Invalid(f"delivery_method must be one of: {', '.join(DELIVERY_METHODS)}")
-    if delivery_method == "pickup":
-        return CheckoutRequest(lines, delivery_method, None)
-    if not isinstance(delivery_address, str) or not delivery_address.strip():
-        raise Invalid("Home delivery needs a delivery address")
-    address = delivery_address.strip()
-    if len(address) > MAX_ADDRESS:
-        raise Invalid(f"The delivery address is longer than {MAX_ADDRESS} characters")
-    return CheckoutRequest(lines, delivery_method, address)
 
 
 _orders = Order.__table__
