@@ -15,8 +15,10 @@ Measures:
 
 The customers and their sessions are made in the database (``prepare.py --shoppers
 --cookies``: no password hash or login per customer). The open-files limit is raised for
-this process and the servers it starts. Traffic stays on 127.0.0.1; every phase is bounded
-in count and time.
+this process and the servers it starts; past ``--per-process`` streams (10,000) the rest
+are held by holder processes of this script (``--hold``), as one process may not have more
+descriptors than the hard limit (20,000 on the project machine). Traffic stays on
+127.0.0.1; every phase is bounded in count and time.
 
     python bench/customer_streams_bench.py -n 20000 --workers 2
 """
@@ -128,6 +130,55 @@ async def open_followers(server, made: list[dict], concurrency: int):
     return followers, connect, errors, time.perf_counter() - started
 
 
+class _Port:
+    """What ``open_followers`` needs of a server in a holder process: its port."""
+
+    def __init__(self, port: int):
+        self.port = port
+
+
+async def hold(port: int, made: list[dict], concurrency: int) -> None:
+    """A holder process's part (``--hold``): open these streams, print one JSON line
+    ``{"held", "errors", "connect"}`` (connect: seconds each), keep them open until stdin
+    closes. A process may have at most the hard open-files limit of descriptors (20,000 on
+    the project machine, and root may not raise it there), so 20,000 streams need two."""
+    followers, connect, errors, _ = await open_followers(_Port(port), made, concurrency)
+    held = sum(1 for f in followers if f and f.first.done() and not f.first.exception())
+    print(json.dumps({"held": held, "errors": errors[:5], "connect": connect}), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    for follower in followers:
+        if follower and follower.transport:
+            follower.transport.close()
+
+
+async def open_everywhere(server, made, args, cookies: Path):
+    """Open ``made``'s streams: the first ``args.per_process`` in this process (those the
+    moves follow), the rest in holder processes of at most as many each, all at once.
+    Returns ``(followers here, connect seconds of all, errors of all, seconds, holders)``."""
+    mine, rest = made[: args.per_process], len(made) - args.per_process
+    holders = []
+    for start in range(args.per_process, len(made), args.per_process):
+        end = min(start + args.per_process, len(made))
+        cmd = [PY, __file__, "--hold", f"{server.port}:{cookies}:{start}:{end}"]
+        cmd += ["--concurrency", str(args.concurrency)]
+        holders.append(
+            await asyncio.create_subprocess_exec(
+                *cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+            )
+        )
+    started = time.perf_counter()
+    followers, connect, errors, _ = await open_followers(server, mine, args.concurrency)
+    held_elsewhere = 0
+    for proc in holders:
+        line = json.loads(await proc.stdout.readline())
+        held_elsewhere += line["held"]
+        connect += line["connect"]
+        errors += line["errors"]
+    took = time.perf_counter() - started
+    assert rest <= 0 or holders, "holders start for every stream beyond this process's share"
+    return followers, connect, errors, took, holders, held_elsewhere
+
+
 def postgres_cpu() -> dict[int, float]:
     """CPU seconds of each PostgreSQL process now (backends come and go: compare by pid)."""
     seen = {}
@@ -163,7 +214,7 @@ def raise_open_files(need: int) -> None:
 
 
 async def run(args) -> dict:
-    raise_open_files(args.streams + 4000)
+    raise_open_files(min(args.streams, args.per_process) + 4000)
     workdir = Path(tempfile.mkdtemp(prefix="orderpulse-customers-"))
     db_name = None
     if args.database_url is None:
@@ -196,10 +247,13 @@ async def run(args) -> dict:
                     follower.transport.close()
             await asyncio.sleep(2)
             rss_before = server.rss()
-            followers, connect, errors, took = await open_followers(server, made, args.concurrency)
+            followers, connect, errors, took, holders, elsewhere = await open_everywhere(
+                server, made, args, cookies
+            )
             if errors:
                 print(f"first connect error: {errors[0]}; server log: {server.log}")
             held = [f for f in followers if f and f.first.done() and not f.first.exception()]
+            held += [None] * elsewhere  # held by the holder processes
             await asyncio.sleep(3)
             rss_after = server.rss()
             result.update(
@@ -217,7 +271,9 @@ async def run(args) -> dict:
             result["idle_postgres_cores"] = round(
                 cpu_since(pg0, postgres_cpu()) / args.idle_seconds, 4
             )
-            chosen = random.Random(11).sample(range(len(made)), min(args.moves, len(made)))
+            chosen = random.Random(11).sample(
+                range(len(followers)), min(args.moves, len(followers))
+            )
             sent = []
             cpu0 = server.cpu_seconds()
             moves_started = time.perf_counter()
@@ -258,6 +314,9 @@ async def run(args) -> dict:
             for follower in followers:
                 if follower and follower.transport:
                     follower.transport.close()
+            for proc in holders:
+                proc.stdin.close()
+                await proc.wait()
     finally:
         server.stop()
         if db_name:
@@ -278,7 +337,17 @@ def main() -> None:
     parser.add_argument("--admin-db", default=DEFAULT_ADMIN_DB)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--per-process", type=int, default=10000, help="streams one client process holds"
+    )
+    parser.add_argument("--hold", default=None, help=argparse.SUPPRESS)  # PORT:FILE:START:END
     args = parser.parse_args()
+    if args.hold:
+        port, cookies, start, end = args.hold.split(":")
+        raise_nofile(int(end) - int(start) + 1000)
+        made = json.loads(Path(cookies).read_text())[int(start) : int(end)]
+        asyncio.run(hold(int(port), made, args.concurrency))
+        return
     try:
         import uvloop
 
