@@ -163,7 +163,7 @@ async def open_everywhere(server, made, args, cookies: Path):
         cmd += ["--concurrency", str(args.concurrency)]
         holders.append(
             await asyncio.create_subprocess_exec(
-                *cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+                *cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, limit=2**24
             )
         )
     started = time.perf_counter()
