@@ -16,6 +16,7 @@ from app.metrics import DELIVERY_LAG, FRAMES_SENT, STREAM_STARTS, start_kind
 from app.outages import DATABASE, unreachable
 from app.realtime import sse
 from app.realtime.direct import fan_out
+from app.realtime.expiry import ExpiryWalk
 from app.realtime.frames import DashboardState
 from app.realtime.presence import Presence
 from app.realtime.registry import Draining, StreamRegistry, TooManyStreams
@@ -71,6 +72,7 @@ class Hub:
         self.app = app
         self.config = app.config
         self.registry = StreamRegistry(app.config)
+        self._expiry = ExpiryWalk(self.registry.all, app.config["SSE_WRITE_TIMEOUT_SECONDS"])
         self.state = DashboardState(app.config)
         self.backend = backend_factory(self)
         # The per-worker cache of valid sessions hears the same revoke messages as the
@@ -247,7 +249,7 @@ class Hub:
                 if schedule.due("heartbeat", now):
                     self._broadcast([sse.HEARTBEAT], None, include_orders=True)
                 if schedule.due("housekeeping", now):
-                    self._expire(now)
+                    self._expiry.step(now)
 
     def _step_presence(self) -> None:
         local = self.registry.admin_sessions(self._sessions_seen)
@@ -331,11 +333,3 @@ class Hub:
         FRAMES_SENT.inc(len(subs))
         took = time.perf_counter() - started
         log.debug("fan-out to %d streams took %.1f ms", len(subs), took * 1e3)
-
-    def _expire(self, now: float) -> None:
-        write_timeout = self.config["SSE_WRITE_TIMEOUT_SECONDS"]
-        for sub in self.registry.all():
-            if (sub.deadline <= now or sub.dead) and not sub.closed:
-                sub.close()
-            if sub.stalled(now, write_timeout):  # handed over: no greenlet times it out
-                sub.drop()
