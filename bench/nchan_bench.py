@@ -54,12 +54,12 @@ from stream_bench import (  # noqa: E402
     Server,
     client_session,
     cookie_header,
-    free_port,
     log_in_and_warm_up,
     percentile,
     raise_nofile,
     stream_request,
 )
+from tests.harness import free_port  # noqa: E402  (importable once stream_bench set the path)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 NCHAN_MODULE = Path("/usr/lib/nginx/modules/ngx_nchan_module.so")
