@@ -59,6 +59,7 @@ from stream_bench import (  # noqa: E402
     raise_nofile,
     stream_request,
 )
+
 from tests.harness import free_port  # noqa: E402  (importable once stream_bench set the path)
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
