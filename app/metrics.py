@@ -128,6 +128,10 @@ def start_kind(since, first_frame: bytes) -> str:
     return "reset" if b'"type":"reset"' in first_frame[:64] else "resume"
 
 
+BUSY_ANSWERS = Counter(
+    "orderpulse_busy_stream_answers",
+    "Stream requests answered with retry: because the database pool had no connection in time",
+)
 DRAINING_ANSWERS = Counter(
     "orderpulse_draining_stream_answers",
     "Stream requests a shutting-down worker answered with retry: and Connection: close",

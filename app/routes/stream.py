@@ -5,6 +5,7 @@ never wrapped in ``stream_with_context``, which would keep the request's session
 import contextlib
 import functools
 import os
+import random
 import socket
 import ssl
 
@@ -14,7 +15,7 @@ from flask_login import current_user, login_required
 from app import drain
 from app.extensions import limiter, release_session
 from app.logs import EXTRA_BYTES_KEY, LATER_KEY, SERVER_RESPONSE_KEY
-from app.metrics import DRAINING_ANSWERS
+from app.metrics import BUSY_ANSWERS, DRAINING_ANSWERS
 from app.realtime import get_hub, shutdown, sse
 from app.realtime.presence import parse_focus
 from app.realtime.registry import Draining
@@ -264,6 +265,19 @@ def draining_answer() -> Response:
     headers = {**sse.HEADERS, "Connection": "close"}
     drain.end_keepalive(request.environ.get("gunicorn.socket"))
     return Response(body, status=200, mimetype="text/event-stream", headers=headers)
+
+
+def busy_answer() -> Response:
+    """What a stream request gets when the database pool had no connection for it within
+    ``DATABASE_POOL_TIMEOUT_SECONDS`` (a reconnect storm of sessions this worker has not
+    cached, not an outage): ``200 text/event-stream`` with a ``retry:`` of 2 to 6 ×
+    ``SSE_RETRY_MS``, jittered so the clients come back spread out. Never a 503, for the
+    same reason as ``draining_answer``."""
+    BUSY_ANSWERS.inc()
+    release_session()
+    retry_ms = int(current_app.config["SSE_RETRY_MS"] * random.uniform(2, 6))
+    body = sse.retry(retry_ms) + b": this server is busy, come back shortly\n\n"
+    return Response(body, status=200, mimetype="text/event-stream", headers=sse.HEADERS)
 
 
 @bp.get("/admin/orders/stream")

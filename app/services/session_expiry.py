@@ -6,19 +6,18 @@ rows (at logins, at most every ``SESSION_PRUNE_SECONDS`` per worker, and by ``fl
 prune-sessions``).
 """
 
-import json
 import threading
 import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 from app.models import User, UserSession
 from app.models.timestamps import utcnow
-from app.services import outbox, session_cache
+from app.services import outbox, session_batch, session_cache
+from app.services.session_ids import each_of
 
 PRUNE_BATCH = 1000  # rows per DELETE, so pruning never holds a login up for long
 
@@ -96,21 +95,14 @@ def load_user(alternative_id: str) -> User | None:
     return user
 
 
-# What a stream needs to know of its user, read without building ORM objects.
-_PRINCIPAL = (
-    sa.select(User.username, User.role, UserSession.created_at, UserSession.last_seen_at)
-    .join(UserSession, UserSession.user_id == User.id)
-    .where(*_VALID_SESSION)
-)
-
-
 def load_principal(alternative_id: str) -> session_cache.Principal | None:
     """The user loader of the stream endpoints: who the session ``"<user id>:<session
     id>"`` belongs to, as a ``session_cache.Principal`` (``id``, ``username``, ``role``,
     ``session_id``), under the same rules as ``load_user`` (exists, not expired, active
     user; marked seen every ``SESSION_TOUCH_SECONDS``, in a batch: ``write_seen``), else
     ``None`` (anonymous). A session this worker read within ``SESSION_CACHE_SECONDS`` costs
-    no query (``app/services/session_cache.py`` says what keeps that right)."""
+    no query (``app/services/session_cache.py`` says what keeps that right); the others are
+    read with those of the concurrent stream requests (``session_batch``)."""
     parsed = _parse(alternative_id)
     if parsed is None:
         return None
@@ -123,7 +115,7 @@ def load_principal(alternative_id: str) -> session_cache.Principal | None:
     cached = entry is not None and session_cache.still_valid(entry, now, idle, absolute)
     if not cached:
         generation = cache.generation  # before the query: a revoke meanwhile wins
-        row = db.session.execute(_PRINCIPAL, _params(user_id, session_id, now)).first()
+        row = session_batch.principal_row(user_id, session_id, *_valid_since(now))
         if row is None:
             return None
         entry = session_cache.Entry(*row, cache.clock())
@@ -223,13 +215,7 @@ def ended_among(session_ids) -> set[str]:
     ids = list(session_ids)
     if not ids:
         return set()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # JSON text, not an array parameter: psycopg dumps a list item by item in Python,
-        # a tenth of an idle worker's CPU with 10,000 customers' streams.
-        given = sa.cast(sa.bindparam("ids", json.dumps(ids), type_=sa.Text), postgresql.JSON)
-        wanted = sa.func.json_array_elements_text(given).column_valued("wanted")
-    else:
-        wanted = sa.func.json_each(json.dumps(ids)).table_valued("value").c.value
+    wanted = each_of(ids)  # one JSON text (a tenth of an idle worker's CPU as an array)
     live = (
         sa.select(UserSession.id)
         .join(User, User.id == UserSession.user_id)
