@@ -57,17 +57,7 @@ def start(user: User, user_agent: str = "", ip: str = "") -> UserSession:
     (reason ``limit``); the user's expired rows go, and at most every
     ``SESSION_PRUNE_SECONDS`` per worker every user's."""
     now = utcnow()
-    record = UserSession(
-        id=secrets.token_urlsafe(32),
-        user_id=user.id,
-        created_at=now,
-        last_seen_at=now,
-        user_agent=(user_agent or "")[:200],
-        ip=(ip or "")[:45],
-    )
-    db.session.add(record)
-    db.session.flush()
-    user.session_id = record.id
+    record = _new_record(user, now, (user_agent or "")[:200], (ip or "")[:45])
     db.session.execute(
         sa.delete(UserSession).where(
             UserSession.user_id == user.id, sa.not_(session_expiry.alive(now))
@@ -102,17 +92,7 @@ def rotate(user: User, reason: str) -> int:
     *other* sessions ended."""
     old = db.session.get(UserSession, user.session_id) if user.session_id else None
     now = utcnow()
-    record = UserSession(
-        id=secrets.token_urlsafe(32),
-        user_id=user.id,
-        created_at=now,
-        last_seen_at=now,
-        user_agent=old.user_agent if old else "",
-        ip=old.ip if old else "",
-    )
-    db.session.add(record)
-    db.session.flush()
-    user.session_id = record.id
+    record = _new_record(user, now, old.user_agent if old else "", old.ip if old else "")
     ended = end_all(user.id, reason, keep=record.id)
     return ended - (1 if old is not None else 0)
 
@@ -154,3 +134,19 @@ def handle(record: UserSession) -> str:
 def by_handle(user_id: int, value: str) -> UserSession | None:
     """The live session of ``user_id`` whose ``handle`` is ``value``, else ``None``."""
     return next((s for s in of_user(user_id) if handle(s) == value), None)
+
+
+def _new_record(user, now, user_agent: str, ip: str) -> UserSession:
+    """A new session record for ``user`` (flushed) that ``user.get_id()`` now names."""
+    record = UserSession(
+        id=secrets.token_urlsafe(32),
+        user_id=user.id,
+        created_at=now,
+        last_seen_at=now,
+        user_agent=user_agent,
+        ip=ip,
+    )
+    db.session.add(record)
+    db.session.flush()
+    user.session_id = record.id
+    return record
