@@ -105,12 +105,11 @@ def register_errors(app: Flask) -> None:
         and nothing was saved. Other driver errors (integrity, data) stay 500s."""
         if not is_unavailable(error):
             return unexpected(error)
+        rollback_quietly()
         if isinstance(error, sa_exc.TimeoutError) and request.path.endswith("/stream"):
             # The pool is exhausted (a storm of reconnects), not the database gone: the
             # stream's client comes back later instead of failing for good.
-            rollback_quietly()
             return busy_answer()
-        rollback_quietly()
         DATABASE.failed(getattr(error, "orig", None) or error, request.path)  # one line per outage
         message = "Database unavailable, try again"
         if wants_json():

@@ -3,7 +3,6 @@ lookups that meet in one turn of the event loop make one query, and each gets it
 session's answer (or none)."""
 
 import threading
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import User
 from app.models.timestamps import utcnow
-from app.services import session_batch, sessions
+from app.services import session_batch, session_expiry, sessions
 from tests.helpers import logged_in_client, wait_until
 from tests.test_stream import ADMIN_STREAM
 
@@ -37,11 +36,11 @@ def test_lookups_that_meet_make_one_query_and_get_their_own_answers(app, shop, m
         session_batch, "_yield", lambda: wait_until(lambda: joined() == 4, what="4 joined")
     )
     queries, answers = [], {}
-    window = utcnow() - timedelta(days=1)
 
     def ask(i, user_id, session_id):
         with app.app_context():
-            answers[i] = session_batch.principal_row(user_id, session_id, window, window)
+            alive = session_expiry.alive(utcnow())
+            answers[i] = session_batch.principal_row(user_id, session_id, alive)
             db.session.remove()
 
     def count(conn, cursor, statement, *args):
@@ -71,7 +70,7 @@ def test_an_error_reaches_every_lookup_of_the_batch(app, shop, monkeypatch):
 
     monkeypatch.setattr(session_batch.db.session, "execute", broken)
     with app.app_context(), pytest.raises(sa.exc.TimeoutError):
-        session_batch.principal_row(*made["alice"], utcnow(), utcnow())
+        session_batch.principal_row(*made["alice"], session_expiry.alive(utcnow()))
     assert not session_batch._open, "the failed batch is closed: the next lookup opens one"
 
 

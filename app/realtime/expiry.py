@@ -9,8 +9,7 @@ walk every second was a fifth of an idle worker's CPU); a stream is looked at ev
 limits. Streams opened during a round wait for the next round.
 """
 
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from app.realtime.subscription import Subscription
 
@@ -23,16 +22,15 @@ class ExpiryWalk:
     def __init__(self, streams: Callable[[], list[Subscription]], write_timeout: float):
         self.streams = streams
         self.write_timeout = write_timeout
-        self._round: Iterator[Subscription] = iter(())
-        self._left = 0
+        self._round: list[Subscription] = []  # the streams of this round
+        self._next = 0  # where the next pass starts in it
 
     def step(self, now: float) -> None:
         """End or reset the next slice's streams that are due (see the module docstring)."""
-        if self._left <= 0:
-            subs = self.streams()
-            self._round, self._left = iter(subs), len(subs)
-        self._left -= SLICE
-        for sub in itertools.islice(self._round, SLICE):
+        if self._next >= len(self._round):
+            self._round, self._next = self.streams(), 0
+        start, self._next = self._next, self._next + SLICE
+        for sub in self._round[start : self._next]:
             if (sub.deadline <= now or sub.dead) and not sub.closed:
                 sub.close()
             if sub.stalled(now, self.write_timeout):  # handed over: no greenlet times it out

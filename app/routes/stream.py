@@ -260,11 +260,9 @@ def draining_answer() -> Response:
     the app's hop-by-hop header but, while its worker shuts down, closes every connection
     after its answer and says so itself."""
     DRAINING_ANSWERS.inc()
-    release_session()
-    body = sse.retry(current_app.config["SSE_RETRY_MS"]) + b": this server is restarting\n\n"
-    headers = {**sse.HEADERS, "Connection": "close"}
     drain.end_keepalive(request.environ.get("gunicorn.socket"))
-    return Response(body, status=200, mimetype="text/event-stream", headers=headers)
+    retry_ms = current_app.config["SSE_RETRY_MS"]
+    return _retry_only(retry_ms, "this server is restarting", {"Connection": "close"})
 
 
 def busy_answer() -> Response:
@@ -274,10 +272,19 @@ def busy_answer() -> Response:
     ``SSE_RETRY_MS``, jittered so the clients come back spread out. Never a 503, for the
     same reason as ``draining_answer``."""
     BUSY_ANSWERS.inc()
-    release_session()
     retry_ms = int(current_app.config["SSE_RETRY_MS"] * random.uniform(2, 6))
-    body = sse.retry(retry_ms) + b": this server is busy, come back shortly\n\n"
-    return Response(body, status=200, mimetype="text/event-stream", headers=sse.HEADERS)
+    return _retry_only(retry_ms, "this server is busy, come back shortly")
+
+
+def _retry_only(retry_ms: int, why: str, headers: dict | None = None) -> Response:
+    """``200 text/event-stream`` that says only ``retry: <retry_ms>`` and ``why`` (an SSE
+    comment), then ends: the client reconnects (the request's database session goes
+    back to the pool first)."""
+    release_session()
+    body = sse.retry(retry_ms) + f": {why}\n\n".encode()
+    return Response(
+        body, status=200, mimetype="text/event-stream", headers={**sse.HEADERS, **(headers or {})}
+    )
 
 
 @bp.get("/admin/orders/stream")

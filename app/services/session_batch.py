@@ -11,7 +11,6 @@ lookup, and costs what the single query did.
 
 import threading
 import time
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app
@@ -40,10 +39,10 @@ def _yield() -> None:
     time.sleep(0)  # gevent: one turn of the event loop, so this turn's lookups join
 
 
-def principal_row(user_id: int, session_id: str, seen_after: datetime, created_after: datetime):
+def principal_row(user_id: int, session_id: str, alive):
     """``(username, role, created_at, last_seen_at)`` of the session ``session_id`` of the
-    active user ``user_id``, last seen after ``seen_after`` and created after
-    ``created_after``; ``None`` when there is none. Raises what the batch's query raised
+    active user ``user_id`` where ``alive`` holds (``session_expiry.alive(now)``: the session
+    has not expired); ``None`` when there is none. Raises what the batch's query raised
     (a pool timeout: ``sqlalchemy.exc.TimeoutError``), also when it waited longer than
     ``DATABASE_POOL_TIMEOUT_SECONDS`` + 5 s for another request's query."""
     engine = db.engine
@@ -54,7 +53,7 @@ def principal_row(user_id: int, session_id: str, seen_after: datetime, created_a
             batch = _open[engine] = _Batch()
         batch.ids.add(session_id)
     if leader:
-        _read(engine, batch, seen_after, created_after)
+        _read(engine, batch, alive)
     elif not batch.done.wait(current_app.config["DATABASE_POOL_TIMEOUT_SECONDS"] + 5):
         raise sa.exc.TimeoutError("a batched session lookup waited too long")
     if batch.error is not None:
@@ -65,7 +64,7 @@ def principal_row(user_id: int, session_id: str, seen_after: datetime, created_a
     return row.username, row.role, row.created_at, row.last_seen_at
 
 
-def _read(engine, batch: _Batch, seen_after: datetime, created_after: datetime) -> None:
+def _read(engine, batch: _Batch, alive) -> None:
     _yield()
     with _lock:
         if _open.get(engine) is batch:
@@ -82,12 +81,7 @@ def _read(engine, batch: _Batch, seen_after: datetime, created_after: datetime) 
                 UserSession.last_seen_at,
             )
             .join(User, User.id == UserSession.user_id)
-            .where(
-                UserSession.id == wanted,
-                User.active.is_(True),
-                UserSession.last_seen_at > seen_after,
-                UserSession.created_at > created_after,
-            )
+            .where(UserSession.id == wanted, User.active.is_(True), alive)
         ).all()
         batch.rows = {row.session_id: row for row in rows}
     except BaseException as exc:  # every waiting lookup gets it (a pool timeout: retry)

@@ -115,7 +115,7 @@ def load_principal(alternative_id: str) -> session_cache.Principal | None:
     cached = entry is not None and session_cache.still_valid(entry, now, idle, absolute)
     if not cached:
         generation = cache.generation  # before the query: a revoke meanwhile wins
-        row = session_batch.principal_row(user_id, session_id, *_valid_since(now))
+        row = session_batch.principal_row(user_id, session_id, alive(now))
         if row is None:
             return None
         entry = session_cache.Entry(*row, cache.clock())
