@@ -90,13 +90,9 @@ def add(deltas: dict[str, int]) -> None:
     db.session.connection().execute(_add_statement(len(moved)), params)
 
 
+@functools.cache
 def version_statement(step: int = 1):
     """``UPDATE order_versions ... RETURNING version`` adding ``step`` (built once per step)."""
-    return _version_statement(step)
-
-
-@functools.cache
-def _version_statement(step: int):
     table = OrderVersion.__table__
     return (
         sa.update(table)
