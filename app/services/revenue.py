@@ -18,13 +18,13 @@ from app.models.timestamps import utcnow
 from app.services import counts
 
 WINDOW_HOURS = 48  # yesterday and today in every zone from UTC-12 to UTC+14
-# A bucket's shards summed (a read's columns, in the order of a window row).
-_SUMMED = (
+# Each bucket's shards summed (a read's columns, in the order of a window row).
+_SUMMED = sa.select(
     RevenueBucket.bucket_start,
     sa.func.sum(RevenueBucket.revenue),
     sa.func.sum(RevenueBucket.orders),
     sa.func.sum(RevenueBucket.cancelled),
-)
+).group_by(RevenueBucket.bucket_start)
 
 
 def bucket_of(moment: datetime) -> int:
@@ -81,17 +81,16 @@ def between(first: int, end: int) -> list[list[int]]:
     """Buckets with ``first <= bucket_start < end`` (Unix seconds), as in ``window``: a
     primary-key range, each bucket's shards summed."""
     rows = db.session.execute(
-        sa.select(*_SUMMED)
-        .where(RevenueBucket.bucket_start >= first, RevenueBucket.bucket_start < end)
-        .group_by(RevenueBucket.bucket_start)
-        .order_by(RevenueBucket.bucket_start)
+        _SUMMED.where(
+            RevenueBucket.bucket_start >= first, RevenueBucket.bucket_start < end
+        ).order_by(RevenueBucket.bucket_start)
     )
     return [[int(s), int(r), int(n), int(c)] for s, r, n, c in rows if r or n]
 
 
 def stored_buckets() -> dict[int, tuple[int, int, int]]:
     """Every bucket, its shards summed: ``{bucket_start: (revenue, orders, cancelled)}``."""
-    rows = db.session.execute(sa.select(*_SUMMED).group_by(RevenueBucket.bucket_start))
+    rows = db.session.execute(_SUMMED)
     return {int(s): (int(r or 0), int(n or 0), int(c or 0)) for s, r, n, c in rows}
 
 
@@ -127,7 +126,7 @@ def reconcile() -> dict[int, tuple[tuple[int, int, int], tuple[int, int, int]]]:
     Stored and true values come from one statement (one snapshot) and each difference is
     *added* to this transaction's shard, so checkouts that commit meanwhile keep theirs."""
     recount = _true_query(db.session.get_bind().dialect.name).subquery()
-    stored = sa.select(*_SUMMED).group_by(RevenueBucket.bucket_start).subquery()
+    stored = _SUMMED.subquery()
     both = sa.union_all(sa.select(sa.literal(1), *recount.c), sa.select(sa.literal(0), *stored.c))
     truth: dict[int, tuple[int, int, int]] = {}
     have: dict[int, tuple[int, int, int]] = {}
