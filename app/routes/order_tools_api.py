@@ -19,11 +19,6 @@ def _order(order_id: int) -> Order:
     return db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
 
 
-def _body():
-    payload = request.get_json(silent=True)
-    return payload if isinstance(payload, dict) else None
-
-
 @bp.get("/order/<int:order_id>/notes")
 @admin_required
 def list_notes(order_id: int):
@@ -39,7 +34,7 @@ def add_note(order_id: int):
     to the customer). ``201 {success, note, activity}`` (``activity``: the ``note`` entry,
     pushed to every dashboard as ``event: order``); 400 malformed, 404 unknown order, 422
     blank or long text."""
-    text = notes.parse_text(_body())
+    text = notes.parse_text(request.get_json(silent=True))
     order = _order(order_id)
     note = notes.add_note(order, text, current_user)
     db.session.commit()
@@ -52,7 +47,7 @@ def edit_note(order_id: int, note_id: int):
     """Body ``{"text": str}``: replace the text of your own note within
     ``NOTE_EDIT_SECONDS``. ``{success, note, activity}``; 400 malformed, 403 another
     admin's note, 404 unknown or deleted note, 409 too late, 422 blank or long text."""
-    text = notes.parse_text(_body())
+    text = notes.parse_text(request.get_json(silent=True))
     order = _order(order_id)
     note = notes.edit_note(order, notes.find_note(order, note_id), text, current_user)
     db.session.commit()
@@ -83,7 +78,7 @@ def change_tags(order_id: int):
     tags: [str], order: summary}``; ``changed`` false when the order already had exactly
     that (nothing written, no event). 400 malformed, 404 unknown order, 422 a bad tag,
     nothing to do, a tag both added and removed, more than 20 tags on the order."""
-    add, remove = tags.parse_tag_change(_body())
+    add, remove = tags.parse_tag_change(request.get_json(silent=True))
     order = _order(order_id)
     changed = tags.apply_tags(order, add, remove, current_user)
     db.session.commit()
@@ -98,7 +93,7 @@ def refund(order_id: int):
     (with refunded_credits, refundable_credits), activity}``; 400 malformed (credits not
     an integer), 404 unknown order, 409 cancelled or more than remains refundable
     (``refundable_credits`` in the answer), 422 credits below 1 or a bad reason."""
-    amount, reason = refunds.parse_refund(_body())
+    amount, reason = refunds.parse_refund(request.get_json(silent=True))
     order = _order(order_id)
     refunds.refund_order(order, amount, reason, current_user)
     db.session.commit()

@@ -8,30 +8,52 @@ their own note within ``NOTE_EDIT_SECONDS`` (config, default 900).
 """
 
 from datetime import timedelta
+from typing import Annotated
 
 import sqlalchemy as sa
 from flask import current_app
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictStr
 
 from app.extensions import db
 from app.models import Order, OrderNote, User
 from app.models.timestamps import isoformat, utcnow
-from app.services import Conflict, Invalid, NotFound, ServiceError
+from app.services import Conflict, NotFound, ServiceError
+from app.services.bodies import Refusal, check, refuse
 from app.services.changes import record_change
 
 MAX_TEXT = 1000
 
 
-def parse_text(payload) -> str:
-    """``{"text": str}`` → the stripped text (1..1000 characters). Raises ``Invalid``: 400
-    for a body that is not an object or a text that is not a string, 422 blank or long."""
-    if not isinstance(payload, dict) or not isinstance(payload.get("text"), str):
-        raise Invalid('Send JSON {"text": "..."}', 400)
-    text = payload["text"].strip()
+def _text(text: str) -> str:
+    text = text.strip()
     if not text:
-        raise Invalid("A note needs some text")
+        raise refuse("text", "A note needs some text")
     if len(text) > MAX_TEXT:
-        raise Invalid(f"A note has at most {MAX_TEXT} characters (this one has {len(text)})")
+        raise refuse(
+            "text", f"A note has at most {MAX_TEXT} characters (this one has {len(text)})"
+        )
     return text
+
+
+class NoteBody(BaseModel):
+    """``{"text": str}``, stripped, 1..1000 characters."""
+
+    model_config = ConfigDict(strict=True)
+
+    text: Annotated[StrictStr, AfterValidator(_text)]
+
+
+REFUSALS = (
+    Refusal(("text",), types=("text",)),
+    Refusal((), 'Send JSON {"text": "..."}', 400),  # not an object, no text, not a string
+)
+
+
+def parse_text(payload) -> str:
+    """``{"text": str}`` → the stripped text (1..1000 characters; ``NoteBody``). Raises
+    ``Invalid``: 400 for a body that is not an object or a text that is not a string, 422
+    blank or long."""
+    return check(NoteBody, payload, REFUSALS).text
 
 
 def note_entry(note: OrderNote, author: str | None) -> dict:

@@ -7,37 +7,61 @@ bucket of the order's time and the CSV's ``refunded_credits`` move in one transa
 refunds only the rest (``status.cancel_order``).
 """
 
+from typing import Annotated
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
 
 from app.extensions import db
 from app.models import Order, User
 from app.models.limits import MAX_DB_INT
 from app.models.timestamps import utcnow
-from app.services import Conflict, Invalid, credits, write_gate
+from app.services import Conflict, credits, write_gate
+from app.services.bodies import Refusal, check, refuse
 from app.services.changes import record_change
 
 MAX_REASON = 300
+_NOT_AN_INT = ("missing", "int_type")
+
+
+def _reason(reason: str) -> str:
+    reason = reason.strip()
+    if not reason:
+        raise refuse("reason", "A refund reason is required")
+    if len(reason) > MAX_REASON:
+        raise refuse("reason", f"The reason is longer than {MAX_REASON} characters")
+    return reason
+
+
+class RefundBody(BaseModel):
+    """``{"credits": int 1..2³¹−1, "reason": str}`` (the reason stripped, 1..300
+    characters)."""
+
+    model_config = ConfigDict(strict=True)
+
+    credits: Annotated[StrictInt, Field(ge=1, le=MAX_DB_INT)]
+    reason: Annotated[StrictStr, AfterValidator(_reason)]
+
+
+# The order the rules have always been checked in: the first one broken is the answer.
+REFUSALS = (
+    Refusal((), 'Send JSON {"credits": <int>, "reason": "..."}', 400, ("model_type",)),
+    Refusal(("credits",), "credits must be a whole number of credits", 400, _NOT_AN_INT),
+    Refusal(("credits",), "credits must be at least 1"),  # below 1, or past any order's total
+    Refusal(("reason",), types=("reason",)),
+    Refusal(("reason",), "A refund reason is required"),  # missing, or not a string
+)
 
 
 def parse_refund(payload) -> tuple[int, str]:
-    """``{"credits": int >= 1, "reason": str (1..300 chars)}`` → ``(credits, reason)``.
-    Raises ``Invalid``: 400 for a body that is not an object or ``credits`` that is not an
-    integer (``true``, ``"5"``, ``5.0`` are not), 422 for credits below 1 or a missing,
-    blank or overlong reason."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send JSON {"credits": <int>, "reason": "..."}', 400)
-    amount, reason = payload.get("credits"), payload.get("reason")
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise Invalid("credits must be a whole number of credits", 400)
-    if not 1 <= amount <= MAX_DB_INT:
-        raise Invalid("credits must be at least 1")
-    if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("A refund reason is required")
-    reason = reason.strip()
-    if len(reason) > MAX_REASON:
-        raise Invalid(f"The reason is longer than {MAX_REASON} characters")
-    return amount, reason
+    """``{"credits": int >= 1, "reason": str (1..300 chars)}`` → ``(credits, reason)``
+    (``RefundBody``). Raises ``Invalid``: 400 for a body that is not an object or
+    ``credits`` that is not an integer (``true``, ``"5"``, ``5.0`` are not), 422 for credits
+    below 1 or a missing, blank or overlong reason. One refusal per body: the first in
+    ``REFUSALS``' order."""
+    body = check(RefundBody, payload, REFUSALS)
+    return body.credits, body.reason
 
 
 def refund_order(order: Order, amount: int, reason: str, actor: User) -> Order:

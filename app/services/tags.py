@@ -6,13 +6,24 @@ carries the new ``tags``, so every dashboard's row, filter and saved-view count 
 """
 
 import re
+from typing import Annotated, Any
 
 import sqlalchemy as sa
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StrictStr,
+    ValidationInfo,
+    model_validator,
+)
 
 from app.extensions import db
 from app.models import Order, OrderTag, User
 from app.models.timestamps import utcnow
 from app.services import Invalid
+from app.services.bodies import ANY, Refusal, check, refuse
 from app.services.changes import record_change
 from app.services.counts import insert
 
@@ -22,6 +33,22 @@ MAX_TAGS = 20  # per order, and per request list
 _TAG = re.compile(r"[^\W_](?:[\w .-]*[^\W_])?")
 
 
+def _stored(raw: str) -> str | None:
+    """``raw`` as a stored tag, or ``None`` when it breaks the rule."""
+    tag = " ".join(raw.split()).casefold()
+    # " -" would make a tagged entry's note ("+a -b") ambiguous.
+    if not tag or len(tag) > MAX_TAG or not _TAG.fullmatch(tag) or " -" in tag:
+        return None
+    return tag
+
+
+def _not_a_tag(raw: str) -> str:
+    return (
+        f"{raw.strip()[:MAX_TAG]!r} is not a tag: 1 to {MAX_TAG} letters or digits "
+        "(spaces, '-', '_' and '.' inside)"
+    )
+
+
 def normalise(raw) -> str:
     """A tag as stored: stripped, inner whitespace collapsed, lower case (Unicode
     case-folding), 1..32 characters of letters, digits and inner ``space . - _`` (no
@@ -29,37 +56,79 @@ def normalise(raw) -> str:
     ``Invalid``: 400 for a value that is not a string, 422 for one that breaks the rule."""
     if not isinstance(raw, str):
         raise Invalid("A tag must be a string", 400)
-    tag = " ".join(raw.split()).casefold()
-    # " -" would make a tagged entry's note ("+a -b") ambiguous.
-    if not tag or len(tag) > MAX_TAG or not _TAG.fullmatch(tag) or " -" in tag:
-        raise Invalid(
-            f"{raw.strip()[:MAX_TAG]!r} is not a tag: 1 to {MAX_TAG} letters or digits "
-            "(spaces, '-', '_' and '.' inside)"
-        )
+    tag = _stored(raw)
+    if tag is None:
+        raise Invalid(_not_a_tag(raw))
     return tag
+
+
+def _tag(raw: str) -> str:
+    tag = _stored(raw)
+    if tag is None:
+        raise refuse("tag", _not_a_tag(raw))
+    return tag
+
+
+def _at_most(tags: Any, info: ValidationInfo) -> Any:
+    # Counted before any tag is read: a list past the limit is refused for that alone.
+    if isinstance(tags, list) and len(tags) > MAX_TAGS:
+        raise refuse("tags", f"At most {MAX_TAGS} tags in {info.field_name}")
+    return tags
+
+
+Tags = Annotated[
+    list[Annotated[StrictStr, AfterValidator(_tag)]],
+    BeforeValidator(_at_most),
+    AfterValidator(lambda tags: list(dict.fromkeys(tags))),  # de-duplicated, in order
+]
+
+
+class TagChange(BaseModel):
+    """Tags to add and to remove, normalised and de-duplicated; a missing list is empty
+    (``null`` is not a list). Other keys are ignored: a bulk body carries its own."""
+
+    model_config = ConfigDict(strict=True)
+
+    add: Tags = []
+    remove: Tags = []
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "TagChange":
+        if not self.add and not self.remove:
+            raise refuse("change", "Nothing to do: give tags to add or to remove")
+        if set(self.add) & set(self.remove):
+            raise refuse("change", "A tag cannot be added and removed at once")
+        return self
+
+
+def _list_refusals(key: str) -> tuple:
+    return (
+        Refusal((key,), f"{key} must be a list of tags", 400, ("list_type",)),
+        Refusal((key,), types=("tags",)),
+        (  # tag by tag, in the list's order
+            Refusal((key, ANY), "A tag must be a string", 400, ("string_type",)),
+            Refusal((key, ANY), types=("tag",)),
+        ),
+    )
+
+
+# The order the rules have always been checked in: the first one broken is the answer.
+REFUSALS = (
+    Refusal((), 'Send JSON {"add": ["tag", ...], "remove": ["tag", ...]}', 400, ("model_type",)),
+    *_list_refusals("add"),
+    *_list_refusals("remove"),
+    Refusal(types=("change",)),
+)
 
 
 def parse_tag_change(payload) -> tuple[list[str], list[str]]:
     """``{"add": [str], "remove": [str]}`` (either may be missing) → normalised, de-duplicated
-    ``(add, remove)``. Raises ``Invalid``: 400 for a body that is not an object or lists
-    that are not lists of strings; 422 for a bad tag, more than 20 in a list, nothing to
-    do, or a tag both added and removed."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send JSON {"add": ["tag", ...], "remove": ["tag", ...]}', 400)
-    lists = []
-    for key in ("add", "remove"):
-        value = payload.get(key, [])
-        if not isinstance(value, list):
-            raise Invalid(f"{key} must be a list of tags", 400)
-        if len(value) > MAX_TAGS:
-            raise Invalid(f"At most {MAX_TAGS} tags in {key}")
-        lists.append(list(dict.fromkeys(normalise(v) for v in value)))
-    add, remove = lists
-    if not add and not remove:
-        raise Invalid("Nothing to do: give tags to add or to remove")
-    if set(add) & set(remove):
-        raise Invalid("A tag cannot be added and removed at once")
-    return add, remove
+    ``(add, remove)`` (``TagChange``). Raises ``Invalid``: 400 for a body that is not an
+    object or lists that are not lists of strings; 422 for a bad tag, more than 20 in a
+    list, nothing to do, or a tag both added and removed. One refusal per body: the first
+    in ``REFUSALS``' order (``add`` before ``remove``, each tag in the list's order)."""
+    change = check(TagChange, payload, REFUSALS)
+    return change.add, change.remove
 
 
 def apply_tags(order: Order, add: list[str], remove: list[str], actor: User) -> bool:
