@@ -3,7 +3,6 @@
 from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
-from app.errors import json_error
 from app.extensions import db
 from app.metrics import FALLBACK_POLLS
 from app.models import Order, OrderActivity
@@ -11,7 +10,7 @@ from app.models.timestamps import isoformat, utcnow
 from app.routes.admin import view_args
 from app.routes.presence import from_page_script, note_focus
 from app.security import admin_required
-from app.services import Invalid, bulk, dashboard
+from app.services import bulk, dashboard, order_request
 from app.services.activity import MAX_LIMIT, recent_activity
 from app.services.analytics import MAX_OFFSET_MINUTES, check_offset, hourly_revenue
 from app.services.counts import read_stats
@@ -21,7 +20,6 @@ from app.services.notes import order_notes
 from app.services.pinned_ids import ids_as_of
 from app.services.serializers import order_details, order_summary
 from app.services.status import cancel_order, change_status
-from app.services.tracking import parse_tracking
 from app.services.undo import parse_activity_id, undo_change
 from app.web.args import int_arg, order_filter_args
 
@@ -106,19 +104,6 @@ def order_details_view(order_id: int):
     )
 
 
-def _json_body() -> dict:
-    payload = request.get_json(silent=True)
-    return payload if isinstance(payload, dict) else None
-
-
-def _seen(payload: dict) -> str | None:
-    """``from``: the status the admin saw, optional; 400 if not a string."""
-    seen = payload.get("from")
-    if seen is not None and not isinstance(seen, str):
-        raise Invalid('"from" must be the status the page showed, e.g. "Pending"', 400)
-    return seen
-
-
 def _changed(order: Order):
     """The answer to a change: ``{success, order: details, activity: the change's entry
     (its id is what undo takes), undo_seconds}``."""
@@ -133,19 +118,16 @@ def _changed(order: Order):
 def order_status(order_id: int):
     """Body ``{"status": str, "from": str, "carrier": str, "tracking_number": str}``: the
     next status, (optional) the status the page showed, and (optional, the move to Shipped
-    only, both or neither) the shipment's carrier and tracking number. Answers
-    ``_changed``'s shape; 400 malformed JSON, 404 unknown order, 409 illegal move
+    only, both or neither) the shipment's carrier and tracking number
+    (``order_request.parse_move``, before the order is read). Answers ``_changed``'s shape;
+    400 malformed body (not an object; ``status``, ``from``, carrier or number not a
+    string), 404 unknown order, 409 illegal move
     (backwards, skip, cancelled) or a stale ``from`` (the error names who changed it and
     when; ``order`` is its state now, ``changed`` that activity entry), 422 unknown status,
     unknown carrier, malformed tracking number, or tracking on another move."""
-    payload = _json_body()
-    if payload is None or not isinstance(payload.get("status"), str):
-        return json_error('Send JSON {"status": "<next status>", "from": "<shown>"}', 400)
-    tracking = parse_tracking(payload)
+    move = order_request.parse_move(request.get_json(silent=True))
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    change_status(
-        order, payload["status"], actor=current_user, seen=_seen(payload), tracking=tracking
-    )
+    change_status(order, move.status, actor=current_user, seen=move.seen, tracking=move.tracking)
     db.session.commit()
     return _changed(order)
 
@@ -153,14 +135,14 @@ def order_status(order_id: int):
 @bp.post("/order/<int:order_id>/cancel")
 @admin_required
 def order_cancel(order_id: int):
-    """Body ``{"reason": str (1..300 chars), "from": str (optional, as for a move)}``;
-    refunds the customer. Answers ``_changed``'s shape; 400 malformed JSON, 404 unknown
-    order, 409 already cancelled or delivered, or a stale ``from``, 422 reason."""
-    payload = _json_body()
-    if payload is None:
-        return json_error('Send JSON {"reason": "..."}', 400)
+    """Body ``{"reason": str (1..300 chars), "from": str (optional, as for a move)}``
+    (``order_request.parse_cancel``, before the order is read); refunds the customer.
+    Answers ``_changed``'s shape; 400 malformed body (not an object, ``from`` not a
+    string), 404 unknown order, 409 already cancelled or delivered, or a stale ``from``,
+    422 reason."""
+    reason, seen = order_request.parse_cancel(request.get_json(silent=True))
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
-    cancel_order(order, payload.get("reason"), actor=current_user, seen=_seen(payload))
+    cancel_order(order, reason, actor=current_user, seen=seen)
     db.session.commit()
     return _changed(order)
 
@@ -174,7 +156,7 @@ def order_undo(order_id: int):
     or ``cancel_undone``). 400 malformed body, 403 another admin's change, 404 unknown order
     or a change of another order, 409 too late, changed since, or the customer's balance no
     longer covers a cancelled order's credits, 422 not an advance or a cancel."""
-    activity_id = parse_activity_id(_json_body())
+    activity_id = parse_activity_id(request.get_json(silent=True))
     order = db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
     undo_change(order, activity_id, actor=current_user)
     db.session.commit()
@@ -251,7 +233,7 @@ def orders_bulk():
     the ids or naming an unknown status, missing reason, bad tags). A tag action on an
     order that already has exactly those tags succeeds without a change.
     """
-    request_ = bulk.parse_bulk(_json_body())
+    request_ = bulk.parse_bulk(request.get_json(silent=True))
     results = bulk.run_bulk(request_, current_user)
     db.session.commit()
     succeeded = sum(1 for r in results if r["ok"])

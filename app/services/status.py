@@ -57,7 +57,7 @@ def change_status(
     """Move ``order`` one step forward to ``new_status``; ``actor`` (``None``: the system) is
     recorded in the activity feed and the live event. ``seen``: the status the admin saw
     (``check_seen``). ``tracking``: ``(carrier, tracking_number)`` from
-    ``tracking.parse_tracking``, for the move to Shipped only (the entry's note says it).
+    ``order_request.parse_move``, for the move to Shipped only (the entry's note says it).
 
     Raises ``Invalid`` (422) for an unknown status or tracking on another move, and
     ``Conflict`` (409) for a stale ``seen``, a cancelled order or any move that is not

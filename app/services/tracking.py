@@ -4,7 +4,7 @@ the order's details, the CSV and (live) on the customer's order page."""
 import re
 from urllib.parse import quote
 
-from app.services import Invalid
+from app.services.bodies import refuse
 
 # Carrier → the public tracking page for a number (None: no page we can link to).
 CARRIERS = {
@@ -26,23 +26,24 @@ _NUMBER = re.compile(r"[A-Z0-9]+")
 _PATTERNS = {"UPS": re.compile(r"1Z[A-Z0-9]{16}")}
 
 
-def parse_tracking(payload: dict) -> tuple[str, str] | None:
-    """``carrier`` and ``tracking_number`` of a status body, or ``None`` when neither is
-    given. The carrier is matched case-insensitively against ``CARRIERS``; the number is
-    upper-cased with spaces and dashes removed, then must be 6..40 letters and digits (UPS:
-    ``1Z`` + 16). Raises ``Invalid``: 400 for a value that is not a string, 422 for one
-    given without the other, an unknown carrier or a malformed number."""
-    carrier, number = payload.get("carrier"), payload.get("tracking_number")
+def shipment(carrier: str | None, number: str | None) -> tuple[str, str] | None:
+    """``(carrier, tracking_number)`` of a status body's strings (a model validator's
+    rule: ``order_request.MoveBody``), or ``None`` when neither is given. The carrier is
+    matched case-insensitively against ``CARRIERS``; the number is upper-cased with spaces
+    and dashes removed, then must be 6..40 letters and digits (UPS: ``1Z`` + 16). Raises
+    ``refuse("tracking", ...)`` (422) for one given without the other, an unknown carrier
+    or a malformed number."""
     if carrier is None and number is None:
         return None
-    if not all(isinstance(v, str | None) for v in (carrier, number)):
-        raise Invalid("carrier and tracking_number must be strings", 400)
     if not (carrier or "").strip() or not (number or "").strip():
-        raise Invalid("Give both a carrier and a tracking number, or neither")
+        raise refuse("tracking", "Give both a carrier and a tracking number, or neither")
     known = {name.lower(): name for name in CARRIERS}
     name = known.get(carrier.strip().lower())
     if name is None:
-        raise Invalid(f"Unknown carrier {carrier.strip()[:40]!r}; one of: {', '.join(CARRIERS)}")
+        raise refuse(
+            "tracking",
+            f"Unknown carrier {carrier.strip()[:40]!r}; one of: {', '.join(CARRIERS)}",
+        )
     number = re.sub(r"[\s-]", "", number).upper()
     pattern = _PATTERNS.get(name)
     if (
@@ -50,11 +51,12 @@ def parse_tracking(payload: dict) -> tuple[str, str] | None:
         or not _NUMBER.fullmatch(number)
         or (pattern and not pattern.fullmatch(number))
     ):
-        raise Invalid(
+        raise refuse(
+            "tracking",
             f"{number[:MAX_NUMBER]!r} is not a {name} tracking number "
             f"({MIN_NUMBER} to {MAX_NUMBER} letters and digits"
             + ('; UPS numbers are "1Z" and 16 more' if name == "UPS" else "")
-            + ")"
+            + ")",
         )
     return name, number
 

@@ -8,8 +8,10 @@ written, unless the change is the order's latest, the undoing admin's own, and r
 """
 
 from datetime import timedelta
+from typing import Annotated
 
 from flask import current_app
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from app.extensions import db
 from app.models import Order, OrderActivity, User
@@ -17,6 +19,7 @@ from app.models.counts import CANCELLED
 from app.models.limits import MAX_DB_INT
 from app.models.timestamps import utcnow
 from app.services import Conflict, Invalid, NotFound, ServiceError, credits, stock
+from app.services.bodies import Refusal, check
 from app.services.changes import record_change
 from app.services.history import describe, last_change
 from app.services.status import claim
@@ -27,13 +30,22 @@ GRACE_SECONDS = 5
 UNDO_KINDS = {"status": "status_undone", "cancelled": "cancel_undone"}
 
 
+class UndoBody(BaseModel):
+    """``{"activity_id": int 1..2³¹−1}``: the change to undo."""
+
+    model_config = ConfigDict(strict=True)
+
+    activity_id: Annotated[StrictInt, Field(ge=1, le=MAX_DB_INT)]
+
+
+# Whatever is wrong with it, the body is answered with its shape.
+REFUSALS = (Refusal((), 'Send JSON {"activity_id": <the id of the change to undo>}', 400),)
+
+
 def parse_activity_id(payload) -> int:
-    """``{"activity_id": int}`` → the id; ``Invalid`` (400) for anything else (a bool, a
-    string, a float, out of 1..2³¹−1)."""
-    value = payload.get("activity_id") if isinstance(payload, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DB_INT:
-        raise Invalid('Send JSON {"activity_id": <the id of the change to undo>}', 400)
-    return value
+    """``{"activity_id": int}`` → the id (``UndoBody``); ``Invalid`` (400) for anything
+    else (a bool, a string, a float, out of 1..2³¹−1)."""
+    return check(UndoBody, payload, REFUSALS).activity_id
 
 
 def undo_change(order: Order, activity_id: int, actor: User) -> Order:
