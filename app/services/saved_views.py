@@ -8,13 +8,16 @@ once (``counts``: one ``COUNT`` per view, on the same indexes as the table) and 
 per open dashboard (docs/architecture.md).
 """
 
+from typing import Annotated
 from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictStr
 
 from app.extensions import db
 from app.models import Order, SavedView, User
 from app.services import Conflict, Invalid, NotFound, ServiceError
+from app.services.bodies import ANY, Refusal, check, refuse
 from app.services.changes import record_catalogue_change
 from app.services.order_query import OrderFilter
 
@@ -22,26 +25,52 @@ MAX_NAME = 60
 MAX_VIEWS = 20  # per admin (their own, private or shared)
 
 
-def parse_view(payload) -> tuple[str, str, bool]:
-    """``{"name": str (1..60), "query": str | {arg: value}, "shared": bool}`` → ``(name,
-    query string, shared)``; the query is checked by the caller (``view_from_query``).
-    Raises ``Invalid``: 400 for a body or field of the wrong type, 422 for a blank or long
-    name."""
-    if not isinstance(payload, dict):
-        raise Invalid('Send JSON {"name": "...", "query": "status=Pending", "shared": false}', 400)
-    name, query, shared = payload.get("name"), payload.get("query", ""), payload.get("shared")
-    if not isinstance(name, str) or not isinstance(shared, bool | None):
-        raise Invalid("name must be a string and shared true or false", 400)
-    if isinstance(query, dict):
-        if not all(isinstance(v, str) for v in query.values()):
-            raise Invalid("query's values must be strings", 400)
-        query = urlencode(query)
-    if not isinstance(query, str):
-        raise Invalid("query must be the table's query string or an object of its arguments", 400)
+def _name(name: str) -> str:
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:
-        raise Invalid(f"A view needs a name of 1 to {MAX_NAME} characters")
-    return name, query, bool(shared)
+        raise refuse("name", f"A view needs a name of 1 to {MAX_NAME} characters")
+    return name
+
+
+class ViewBody(BaseModel):
+    """``{"name": str, "query": str | {arg: str}, "shared": bool | null}``: the name with
+    its whitespace collapsed (1..60 characters), the query as sent (a missing one is
+    empty, ``null`` is not one)."""
+
+    model_config = ConfigDict(strict=True)
+
+    name: Annotated[StrictStr, AfterValidator(_name)]
+    query: StrictStr | dict[str, StrictStr] = ""
+    shared: StrictBool | None = None
+
+
+TYPES = "name must be a string and shared true or false"
+QUERY = "the table's query string or an object of its arguments"
+# The order the rules have always been checked in: the first one broken is the answer.
+REFUSALS = (
+    Refusal(
+        (),
+        'Send JSON {"name": "...", "query": "status=Pending", "shared": false}',
+        400,
+        ("model_type",),
+    ),
+    (Refusal(("name",), TYPES, 400, ("missing", "string_type")), Refusal(("shared",), TYPES, 400)),
+    # The query is a string or an object (the union's two arms): a value of the object's
+    # that is not a string is named as such, anything else names the query.
+    Refusal(("query", ANY, ANY), "query's values must be strings", 400),
+    Refusal(("query",), f"query must be {QUERY}", 400),
+    Refusal(("name",), types=("name",)),
+)
+
+
+def parse_view(payload) -> tuple[str, str, bool]:
+    """``{"name": str (1..60), "query": str | {arg: value}, "shared": bool}`` → ``(name,
+    query string, shared)`` (``ViewBody``); the query is checked by the caller
+    (``view_from_query``). Raises ``Invalid``: 400 for a body or field of the wrong type,
+    422 for a blank or long name. One refusal per body: the first in ``REFUSALS``' order."""
+    body = check(ViewBody, payload, REFUSALS)
+    query = urlencode(body.query) if isinstance(body.query, dict) else body.query
+    return body.name, query, bool(body.shared)
 
 
 def view_entry(view: SavedView, owner: str, user: User, count: int | None = None) -> dict:
