@@ -5,13 +5,24 @@ write takes a version (``changes.record_catalogue_change``) and stamps the produ
 so every open storefront shows the new stock or the withdrawal live.
 """
 
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    model_validator,
+)
 
 from app.extensions import db
 from app.models import Product
 from app.services import Invalid, paging, stock
+from app.services.bodies import Refusal, check, refuse
 from app.services.changes import record_catalogue_change
 
 MAX_CREDITS = 1_000_000
@@ -37,67 +48,129 @@ def product_entry(product: Product) -> dict:
     }
 
 
-def _int(value, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{name} must be a whole number", 400)
-    if not lo <= value <= hi:
-        raise Invalid(f"{name} must be from {lo} to {hi:,}")
+def _web_address(value: str) -> str | None:
+    """``value`` stripped, ``None`` when blank; raises ``ValueError`` for one that is not an
+    ``http(s)://`` URL of at most 500 characters."""
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if len(value) > 500 or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("image_url must be an http:// or https:// address (at most 500 chars)")
     return value
 
 
 def image_url(value) -> str | None:
     """An ``http(s)://`` URL of at most 500 characters, or ``None`` for none; ``Invalid``
     (422) otherwise (a ``javascript:`` URL in an ``src`` is a classic XSS vector)."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None:
         return None
     if not isinstance(value, str):
         raise Invalid("image_url must be a string", 400)
-    value = value.strip()
-    parts = urlsplit(value)
-    if len(value) > 500 or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid("image_url must be an http:// or https:// address (at most 500 chars)")
-    return value
+    try:
+        return _web_address(value)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+
+
+def _text(name: str, longest: int, required: bool):
+    """The type of a text field: a string, stripped, of at most ``longest`` characters (and
+    one at least when ``required``)."""
+
+    def clean(value: str) -> str:
+        value = value.strip()
+        if (required and not value) or len(value) > longest:
+            raise refuse("text", f"{name} must be {1 if required else 0} to {longest} characters")
+        return value
+
+    return Annotated[StrictStr, AfterValidator(clean)]
+
+
+def _whole(name: str, lo: int, hi: int):
+    """The type of a count: an integer (``true`` is not one) from ``lo`` to ``hi``."""
+
+    def in_range(value: int) -> int:
+        if not lo <= value <= hi:
+            raise refuse("range", f"{name} must be from {lo} to {hi:,}")
+        return value
+
+    return Annotated[StrictInt, AfterValidator(in_range)]
+
+
+def _url(value: str | None) -> str | None:
+    try:
+        return None if value is None else _web_address(value)
+    except ValueError as exc:
+        raise refuse("url", str(exc)) from None
+
+
+class ProductPatch(BaseModel):
+    """A product's fields, each optional (``PATCH``): what was given is ``model_fields_set``
+    (a default is never validated, so ``null`` stays a wrong type where it is one)."""
+
+    model_config = ConfigDict(strict=True)
+
+    name: _text("name", *TEXT_FIELDS["name"]) = None
+    category: _text("category", *TEXT_FIELDS["category"]) = None
+    description: _text("description", *TEXT_FIELDS["description"]) = None
+    credit_value: _whole("credit_value", 1, MAX_CREDITS) = None
+    stock: _whole("stock", 0, MAX_STOCK) | None = None  # null: not tracked
+    image_url: Annotated[StrictStr | None, AfterValidator(_url)] = None
+    active: StrictBool = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields(cls, data: Any) -> Any:
+        # Named together, before any value is read: a misspelt field is the first thing to fix.
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(FIELDS))
+            if unknown:
+                raise refuse(
+                    "fields",
+                    f"Unknown field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}",
+                )
+        return data
+
+
+class ProductBody(ProductPatch):
+    """A new product: name, category and credit_value are required."""
+
+    name: _text("name", *TEXT_FIELDS["name"])
+    category: _text("category", *TEXT_FIELDS["category"])
+    credit_value: _whole("credit_value", 1, MAX_CREDITS)
+
+
+def _field(name: str, wrong_type: str):
+    return (  # a field has one error at most: missing, of the wrong type, or a rule broken
+        Refusal((name,), f"{name} is required", 422, ("missing",)),
+        Refusal((name,), types=("text", "range", "url")),
+        Refusal((name,), wrong_type, 400),
+    )
+
+
+# The order the rules have always been checked in: the first one broken is the answer.
+REFUSALS = (
+    Refusal((), "Send a JSON object with the product's fields", 400, ("model_type",)),
+    Refusal((), status=400, types=("fields",)),
+    *(_field(name, f"{name} must be a string") for name in TEXT_FIELDS),
+    *(_field(name, f"{name} must be a whole number") for name in ("credit_value", "stock")),
+    _field("image_url", "image_url must be a string"),
+    _field("active", "active must be true or false"),
+)
 
 
 def parse_product(payload, partial: bool = False) -> dict:
-    """Check a JSON product body: ``{name, category, description, credit_value, stock,
-    image_url, active}``; all but name, category and credit_value are optional, and with
-    ``partial`` (PATCH) every field is. Returns the fields given, cleaned. Raises
-    ``Invalid``: 400 for a body that is not an object, an unknown field or a value of the
-    wrong type; 422 for a blank or overlong text, credits outside 1..1,000,000, stock
-    outside 0..1,000,000 (``null``: not tracked), an image URL that is not http(s)."""
-    if not isinstance(payload, dict):
-        raise Invalid("Send a JSON object with the product's fields", 400)
-    unknown = sorted(set(payload) - set(FIELDS))
-    if unknown:
-        raise Invalid(f"Unknown field(s): {', '.join(unknown)}; known: {', '.join(FIELDS)}", 400)
-    clean = {}
-    for name, (longest, required) in TEXT_FIELDS.items():
-        if name not in payload:
-            if required and not partial:
-                raise Invalid(f"{name} is required")
-            continue
-        value = payload[name]
-        if not isinstance(value, str):
-            raise Invalid(f"{name} must be a string", 400)
-        value = value.strip()
-        if (required and not value) or len(value) > longest:
-            raise Invalid(f"{name} must be {1 if required else 0} to {longest} characters")
-        clean[name] = value
-    if "credit_value" in payload or not partial:
-        if "credit_value" not in payload:
-            raise Invalid("credit_value is required")
-        clean["credit_value"] = _int(payload["credit_value"], "credit_value", 1, MAX_CREDITS)
-    if "stock" in payload:
-        value = payload["stock"]
-        clean["stock"] = None if value is None else _int(value, "stock", 0, MAX_STOCK)
-    if "image_url" in payload:
-        clean["image_url"] = image_url(payload["image_url"])
-    if "active" in payload:
-        if not isinstance(payload["active"], bool):
-            raise Invalid("active must be true or false", 400)
-        clean["active"] = payload["active"]
-    return clean
+    """Check a JSON product body (``ProductBody``; ``ProductPatch`` with ``partial``):
+    ``{name, category, description, credit_value, stock, image_url, active}``; all but
+    name, category and credit_value are optional, and with ``partial`` (PATCH) every field
+    is. Returns the fields given, cleaned, in ``FIELDS``' order. Raises ``Invalid``: 400
+    for a body that is not an object, an unknown field or a value of the wrong type; 422
+    for a missing required field, a blank or overlong text, credits outside 1..1,000,000,
+    stock outside 0..1,000,000 (``null``: not tracked), an image URL that is not http(s).
+    One refusal per body: the first in ``REFUSALS``' order (unknown fields, then field by
+    field)."""
+    body = check(ProductPatch if partial else ProductBody, payload, REFUSALS)
+    return {name: getattr(body, name) for name in FIELDS if name in body.model_fields_set}
 
 
 def create_product(fields: dict) -> Product:
