@@ -29,36 +29,68 @@ import logging
 import secrets
 import threading
 import time
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from app.metrics import PRESENCE_MESSAGES
 from app.realtime.presence_board import PresenceBoard, session_key
-from app.services import Invalid
+from app.services.bodies import Refusal, check, refuse
 
 log = logging.getLogger(__name__)
 
 ACTIONS = ("viewing", "cancelling", "advancing")
-NO_FOCUS = (None, None)
 ORDER_ID_MAX = 2**63 - 1
 
 
+class FocusBody(BaseModel):
+    """``{"order_id": int | null, "action": str | null}`` (``order_id`` required: a body
+    without it says nothing). The action needs the order, so the model checks it once the
+    id is valid."""
+
+    model_config = ConfigDict(strict=True)
+
+    order_id: Annotated[StrictInt, Field(gt=0, le=ORDER_ID_MAX)] | None
+    action: Any = None
+
+    @model_validator(mode="after")
+    def _action(self) -> "FocusBody":
+        if self.order_id is None:
+            if self.action is not None:
+                raise refuse("action", '"action" needs an "order_id"')
+        elif self.action is None:
+            self.action = "viewing"
+        elif not isinstance(self.action, str) or self.action not in ACTIONS:
+            raise refuse("action", f'"action" must be one of {", ".join(ACTIONS)}')
+        return self
+
+
+SEND_JSON = 'Send JSON {"order_id": <id or null>, "action": "viewing"}'
+NOT_AN_ID = '"order_id" must be an order id (an integer) or null'
+# The order the rules have always been checked in: the first one broken is the answer.
+REFUSALS = (
+    Refusal((), SEND_JSON, 400, ("model_type",)),
+    Refusal(("order_id",), SEND_JSON, 400, ("missing",)),
+    Refusal(("order_id",), NOT_AN_ID, 400, ("int_type",)),
+    Refusal(("order_id",), '"order_id" must be a positive order id', 400),
+    Refusal(types=("action",)),
+)
+
+
+def parse_presence(payload) -> tuple[int | None, str | None]:
+    """``(order id, action)`` of a presence body (``FocusBody``): ``order_id`` a positive
+    integer with ``action`` one of ``ACTIONS`` (default ``"viewing"``), or both ``None``
+    (no order open). Raises ``Invalid``: 400 for a body that is not an object or has no
+    ``order_id``, or a malformed id; 422 for an unknown action or one given without an
+    order. One refusal per body: the first in ``REFUSALS``' order."""
+    body = check(FocusBody, payload, REFUSALS)
+    return body.order_id, body.action
+
+
 def parse_focus(order_id, action) -> tuple[int | None, str | None]:
-    """``(order id, action)`` from a request's JSON (or a query string already parsed by
-    ``app.web.args.parse_int``): ``order_id`` a positive integer with ``action`` one of
-    ``ACTIONS`` (default ``"viewing"``), or both ``None`` (no order open). Raises
-    ``Invalid``: 400 for a malformed id, 422 for an unknown action or one given without
-    an order."""
-    if order_id is None:
-        if action is not None:
-            raise Invalid('"action" needs an "order_id"', 422)
-        return NO_FOCUS
-    if isinstance(order_id, bool) or not isinstance(order_id, int):
-        raise Invalid('"order_id" must be an order id (an integer) or null', 400)
-    if not 0 < order_id <= ORDER_ID_MAX:
-        raise Invalid('"order_id" must be a positive order id', 400)
-    action = "viewing" if action is None else action
-    if action not in ACTIONS:
-        raise Invalid(f'"action" must be one of {", ".join(ACTIONS)}', 422)
-    return order_id, action
+    """``parse_presence`` of a request's ``order_id`` and ``action`` given apart (a
+    stream's ``?focus=``, already parsed by ``app.web.args.parse_int``)."""
+    return parse_presence({"order_id": order_id, "action": action})
 
 
 class Presence:

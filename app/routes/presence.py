@@ -10,9 +10,8 @@ from wtforms import ValidationError
 from app.extensions import db
 from app.models import Order
 from app.realtime import get_hub
-from app.realtime.presence import parse_focus
+from app.realtime.presence import parse_presence
 from app.security import admin_required
-from app.services import Invalid
 
 bp = Blueprint("presence", __name__, url_prefix="/admin/api")
 
@@ -25,10 +24,7 @@ def presence():
     Every dashboard shows it within moments (``event: presence``). Answers ``200 {success:
     true, order_id, action}``; 400 malformed body or id, 404 unknown order, 422 unknown
     action or an action without an order."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict) or "order_id" not in payload:
-        raise Invalid('Send JSON {"order_id": <id or null>, "action": "viewing"}', 400)
-    order_id, action = parse_focus(payload.get("order_id"), payload.get("action"))
+    order_id, action = parse_presence(request.get_json(silent=True))
     if order_id is not None:
         db.get_or_404(Order, order_id, description=f"Order {order_id} not found")
     note_focus(order_id, action)
