@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Order, OrderItem, User
-from app.realtime import sse
 from app.services.counts import read_stats, true_counts
+from tests.sse_client import FrameDecoder
 
 STAT_KEYS = {
     "total_orders",
@@ -168,6 +168,8 @@ class SSEStream:
 
     The blocking ``next()`` on the response iterator runs in a worker thread, so a stream
     that never sends fails the test with the frames seen so far instead of hanging it.
+    Frames are decoded by httpx-sse, a client we did not write (``tests/sse_client.py``,
+    which also says what a frame holds).
     """
 
     def __init__(self, response):
@@ -176,7 +178,7 @@ class SSEStream:
         self._it = iter(response.response)
         self._pool = ThreadPoolExecutor(max_workers=1)
         self._pending = None
-        self._buffer = ""
+        self._decoder = FrameDecoder()
         self._frames: deque[dict] = deque()
         self.seen: list[dict] = []
         self.chunks: list = []
@@ -192,13 +194,10 @@ class SSEStream:
         self._pending = None
         if chunk is None:
             self.ended = True
+            self._frames.extend(self._decoder.end())
             return True
         self.chunks.append(chunk)
-        self._buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
-        complete, sep, rest = self._buffer.rpartition("\n\n")
-        if sep:
-            self._buffer = rest
-            self._frames.extend(sse.parse(complete + sep))
+        self._frames.extend(self._decoder.feed(chunk))
         return True
 
     def wait_first_data(self, timeout: float = WAIT_TIMEOUT) -> None:
@@ -255,6 +254,7 @@ class SSEStream:
         if self._pending is None:
             self.response.close()
         self._pool.shutdown(wait=False)
+        self._decoder.end()
 
 
 def run_coroutine(coroutine, timeout: float | None = None):

@@ -12,11 +12,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-from app.realtime import sse
-
 # The server harness, under the names the server tests import from here.
 from tests.harness import GUNICORN, ROOT, GunicornServer, free_port  # noqa: F401
 from tests.helpers import WAIT_TIMEOUT
+from tests.sse_client import FrameDecoder
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 # Flask-Login's "strong" session protection ties a session to its user agent.
@@ -108,7 +107,7 @@ class Session:
 
 class StreamReader:
     """Reads SSE frames from a live server with deadlines (``http.client`` decodes the
-    chunked transfer encoding)."""
+    chunked transfer encoding, httpx-sse the frames: ``tests/sse_client.py``)."""
 
     def __init__(self, session: Session, path: str = "/admin/orders/stream", last_id=None):
         scheme, _, address = session.base.partition("://")
@@ -129,25 +128,27 @@ class StreamReader:
         self.response = self.conn.getresponse()
         self.worker_pid = int(self.response.getheader("X-Worker-Pid") or 0)
         self.frames: list[dict] = []
-        self._buffer = ""
+        self._decoder = FrameDecoder()
         self.ended = False
 
     def next_frames(self, timeout: float) -> list[dict]:
         """Frames that arrive within ``timeout`` seconds (possibly none)."""
         if self.conn.sock is None or self.response.isclosed():
-            self.ended = True  # http.client closes the connection at the last chunk
-            return []
+            return self._end()  # http.client closes the connection at the last chunk
         self.conn.sock.settimeout(timeout)
         try:
             chunk = self.response.read1(65536)
         except TimeoutError:
             return []
         if not chunk:
-            self.ended = True
-            return []
-        self._buffer += chunk.decode()
-        complete, _, self._buffer = self._buffer.rpartition("\n\n")
-        frames = sse.parse(complete + "\n\n") if complete else []
+            return self._end()
+        frames = self._decoder.feed(chunk)
+        self.frames.extend(frames)
+        return frames
+
+    def _end(self) -> list[dict]:
+        self.ended = True
+        frames = self._decoder.end()
         self.frames.extend(frames)
         return frames
 
@@ -165,6 +166,7 @@ class StreamReader:
 
     def close(self) -> None:
         self.conn.close()
+        self._decoder.end()
 
 
 def has_version(version: int):

@@ -1,6 +1,5 @@
 """Redis fan-out between two app instances (two "workers") sharing one database."""
 
-import concurrent.futures
 import time
 
 import pytest
@@ -10,12 +9,11 @@ from prometheus_client import REGISTRY
 from app import create_app
 from app.extensions import db
 from app.models import Product, User
-from app.realtime import sse
 from app.realtime.backends import RedisBackend
 from app.services import accounts
 from app.services.counts import ensure_rows, read_stats
 from app.services.orders import parse_checkout, place_order
-from tests.helpers import wait_until
+from tests.helpers import SSEStream, wait_until
 from tests.services_required import redis_url
 
 pytestmark = pytest.mark.services
@@ -62,19 +60,12 @@ def _place(app) -> int:
         return read_stats()["version"]
 
 
-def _read_until(iterator, predicate, timeout: float = 2.0) -> list[dict]:
-    """Read frames until ``predicate(frame)``; fail after ``timeout`` seconds."""
-    seen: list[dict] = []
-    deadline = time.monotonic() + timeout
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        while time.monotonic() < deadline:
-            chunk = pool.submit(next, iterator).result(timeout=deadline - time.monotonic())
-            chunk = chunk.decode() if isinstance(chunk, bytes) else chunk
-            for frame in sse.parse(chunk):
-                seen.append(frame)
-                if predicate(frame):
-                    return seen
-    pytest.fail(f"no matching frame within {timeout}s; saw {seen}")
+def _read_until(stream: SSEStream, predicate, timeout: float = 2.0) -> list[dict]:
+    """The frames read until one matches ``predicate`` (that one included); fail after
+    ``timeout`` seconds."""
+    start = len(stream.seen)
+    stream.wait_for(predicate, timeout)
+    return stream.seen[start:]
 
 
 def _wait_subscribed(app) -> None:
@@ -92,22 +83,22 @@ def _admin_stream(app):
     client.post("/auth/login", data={"username": "boss", "password": "password1"})
     response = client.get("/admin/orders/stream", buffered=False)
     assert response.status_code == 200
-    return response, iter(response.response)
+    return SSEStream(response)
 
 
 def test_order_committed_in_one_worker_reaches_stream_in_another(pair):
     writer, reader = pair
     assert isinstance(reader.extensions["realtime"].backend, RedisBackend)
-    response, frames = _admin_stream(reader)
+    stream = _admin_stream(reader)
     try:
-        _read_until(frames, lambda f: f.get("id") == "0")
+        _read_until(stream, lambda f: f.get("id") == "0")
         _wait_subscribed(reader)
         version = _place(writer)
-        seen = _read_until(frames, lambda f: f.get("id") == str(version))
+        seen = _read_until(stream, lambda f: f.get("id") == str(version))
         kinds = [f["event"] for f in seen]
         assert "order" in kinds, "the order event travels through Redis too"
     finally:
-        response.close()
+        stream.close()
 
 
 def _reconnects() -> float:
@@ -117,15 +108,15 @@ def _reconnects() -> float:
 def test_subscriber_reconnects_and_resyncs_after_redis_drops_it(pair):
     writer, reader = pair
     reconnects = _reconnects() or 0
-    response, frames = _admin_stream(reader)
+    stream = _admin_stream(reader)
     try:
-        _read_until(frames, lambda f: f.get("id") == "0")
+        _read_until(stream, lambda f: f.get("id") == "0")
         _wait_subscribed(reader)
         killed = redis.Redis.from_url(redis_url()).client_kill_filter(_type="pubsub")
         assert killed >= 1
         # Published while the subscriber is away: only the resync can bring this one.
         version = _place(writer)
-        _read_until(frames, lambda f: f.get("id") == str(version), timeout=5)
+        _read_until(stream, lambda f: f.get("id") == str(version), timeout=5)
         assert _reconnects() >= reconnects + 1
     finally:
-        response.close()
+        stream.close()

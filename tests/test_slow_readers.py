@@ -22,10 +22,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from app.realtime import sse
 from tests.servers import ROOT, USER_AGENT, Session
 from tests.services_required import require
 from tests.slow_link import SlowLink
+from tests.sse_client import FrameDecoder
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
 
@@ -91,6 +91,13 @@ class RawReader:
 
     def _one_response(self) -> None:
         self.connections += 1
+        decoder = FrameDecoder()  # httpx-sse: frames as a client we did not write reads them
+        try:
+            self._read_response(decoder)
+        finally:
+            decoder.end()
+
+    def _read_response(self, decoder: FrameDecoder) -> None:
         with socket.create_connection(("127.0.0.1", self.port), timeout=1) as sock:
             request = (
                 f"GET /admin/orders/stream HTTP/1.1\r\nHost: 127.0.0.1\r\n"
@@ -98,7 +105,7 @@ class RawReader:
                 f"Accept: text/event-stream\r\nLast-Event-ID: {self.last_id}\r\n\r\n"
             )
             sock.sendall(request.encode())
-            raw, text, headers_done = b"", b"", False
+            raw, headers_done = b"", False
             while not self.stop.is_set():
                 try:
                     data = sock.recv(65536)
@@ -131,11 +138,8 @@ class RawReader:
                         return
                     if size == 0:
                         return  # the end of this response: reconnect
-                    text += rest[:size]
+                    self._frames(decoder.feed(rest[:size]))
                     raw = rest[size + 2 :]
-                complete, sep, text = text.rpartition(b"\n\n")
-                if sep:
-                    self._frames(sse.parse(complete + sep))
 
     def _frames(self, frames: list[dict]) -> None:
         for frame in frames:
