@@ -41,26 +41,3 @@ def retry(milliseconds: int) -> bytes:
 def chunk(payload: bytes) -> bytes:
     """``payload`` framed as one HTTP/1.1 chunk (RFC 9112 §7.1), for direct socket writes."""
     return b"%X\r\n%s\r\n" % (len(payload), payload)
-
-
-def parse(raw: str | bytes) -> list[dict]:
-    """Parse frames back into ``{event, id, data, retry, comment}`` dicts (for tests and the
-    benchmark; browsers use their own parser)."""
-    if isinstance(raw, bytes):
-        raw = raw.decode()
-    frames = []
-    for block in raw.split("\n\n"):
-        if not block.strip():
-            continue
-        frame: dict = {"event": "message", "data": None}
-        for line in block.split("\n"):
-            field, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if field == "":
-                frame["comment"] = value
-            elif field == "data":
-                frame["data"] = value if frame["data"] is None else frame["data"] + "\n" + value
-            elif field in ("event", "id", "retry"):
-                frame[field] = value
-        frames.append(frame)
-    return frames
