@@ -26,24 +26,11 @@ from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.services.demo import CUSTOMERS  # noqa: E402
 from app.services.order_query import OrderFilter, matching_ids, search_orders  # noqa: E402
 
-NAMES = [
-    "alice",
-    "bob",
-    "carol",
-    "dave",
-    "erin",
-    "frank",
-    "grace",
-    "heidi",
-    "ivan",
-    "judy",
-    "mallory",
-    "niaj",
-    "olivia",
-    "peggy",
-]
+# The demo shop's customers (the first 14), so the bench searches the names a shop has.
+NAMES = CUSTOMERS[:14]
 ADJECTIVES = [
     "Organic",
     "Smoked",
