@@ -14,7 +14,7 @@ clients onto the workers that replace it.
 - **A connection busy when draining started closes after its answer**: shut for reading
   only, so that the answer's end (a chunked body's last chunk) still goes out.
 - Stream requests meanwhile get ``200 text/event-stream`` with ``retry:`` and
-  ``Connection: close`` (``app/routes/stream.py``), never a 503: by the HTML spec any
+  ``Connection: close`` (``app/web/sse_response.py``), never a 503: by the HTML spec any
   non-200 answer ends an EventSource for good.
 """
 

@@ -15,9 +15,9 @@ from werkzeug.exceptions import (
 
 from app.extensions import login_manager, rollback_quietly
 from app.outages import DATABASE, unreachable
-from app.routes.stream import busy_answer
 from app.security import wants_json
 from app.services import ServiceError
+from app.web.sse_response import busy_answer
 
 
 def json_error(message: str, status: int):

@@ -19,7 +19,7 @@ class TooManyStreams(ServiceError):
 
 class Draining(ServiceError):
     """This worker is shutting down and takes no new streams. The stream views answer it
-    with ``retry:`` (``app/routes/stream.py``, docs/design.md §5b), never with an error
+    with ``retry:`` (``app/web/sse_response.py``, docs/design.md §5b), never with an error
     status; 503 only if it ever reached the generic handler."""
 
     status_code = 503
