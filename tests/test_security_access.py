@@ -39,7 +39,7 @@ ADMIN_BODIES = {
     "admin_api.order_status": {"status": "Shipped"},
     "admin_api.order_cancel": {"reason": "Customer asked"},
     # Callables get the order id the walk acts on and the app.
-    "admin_api.orders_bulk": lambda order_id, app: {
+    "bulk_api.orders_bulk": lambda order_id, app: {
         "ids": [int(order_id)],
         "action": "advance",
         "from": {str(order_id): status_of(app, order_id)},
@@ -107,8 +107,8 @@ def test_the_walk_covers_every_kind_of_rule(app):
         "account.order_page",
         "account.cancel_order",
         "admin.export_orders",
-        "admin_api.orders_bulk",
-        "admin_api.order_ids",
+        "bulk_api.orders_bulk",
+        "bulk_api.order_ids",
         "stream.order_stream",
         "stream.admin_stream",
         "api.create_order",

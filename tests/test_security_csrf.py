@@ -50,7 +50,7 @@ CASES = {
     "admin_api.order_status": ("admin", "json", lambda shop: {"status": "Shipped"}),
     "admin_api.order_cancel": ("admin", "json", lambda shop: {"reason": "Out of stock"}),
     # A body that depends on the order acted on is a function of its id (see send()).
-    "admin_api.orders_bulk": (
+    "bulk_api.orders_bulk": (
         "admin",
         "json",
         lambda shop: (

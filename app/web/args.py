@@ -22,6 +22,7 @@ from app.services.paging import MAX_PAGE
 STATUS_FILTERS = (*ORDER_STATUSES, "Cancelled")
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_Q = 100
+MAX_VERSION = 10**18 - 1  # versions (since, before, version) are int64 counters
 # ASCII digits only: str.isdigit() accepts "²" and "١", which int() then refuses (a 500)
 # or reads as a number nobody typed. Callers check the range; longer than 30 digits is junk
 # (and int() refuses 4,300+ digits).
