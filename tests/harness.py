@@ -57,6 +57,12 @@ TEST_ENV = {
     "SSE_RETRY_MS": "100",
     # A restart ends streams over this long (tests that measure it set their own).
     "SSE_SHUTDOWN_SPREAD_SECONDS": "0.3",
+    # A draining worker closes its idle keep-alive connections after this long, and every
+    # HUP, SIGTERM and restart waits for it: production's 5 s outlasts nginx's upstream
+    # keepalive_timeout so that no checkout meets the close. Here only clients that connect
+    # per request (and streams, which nginx retries) meet a drain; the tests of the wait
+    # itself and of checkouts through nginx during a drain set their own.
+    "DRAIN_IDLE_SECONDS": "0.5",
 }
 
 

@@ -47,11 +47,25 @@ def read_until(sock: socket.socket, done, timeout: float = 20) -> bytes:
     return data
 
 
+def drained_answer(sock: socket.socket) -> bytes | None:
+    """``/healthz`` asked on ``sock``: the whole answer if it closes the connection (a
+    draining worker's), ``None`` if it keeps it open (the worker is not draining yet)."""
+    sock.sendall(raw_request("/healthz"))
+    answer = read_until(sock, lambda d: b'"ok"}' in d or d.endswith(b"<EOF>"))
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    if b"connection: close" not in answer.lower():
+        return None
+    if answer.endswith(b"<EOF>"):
+        return answer
+    return answer + read_until(sock, lambda d: d.endswith(b"<EOF>"))
+
+
 def test_a_draining_worker_answers_streams_with_retry_and_closes_idle_connections(
     shared_db, servers
 ):
     url, shop = shared_db
-    server = servers(url, workers=1)
+    # Long enough that the probe below meets the drain before the idle close does.
+    server = servers(url, workers=1, DRAIN_IDLE_SECONDS="2")
     admin = Session(server.base, shop.admin.username, shop.password)
     cookie = admin.cookie_header()
     with (
@@ -70,11 +84,13 @@ def test_a_draining_worker_answers_streams_with_retry_and_closes_idle_connection
         server.hup()
         # A request sent on an idle connection while the worker drains (as nginx may, until
         # its upstream keepalive_timeout) is answered, and its connection closes after it.
-        ended = read_until(busy, lambda d: re.search(rb"retry: \d+\n", d) is not None)
-        late.sendall(raw_request("/healthz"))
-        answer = read_until(late, lambda d: d.endswith(b"<EOF>"))
+        # Asked again until the worker drains: the answers before that keep the connection.
+        answer = wait_until(
+            lambda: drained_answer(late), what="an answer from the draining worker"
+        )
         assert answer.startswith(b"HTTP/1.1 200") and b"connection: close" in answer.lower()
         assert answer.endswith(b"<EOF>")
+        ended = read_until(busy, lambda d: re.search(rb"retry: \d+\n", d) is not None)
         assert read_until(idle, lambda d: d.endswith(b"<EOF>")) == b"<EOF>", (
             "an idle keep-alive connection is closed DRAIN_IDLE_SECONDS after draining starts"
         )

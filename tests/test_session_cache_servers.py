@@ -3,18 +3,19 @@ a session that another worker has cached is refused there as soon as the revoke 
 its logout arrived, through Redis and through PostgreSQL ``LISTEN/NOTIFY``. The cache's TTL
 and the streams' re-validation are set to minutes, so only the message can refuse it.
 
-Each client below keeps one keep-alive connection, so every request it sends reaches the
-worker that accepted it (``X-Worker-Pid``); streams end after a 1 s lifetime, which frees
-the connection for the next request."""
+Each client below is pinned to one worker (``X-Worker-Pid``): it connects again until the
+worker that answers is its own. What a test reads is the answer's status and headers; the
+stream's body is never needed, so each client closes its connection at the headers (a
+stream whose client left ends at once) and asks again at once."""
 
 import http.client
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tests.helpers import wait_until
 from tests.server_fixtures import redis_env
 from tests.servers import ROOT, USER_AGENT, Session
 from tests.test_sessions_servers import stolen
@@ -26,8 +27,6 @@ SLOW = {
     "SESSION_CACHE_SECONDS": "300",
     "SSE_REVALIDATE_SECONDS": "300",
     "HUB_VERSION_POLL_SECONDS": "60",
-    "SSE_LIFETIME_SECONDS": "1",
-    "SSE_LIFETIME_JITTER_SECONDS": "0",
     "SSE_MAX_STREAMS_PER_USER": "100",
 }
 
@@ -42,61 +41,56 @@ class PinnedClient:
         self.pid = None
 
     def request(self, attempts: int = 50):
-        """A response from this client's worker (the first one answering sets it). A
-        handed-over stream closes its connection at its end, so each request connects
-        again, until the worker that answers is this client's."""
+        """The status and headers of a stream request answered by this client's worker (the
+        first one answering sets it): each request connects again, until the worker that
+        answers is this client's; the connection is closed at the headers."""
         for _ in range(attempts):
-            if self.conn is not None:
-                self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=DEADLINE)
-            self.conn.request("GET", STREAM, headers=self.headers)
-            response = self.conn.getresponse()
+            conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=DEADLINE)
+            try:
+                conn.request("GET", STREAM, headers=self.headers)
+                response = conn.getresponse()
+            finally:
+                conn.close()  # the stream ends when the server sees its client leave
             pid = int(response.getheader("X-Worker-Pid"))
             if self.pid in (None, pid):
                 self.pid = pid
                 return response
         pytest.fail(f"{attempts} connections never reached worker {self.pid}")
 
-    def cached_stream(self, attempts: int = 20):
-        """A stream this worker opened from its cache (the first ones read the database:
-        the worker's backend starts listening with its first stream)."""
-        for _ in range(attempts):
-            response = self.request()
-            assert response.status == 200, response.read()
-            if response.getheader("X-Session-Cache") == "hit":
-                return response
-            response.read()  # to the end of its 1 s lifetime: the connection is free again
-        pytest.fail(f"worker {self.pid} never answered from its cache")
+    def cached(self) -> bool:
+        """This worker opened the stream from its cache now."""
+        response = self.request()
+        assert response.status == 200, response.status
+        return response.getheader("X-Session-Cache") == "hit"
 
-    def close(self):
-        self.conn.close()
+    def cached_stream(self) -> None:
+        """Ask until this worker opens the stream from its cache (the first ones read the
+        database: the worker's backend starts listening with its first stream, and nothing
+        is cached until it listens)."""
+        wait_until(self.cached, DEADLINE, what=f"worker {self.pid} answering from its cache")
+
+
+def refused(client: PinnedClient) -> bool:
+    """The worker refuses the session now (401; else it still opens the stream, 200)."""
+    status = client.request().status
+    assert status in (200, 401), status
+    return status == 401
 
 
 def refused_within(client: PinnedClient, timeout: float = DEADLINE) -> bool:
-    """Ask until the worker refuses the session (401), for up to ``timeout`` seconds: each
-    stream it still opens takes its 1 s lifetime. With a TTL of minutes, only the revoke
-    message can make it refuse within the deadline."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        response = client.request()
-        response.read()
-        if response.status == 401:
-            return True
-        assert response.status == 200
-    return False
+    """Ask until the worker refuses the session (401), for up to ``timeout`` seconds. With
+    a TTL of minutes, only the revoke message can make it refuse within the deadline."""
+    return wait_until(
+        lambda: refused(client), timeout, what=f"worker {client.pid} refusing the cookie"
+    )
 
 
 def pinned_to_every_worker(server, session: Session, want: int, attempts: int = 40):
     clients: dict[int, PinnedClient] = {}
     for _ in range(attempts):
         client = PinnedClient(server, session)
-        response = client.request()
-        assert response.status == 200
-        response.read()
-        if client.pid in clients:
-            client.close()
-        else:
-            clients[client.pid] = client
+        assert client.request().status == 200
+        clients.setdefault(client.pid, client)
         if len(clients) == want:
             return list(clients.values())
     pytest.fail(f"connections reached {len(clients)} of {want} workers")
@@ -110,15 +104,11 @@ def test_a_revoked_cookie_is_refused_by_every_workers_cache(shared_db, servers, 
     admin = Session(server.base, shop.admin.username, shop.password)
     thief = stolen(admin)
     clients = pinned_to_every_worker(server, thief, want=2)
-    try:
-        for client in clients:  # both workers' caches hold the session
-            client.cached_stream().read()
-        assert admin.request("POST", "/auth/logout", form={"csrf_token": admin.csrf})[0] == 200
-        for client in clients:  # on the same connections, so the same two workers
-            assert refused_within(client), f"worker {client.pid} still accepts the cookie"
-    finally:
-        for client in clients:
-            client.close()
+    for client in clients:  # both workers' caches hold the session
+        client.cached_stream()
+    assert admin.request("POST", "/auth/logout", form={"csrf_token": admin.csrf})[0] == 200
+    for client in clients:  # each asks its own worker, so both workers answer
+        assert refused_within(client), f"worker {client.pid} still accepts the cookie"
 
 
 def test_a_session_ended_by_the_cli_is_refused_by_the_workers_cache(shared_db, servers):
@@ -128,20 +118,17 @@ def test_a_session_ended_by_the_cli_is_refused_by_the_workers_cache(shared_db, s
     server = servers(url, **SLOW)
     admin = Session(server.base, shop.admin.username, shop.password)
     client = PinnedClient(server, admin)
-    try:
-        client.cached_stream().read()
-        env = {**os.environ, "ORDERPULSE_CONFIG": "development", "DATABASE_URL": url}
-        env.update(SECRET_KEY="x" * 40, FLASK_APP="wsgi.py")
-        env.pop("REDIS_URL", None)
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", "set-role", shop.admin.username, "customer"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
-        assert refused_within(client), "the worker still accepts the demoted admin's cookie"
-    finally:
-        client.close()
+    client.cached_stream()
+    env = {**os.environ, "ORDERPULSE_CONFIG": "development", "DATABASE_URL": url}
+    env.update(SECRET_KEY="x" * 40, FLASK_APP="wsgi.py")
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "set-role", shop.admin.username, "customer"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert refused_within(client), "the worker still accepts the demoted admin's cookie"
