@@ -10,14 +10,14 @@ multiprocess mode, so ``/metrics`` sums the workers), ``hup()`` (graceful reload
 workers' pids, a graceful ``terminate()`` (what a deploy does: the drain runs) and the
 teardown ``stop()``.
 
-Teardown is ``stop()``: SIGTERM, a short wait, then SIGKILL of the server's process group
-(gunicorn runs in a group of its own, so the master and every worker go at once). A
-graceful exit takes seconds and proves nothing at teardown: gunicorn drains open streams
-and keep-alive connections for up to ``GRACEFUL_TIMEOUT``, and each exiting worker then
-spends one to two seconds of CPU tearing its interpreter down (measured with ``strace``:
-no system call between the last signal handler reset and ``exit_group``). The drain is
-tested where it is the subject (``tests/test_draining.py``, ``tests/browser/test_restarts.py``)
-through ``terminate()``.
+Teardown is ``stop()``: SIGKILL to the server's process group at once (gunicorn runs in a
+group of its own, so the master and every worker go together). A graceful exit takes
+seconds and proves nothing at teardown (the 0.2 s grace teardown once gave it only ever ran
+out): gunicorn drains open streams and keep-alive connections for up to
+``GRACEFUL_TIMEOUT``, and each exiting worker then spends one to two seconds of CPU tearing
+its interpreter down (measured with ``strace``: no system call between the last signal
+handler reset and ``exit_group``). The drain is tested where it is the subject
+(``tests/test_draining.py``, ``tests/browser/test_restarts.py``) through ``terminate()``.
 """
 
 import contextlib
@@ -234,8 +234,9 @@ class GunicornServer:
         finally:
             self.start()
 
-    def stop(self, grace: float = 0.2) -> None:
-        """Teardown: SIGTERM, ``grace`` seconds, then SIGKILL to the process group."""
+    def stop(self, grace: float = 0) -> None:
+        """Teardown: SIGTERM, ``grace`` seconds (none unless given), then SIGKILL to the
+        process group."""
         if self.proc is not None and self.proc.returncode is None:
             kill_group(self.proc.pid, grace)
             self.proc.wait(10)

@@ -187,7 +187,7 @@ class Supervisor:
         """Teardown: every master this supervisor started and their workers, at once (their
         graceful stop is what ``stop()`` and the tests that call it are for)."""
         for group in self.groups:
-            kill_group(group)
+            kill_group(group, grace=0)
         self._stop = True
         self.listener.close()
         self.notify.close()

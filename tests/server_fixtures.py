@@ -1,6 +1,7 @@
 """Fixtures for tests against real gunicorn servers (``tests/test_servers.py``,
-``tests/test_reliability*.py``): a shared PostgreSQL database, servers stopped at teardown,
-the shared Redis's settings, and a private ``redis-server`` a test may stop and restart.
+``tests/test_reliability*.py``): a shared PostgreSQL database, servers stopped at teardown
+(per test, or per module for tests that share one), the shared Redis's settings, and a
+private ``redis-server`` a test may stop and restart.
 
 ``tests/conftest.py`` loads this module as a plugin, so every test module sees them.
 """
@@ -102,11 +103,9 @@ def database_pool(migrated_template):
     pool.drop_all()
 
 
-@pytest.fixture
-def shared_db(database_pool):
-    """A migrated PostgreSQL database with the small test shop, for servers to share:
-    ``(url, shop)``."""
-    url = database_pool.take()
+def seeded_database(pool: DatabasePool):
+    """``(url, shop)``: a database from ``pool`` with the small test shop."""
+    url = pool.take()
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         ensure_rows()
@@ -115,20 +114,54 @@ def shared_db(database_pool):
     shop = seed_shop(app)
     with app.app_context():
         db.engine.dispose()
+    return url, shop
+
+
+@pytest.fixture
+def shared_db(database_pool):
+    """A migrated PostgreSQL database with the small test shop, for servers to share:
+    ``(url, shop)``."""
+    url, shop = seeded_database(database_pool)
     yield url, shop
     database_pool.give_back(url)
+
+
+@pytest.fixture(scope="module")
+def module_db(database_pool):
+    """``shared_db`` for the tests of one module that share a server (``module_servers``):
+    they see each other's orders and sessions, so each compares with what it read first
+    (a version, an activity id) rather than with an empty shop."""
+    url, shop = seeded_database(database_pool)
+    yield url, shop
+    database_pool.give_back(url)
+
+
+def _server_starter(workdir):
+    running: list[GunicornServer] = []
+
+    def start(database_url: str, workers: int = 1, **env) -> GunicornServer:
+        server = GunicornServer(workdir, database_url, workers, **env).start()
+        running.append(server)
+        return server
+
+    return start, running
 
 
 @pytest.fixture
 def servers(tmp_path):
     """``start(database_url, workers=1, **env)`` → a running server, stopped at teardown."""
-    running: list[GunicornServer] = []
+    start, running = _server_starter(tmp_path)
+    yield start
+    for server in running:
+        server.stop()
 
-    def start(database_url: str, workers: int = 1, **env) -> GunicornServer:
-        server = GunicornServer(tmp_path, database_url, workers, **env).start()
-        running.append(server)
-        return server
 
+@pytest.fixture(scope="module")
+def module_servers(tmp_path_factory):
+    """``servers`` for a module whose tests share one server: a start costs a second or two
+    on a loaded machine, and tests that neither restart it nor change its settings can
+    share it."""
+    start, running = _server_starter(tmp_path_factory.mktemp("servers"))
     yield start
     for server in running:
         server.stop()

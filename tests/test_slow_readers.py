@@ -1,13 +1,14 @@
 """A slow reader never loses a change silently (docs/design.md §5b: ended, never thinned).
 
-A dashboard stream read over a 2 KB/s link while 20 orders a second are placed falls behind
-its queue: the server must end it (or send ``reset``), never drop frames and carry on, and
+A dashboard stream read over a 2 KB/s link while 20 orders a second are placed (for 2 s:
+40 order frames against a queue of 16 and the link's few KB) falls behind its queue: the server must end it (or send ``reset``), never drop frames and carry on, and
 its client resumes from its own ``Last-Event-ID``. Each test compares the activity ids the
 client got (``event: order`` frames, and the entries a resume frame carries) with those
 committed: every one must arrive. Two clients: a raw-socket reader with strict HTTP/1.1
 chunked decoding, and the npm ``eventsource`` package (a client we did not write), each
 behind a slow link (``tests/slow_link.py``) that speeds up once the orders stop, so the
-reader can catch up and the comparison ends.
+reader can catch up and the comparison ends. Both tests share one server and its database
+(each compares with the activity id and version it read first).
 """
 
 import contextlib
@@ -30,11 +31,23 @@ from tests.sse_client import FrameDecoder
 pytestmark = [pytest.mark.server, pytest.mark.services]
 
 RATE = 20  # orders per second
-SECONDS = 4.0  # of orders; the link reads 2 KB/s meanwhile
+SECONDS = 2.0  # of orders; the link reads 2 KB/s meanwhile
 DEADLINE = 60.0  # generous bound for catching up; never a measured figure
 # A small queue and send buffer make the overflow come within the test's few seconds;
 # production's are larger, the rule is the same.
-SERVER_ENV = {"SSE_EVENT_QUEUE_SIZE": "16", "SSE_SEND_BUFFER_BYTES": "4096"}
+# Both tests' reconnects count against one admin's stream cap: room for them.
+SERVER_ENV = {
+    "SSE_EVENT_QUEUE_SIZE": "16",
+    "SSE_SEND_BUFFER_BYTES": "4096",
+    "SSE_MAX_STREAMS_PER_USER": "100",
+}
+
+
+@pytest.fixture(scope="module")
+def slow_server(module_db, module_servers):
+    """``(server, url, shop)``: one server for both readers."""
+    url, shop = module_db
+    return module_servers(url, **SERVER_ENV), url, shop
 
 
 def activity_ids(database_url: str, after: int) -> set[int]:
@@ -155,9 +168,8 @@ class RawReader:
                 self.last_id = int(frame["id"])
 
 
-def test_a_raw_reader_at_2_kb_s_gets_every_change_or_resumes(shared_db, servers):
-    url, shop = shared_db
-    server = servers(url, **SERVER_ENV)
+def test_a_raw_reader_at_2_kb_s_gets_every_change_or_resumes(slow_server):
+    server, url, shop = slow_server
     admin = Session(server.base, shop.admin.username, shop.password)
     start_version, start_activity = admin.stats()["version"], last_activity_id(url)
     link = SlowLink(server.port, rate=2048)
@@ -182,12 +194,11 @@ def test_a_raw_reader_at_2_kb_s_gets_every_change_or_resumes(shared_db, servers)
     assert reader.framing_errors == 0
 
 
-def test_the_eventsource_package_behind_a_slow_link_gets_every_change(shared_db, servers):
+def test_the_eventsource_package_behind_a_slow_link_gets_every_change(slow_server):
     node = shutil.which("node")
     require("node", node is not None, "node not installed (apt install nodejs)")
     require("eventsource", (ROOT / "node_modules/eventsource").exists(), "run npm ci")
-    url, shop = shared_db
-    server = servers(url, **SERVER_ENV)
+    server, url, shop = slow_server
     admin = Session(server.base, shop.admin.username, shop.password)
     start_version, start_activity = admin.stats()["version"], last_activity_id(url)
     link = SlowLink(server.port, rate=2048)
