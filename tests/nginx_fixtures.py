@@ -94,15 +94,15 @@ def _accepting(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture
-def nginx(tmp_path):
-    """``start(upstream_port, tls=False)`` → a running ``Proxy`` (stopped at teardown)."""
+def _proxy_starter(root: Path):
+    """``(start, procs)``: ``start(upstream_port, tls=False)`` runs nginx with its files in
+    a new directory under ``root``; ``procs`` are the nginx processes started."""
     if not os.path.exists(NGINX):
         require("nginx", False, "install Debian's nginx-light (.ci/run does)")
     procs = []
 
     def start(upstream_port: int, tls: bool = False) -> Proxy:
-        workdir = tmp_path / f"nginx-{len(procs)}"
+        workdir = root / f"nginx-{len(procs)}"
         workdir.mkdir()
         port, ca_file, cert = free_port(), None, None
         if tls:
@@ -139,7 +139,27 @@ def nginx(tmp_path):
             workdir / "nginx.pid",
         )
 
-    yield start
+    return start, procs
+
+
+def _stop(procs) -> None:
     for proc in procs:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+@pytest.fixture
+def nginx(tmp_path):
+    """``start(upstream_port, tls=False)`` → a running ``Proxy`` (stopped at teardown)."""
+    start, procs = _proxy_starter(tmp_path)
+    yield start
+    _stop(procs)
+
+
+@pytest.fixture(scope="module")
+def module_nginx(tmp_path_factory):
+    """``nginx`` for the tests of one module that share a proxy (and the server behind it:
+    ``module_servers``)."""
+    start, procs = _proxy_starter(tmp_path_factory.mktemp("nginx"))
+    yield start
+    _stop(procs)

@@ -2,7 +2,8 @@
 in front of real gunicorn gevent servers run with
 ``FORWARDED_ALLOW_IPS`` as deploy/orderpulse.env.example says (loopback, the default).
 Clients connect from different loopback addresses (127.0.0.2, 127.0.0.3, ...), so nginx
-sees different clients."""
+sees different clients. The tests that need no settings of their own share one server and
+one nginx (``proxied``)."""
 
 import asyncio
 import re
@@ -31,10 +32,16 @@ def logged_in(session: Session) -> bool:
     return session.request("GET", "/orders", headers=JSON)[0] == 200
 
 
-def test_a_live_update_arrives_through_nginx(shared_db, servers, nginx):
-    url, shop = shared_db
-    server = servers(url)
-    proxy = nginx(server.port)
+@pytest.fixture(scope="module")
+def proxied(module_db, module_servers, module_nginx):
+    """``(server, proxy, shop)``: a server with the test settings behind the shipped nginx."""
+    url, shop = module_db
+    server = module_servers(url)
+    return server, module_nginx(server.port), shop
+
+
+def test_a_live_update_arrives_through_nginx(proxied):
+    server, proxy, shop = proxied
     admin = Session(proxy.base, shop.admin.username, shop.password)
     stream = StreamReader(admin)
     try:
@@ -49,9 +56,8 @@ def test_a_live_update_arrives_through_nginx(shared_db, servers, nginx):
         stream.close()
 
 
-def test_metrics_answer_only_the_allow_list_whatever_the_client_claims(shared_db, servers, nginx):
-    url, _ = shared_db
-    proxy = nginx(servers(url).port)
+def test_metrics_answer_only_the_allow_list_whatever_the_client_claims(proxied):
+    _, proxy, _ = proxied
     local = Session(proxy.base, source="127.0.0.1")
     assert local.request("GET", "/metrics")[0] == 200
     stranger = Session(proxy.base, source="127.0.0.2")
@@ -76,9 +82,8 @@ def test_login_limits_key_on_the_address_nginx_saw(shared_db, servers, nginx):
     assert logged_in(owner)
 
 
-def test_a_stolen_cookie_replayed_from_another_address_is_anonymous(shared_db, servers, nginx):
-    url, shop = shared_db
-    proxy = nginx(servers(url).port)
+def test_a_stolen_cookie_replayed_from_another_address_is_anonymous(proxied):
+    _, proxy, shop = proxied
     victim = Session(proxy.base, shop.admin.username, shop.password, source="127.0.0.2")
     cookie = {"Cookie": victim.cookie_header()}
     api = "/admin/api/order-updates"

@@ -1,14 +1,15 @@
 """A slow reader never loses a change silently (docs/design.md §5b: ended, never thinned).
 
 A dashboard stream read over a 2 KB/s link while 20 orders a second are placed (for 2 s:
-40 order frames against a queue of 16 and the link's few KB) falls behind its queue: the server must end it (or send ``reset``), never drop frames and carry on, and
-its client resumes from its own ``Last-Event-ID``. Each test compares the activity ids the
-client got (``event: order`` frames, and the entries a resume frame carries) with those
-committed: every one must arrive. Two clients: a raw-socket reader with strict HTTP/1.1
-chunked decoding, and the npm ``eventsource`` package (a client we did not write), each
-behind a slow link (``tests/slow_link.py``) that speeds up once the orders stop, so the
-reader can catch up and the comparison ends. Both tests share one server and its database
-(each compares with the activity id and version it read first).
+40 order frames against a queue of 16 and the link's few KB) falls behind its queue: the
+server must end it (or send ``reset``), never drop frames and carry on, and its client
+resumes from its own ``Last-Event-ID``. Each test compares the activity ids the client got
+(``event: order`` frames, and the entries a resume frame carries) with those committed:
+every one must arrive. Two clients: a raw-socket reader with strict HTTP/1.1 chunked
+decoding, and the npm ``eventsource`` package (a client we did not write), each behind a
+slow link (``tests/slow_link.py``) that speeds up once the orders stop, so the reader can
+catch up and the comparison ends. Both tests share one server and its database (each
+compares with the activity id and version it read first).
 """
 
 import contextlib
