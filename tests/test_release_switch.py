@@ -96,6 +96,9 @@ def test_the_documented_release_switch_under_load(tmp_path, shared_db, nginx):
     switch(prefix, make_release(prefix, "R1"))
     make_release(prefix, "R2")
     env_file = tmp_path / "orderpulse.env"
+    # Production's DRAIN_IDLE_SECONDS (5 s, past nginx's upstream keepalive_timeout), which
+    # the old master's exit waits for: the checkouts through nginx during the drain are
+    # what it protects.
     env_file.write_text(
         "ORDERPULSE_CONFIG=development\nSECRET_KEY=release-switch-test-key-0123456789abcdef\n"
         f"DATABASE_URL={url}\nWEB_CONCURRENCY=1\nRATELIMIT_ENABLED=0\n"
