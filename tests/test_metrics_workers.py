@@ -74,6 +74,8 @@ def test_log_format_json_makes_every_line_of_every_process_json(shared_db, serve
     server = servers(url, workers=1, LOG_FORMAT="json", ACCESS_LOG="")
     visitor = Session(server.base)
     visitor.request("GET", "/healthz", headers={"X-Request-ID": "trace-me-42"})
+    # The access line is written after the answer went out; stop() kills at once.
+    wait_until(lambda: "trace-me-42" in server.log_path.read_text(), what="the access line")
     server.stop()
     records = [json.loads(line) for line in server.log_path.read_text().splitlines() if line]
     messages = [r["message"] for r in records]
