@@ -6,17 +6,20 @@ download is never used. Without chromium or Playwright these tests skip, unless
 ``REQUIRE_SERVICES=1`` (CI), where they fail instead.
 """
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests.harness import ROOT, GunicornServer
 from tests.helpers import WAIT_TIMEOUT, wait_until
+from tests.servers import Session
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -181,20 +184,21 @@ def signed_in():
 
 @pytest.fixture
 def new_context(browser, live_server, signed_in):
-    """``new_context(username, password, fresh=False)`` → a logged-in BrowserContext; all
-    closed after the test (so their streams end before the next test counts streams).
-    Contexts share one server-side session per user unless ``fresh`` (tests that end
-    sessions need sessions of their own); a shared session some test ended is replaced."""
+    """``new_context(username, password, fresh=False, **options)`` → a logged-in
+    BrowserContext (``options`` go to ``browser.new_context``: ``viewport``, ``has_touch``,
+    ``timezone_id``...); all closed after the test (so their streams end before the next
+    test counts streams). Contexts share one server-side session per user unless ``fresh``
+    (tests that end sessions need sessions of their own); a shared session some test ended
+    is replaced. A context from a stored session costs no page load: only a login does."""
     contexts = []
 
-    def factory(username: str = ADMIN[0], password: str = ADMIN[1], fresh: bool = False):
+    def factory(
+        username: str = ADMIN[0], password: str = ADMIN[1], fresh: bool = False, **options
+    ):
         key = (username, password)
         state = None if fresh else signed_in.get(key)
-        context = browser.new_context(
-            base_url=live_server.url,
-            viewport={"width": 1360, "height": 1000},
-            storage_state=state,
-        )
+        options.setdefault("viewport", {"width": 1360, "height": 1000})
+        context = browser.new_context(base_url=live_server.url, storage_state=state, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         if state is not None and context.request.get("/account", max_redirects=0).ok:
@@ -300,37 +304,66 @@ def wait_cards(page, expected: dict, timeout: float = 3.0) -> None:
     )
 
 
-def customer_page(new_context, username="alice", password=CUSTOMER_PASSWORD):
-    """A logged-in customer's page on the shop (to place orders from): the cart, which holds
-    no stream (the catalogue's live stock would count in the tests' open streams)."""
+def customer_page(new_context, username="alice", password=CUSTOMER_PASSWORD, path="/cart"):
+    """A logged-in customer's page on ``path``, for what a customer sees: by default the
+    cart, which holds no stream (the catalogue's live stock would count in the tests' open
+    streams). To place orders only, ``customer`` costs no browser."""
     page = new_context(username, password).new_page()
-    page.goto("/cart")
+    page.goto(path)
     return page
+
+
+# (server URL, username) → a logged-in ``Session``, for the whole run. Only the users
+# whose orders and moves set a scene have one; tests that end sessions use their own
+# (admin and sybil, in fresh contexts), so these stay valid.
+_CLIENTS: dict[tuple[str, str], Session] = {}
+
+
+def customer(live_server, username="alice", password=CUSTOMER_PASSWORD) -> Session:
+    """A customer who places orders (``place_order``, ``place_orders``, ``post_json``):
+    plain HTTP with the session's cookie and CSRF header, as a page's ``fetch`` sends them,
+    and no browser (a page costs Chromium a renderer and a page load, and nothing in these
+    scenes looks at the customer's screen). Logged in once per run."""
+    key = (live_server.url, username)
+    if key not in _CLIENTS:
+        _CLIENTS[key] = Session(live_server.url, username, password)
+    return _CLIENTS[key]
+
+
+def other_admin(live_server) -> Session:
+    """The second admin (``maria``), to act from without a page of hers."""
+    from tests.browser.seed import SECOND_ADMIN
+
+    return customer(live_server, *SECOND_ADMIN)
 
 
 def row(page, order_id):
     return page.locator(f'tr[data-order-id="{order_id}"]')
 
 
+def _order_body(delivery="pickup", address=None, quantity=1) -> dict:
+    return {
+        "items": [{"product_id": 1, "quantity": quantity}],
+        "delivery_method": delivery,
+        "delivery_address": address,
+    }
+
+
 def place_order(page, delivery="pickup", address=None, quantity=1) -> dict:
-    """POST /api/orders from ``page`` (a customer's page on any shop URL): the order."""
-    return page.evaluate(
-        """async ([delivery, address, quantity]) => {
-            const token = document.querySelector('meta[name=csrf-token]').content;
-            const r = await fetch('/api/orders', {method: 'POST', headers: {
-                'Content-Type': 'application/json', 'X-CSRFToken': token},
-                body: JSON.stringify({items: [{product_id: 1, quantity}],
-                    delivery_method: delivery, delivery_address: address})});
-            const body = await r.json();
-            if (r.status !== 201) throw new Error(JSON.stringify(body));
-            return body.order;
-        }""",
-        [delivery, address, quantity],
-    )
+    """POST /api/orders as ``page`` (a customer's page on any shop URL, or ``customer``'s
+    client): the order."""
+    result = post_json(page, "/api/orders", _order_body(delivery, address, quantity))
+    assert result["status"] == 201, result
+    return result["body"]["order"]
 
 
 def place_orders(page, count: int, delivery="pickup") -> list[dict]:
-    """``count`` orders at once from ``page`` (a customer's page), as a burst: the orders."""
+    """``count`` orders at once as ``page`` (a customer's page or client), as a burst:
+    the requests go out together, not one after another (a burst ends after a quiet gap,
+    which a slow machine's one-by-one requests could leave open). The orders."""
+    if isinstance(page, Session):
+        with ThreadPoolExecutor(count) as pool:
+            return list(pool.map(lambda _: place_order(page, delivery), range(count)))
     return page.evaluate(
         """async ([count, delivery]) => {
             const token = document.querySelector('meta[name=csrf-token]').content;
@@ -348,17 +381,21 @@ def place_orders(page, count: int, delivery="pickup") -> list[dict]:
     )
 
 
-def post_json(page, path: str, body: dict) -> dict:
-    """POST ``body`` from ``page`` with its CSRF token: ``{status, body}``."""
+def post_json(page, path: str, body: dict, method: str = "POST") -> dict:
+    """``body`` as JSON to ``path`` from ``page`` (a page, with its CSRF token, or a
+    ``Session``): ``{status, body}``."""
+    if isinstance(page, Session):
+        status, text = page.request(method, path, json_body=body)
+        return {"status": status, "body": json.loads(text)}
     return page.evaluate(
-        """async ([path, body]) => {
+        """async ([path, body, method]) => {
             const token = document.querySelector('meta[name=csrf-token]').content;
-            const r = await fetch(path, {method: 'POST', headers: {
+            const r = await fetch(path, {method, headers: {
                 'Content-Type': 'application/json', 'X-CSRFToken': token},
                 body: JSON.stringify(body)});
             return {status: r.status, body: await r.json()};
         }""",
-        [path, body],
+        [path, body, method],
     )
 
 

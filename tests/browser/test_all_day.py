@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.browser.conftest import (
-    customer_page,
+    customer,
     place_orders,
     set_hidden,
     show_toast,
@@ -71,7 +71,7 @@ def test_a_hidden_tab_keeps_its_count_and_notifies_once_per_burst(
         "() => document.querySelector('[data-desktop-alerts]').textContent.endsWith('on')"
     )
     assert toggle.get_attribute("aria-pressed") == "true"
-    shop = customer_page(new_context, "judy")
+    shop = customer(live_server, "judy")
 
     # Visible: a new order is a toast, not a desktop notification.
     place_orders(shop, 1)
@@ -115,7 +115,7 @@ def test_new_orders_make_one_grouped_toast_above_dialogs(
     dashboard, new_context, live_server, artifacts
 ):
     page = dashboard()
-    shop = customer_page(new_context, "ivan")
+    shop = customer(live_server, "ivan")
     placed = place_orders(shop, 5)
     group = page.locator(".toast-new")
     group.locator(".toast-title", has_text="5 new orders").wait_for()
@@ -153,19 +153,14 @@ def test_the_indicator_is_green_within_3_s_of_the_servers_return(dashboard, live
     assert page.locator("[data-live-text]").inner_text() == "Live"
 
 
-def test_times_show_in_the_shops_zone_with_its_abbreviation(browser, live_server):
+def test_times_show_in_the_shops_zone_with_its_abbreviation(new_context):
     """Every time on the page is in the shop's zone (SHOP_TIMEZONE: New York here, by
     rewriting the page's data-time-zone; the server runs on UTC), whatever the browser's
     zone (Tokyo), with the zone's abbreviation, "Today"/"Yesterday" by the shop's days, and
     the exact instant on hover."""
-    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo")
+    context = new_context(timezone_id="Asia/Tokyo")
     try:
         page = context.new_page()
-        page.goto("/auth/login")
-        page.fill("input[name=username]", "admin")
-        page.fill("input[name=password]", "admin12345")
-        with page.expect_navigation():
-            page.click("form button[type=submit]")
 
         def new_york(route):
             response = route.fetch()

@@ -7,8 +7,9 @@ import re
 import pytest
 
 from tests.browser.conftest import (
+    customer,
     customer_page,
-    other_admin_page,
+    other_admin,
     place_orders,
     post_json,
     row,
@@ -20,14 +21,14 @@ pytestmark = pytest.mark.browser
 
 
 def test_selecting_rows_and_advancing_them(dashboard, new_context, live_server, artifacts):
-    shop = customer_page(new_context, "peggy")
+    shop = customer(live_server, "peggy")
     placed = place_orders(shop, 4)
     page = dashboard()
     for order in placed:
         row(page, order["id"]).wait_for()
     # One of them is cancelled meanwhile by another admin: it cannot move.
     stuck = placed[0]
-    maria = other_admin_page(new_context)
+    maria = other_admin(live_server)
     post_json(maria, f"/admin/api/order/{stuck['id']}/cancel", {"reason": "Duplicate"})
     row(page, stuck["id"]).locator(".badge", has_text="Cancelled").wait_for()
 
@@ -61,7 +62,7 @@ def test_selecting_rows_and_advancing_them(dashboard, new_context, live_server, 
 
 
 def test_select_all_matching_and_cancel_with_one_reason(new_context, live_server):
-    shop = customer_page(new_context, "walter")
+    shop = customer(live_server, "walter")
     place_orders(shop, 3)
     [(matching,)] = live_server.query(
         "SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id"
@@ -98,9 +99,8 @@ def test_select_all_matching_and_cancel_with_one_reason(new_context, live_server
 
 
 def test_the_customers_header_balance_follows_a_refund(dashboard, new_context, live_server):
-    shop = customer_page(new_context, "victor")
-    [order] = place_orders(shop, 1)
-    shop.goto(f"/orders/{order['order_number']}")
+    [order] = place_orders(customer(live_server, "victor"), 1)
+    shop = customer_page(new_context, "victor", path=f"/orders/{order['order_number']}")
     shop.wait_for_selector('[data-live-indicator][data-state="live"]')
     [(credits,)] = live_server.query("SELECT credits FROM users WHERE username = 'victor'")
     balance = shop.locator("[data-balance]")

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from tests.browser.conftest import customer_page, place_order, row, wait_live
+from tests.browser.conftest import customer, place_order, row, wait_live
 
 pytestmark = pytest.mark.browser
 NOT_LIVE = '[data-live-indicator]:not([data-state="live"])'
@@ -90,7 +90,7 @@ def test_a_frozen_link_leaves_live_and_the_page_catches_up_when_it_returns(
     # Nothing errors on a silent socket: only the watchdog (two heartbeat intervals of
     # silence) can take the pill off Live. Without it the page would say Live for ever.
     page.wait_for_selector(NOT_LIVE, timeout=15000)
-    order = place_order(customer_page(new_context, "frank"))  # straight to the server
+    order = place_order(customer(live_server, "frank"))  # straight to the server
     proxy.thaw()
     row(page, order["id"]).wait_for(timeout=15000)
     wait_live(page, timeout=15000)
@@ -99,7 +99,7 @@ def test_a_frozen_link_leaves_live_and_the_page_catches_up_when_it_returns(
 def test_offline_shows_at_once_and_a_failed_cancel_keeps_its_reason(
     dashboard, new_context, live_server
 ):
-    order = place_order(customer_page(new_context, "grace"))
+    order = place_order(customer(live_server, "grace"))
     context = new_context()
     page = dashboard(context)
     tr = row(page, order["id"])

@@ -7,6 +7,7 @@ import pytest
 
 from tests.browser.conftest import (
     card_values,
+    customer,
     customer_page,
     old_hidden_behaviour,
     place_order,
@@ -35,7 +36,7 @@ def test_admin_sees_database_numbers(dashboard, live_server, artifacts):
 
 def test_new_order_arrives_live_and_only_changed_cards_change(dashboard, new_context, live_server):
     page = dashboard()
-    shop = customer_page(new_context, "bob")
+    shop = customer(live_server, "bob")
     before = card_values(page)
     # Tag every card node and record which ones the page mutates.
     page.evaluate(
@@ -71,7 +72,7 @@ def test_new_order_arrives_live_and_only_changed_cards_change(dashboard, new_con
 
 def test_stream_cut_falls_back_to_polling_and_recovers(dashboard, new_context, live_server):
     page = dashboard()
-    shop = customer_page(new_context, "carol")
+    shop = customer(live_server, "carol")
     polls = []
     page.on("request", lambda r: polls.append(r.url) if "order-updates" in r.url else None)
     # The stream's URL carries a query (?last_event_id=, &focus=): a glob ending in "stream"
@@ -104,7 +105,7 @@ def test_two_tabs_share_one_stream_and_hand_over(dashboard, new_context, live_se
     first = dashboard(context)
     second = dashboard(context)  # "live" as told by the first tab over BroadcastChannel
     live_server.wait_for_streams(1)
-    shop = customer_page(new_context, "dave")
+    shop = customer(live_server, "dave")
     order = place_order(shop)
     for page in (first, second):
         row(page, order["id"]).wait_for(timeout=5000)
@@ -139,7 +140,7 @@ def test_hidden_tab_stops_streaming_and_catches_up(new_context, live_server):
     watcher = new_context().new_page()  # a visible dashboard: when it has the order, so
     watcher.goto("/admin/manage_orders")  # would the hidden one if it still listened
     wait_live(watcher)
-    shop = customer_page(new_context, "erin")
+    shop = customer(live_server, "erin")
     order = place_order(shop)
     row(watcher, order["id"]).wait_for(timeout=5000)
     assert row(page, order["id"]).count() == 0  # no stream, no polling while hidden
@@ -154,7 +155,7 @@ def test_hidden_tab_stops_streaming_and_catches_up(new_context, live_server):
 
 
 def test_details_advance_and_cancel_reach_every_tab(dashboard, new_context, live_server):
-    shop = customer_page(new_context, "frank")
+    shop = customer(live_server, "frank")
     order = place_order(shop, "home delivery", "1 Test Road")
     context = new_context()
     page, other = dashboard(context), dashboard(new_context())  # same admin, another browser
@@ -193,9 +194,8 @@ def test_details_advance_and_cancel_reach_every_tab(dashboard, new_context, live
 
 
 def test_order_page_follows_status_live(dashboard, new_context, live_server, artifacts):
-    shop = customer_page(new_context, "grace")
-    order = place_order(shop, "home delivery", "5 Garden Lane")
-    shop.goto(f"/orders/{order['order_number']}")
+    order = place_order(customer(live_server, "grace"), "home delivery", "5 Garden Lane")
+    shop = customer_page(new_context, "grace", path=f"/orders/{order['order_number']}")
     shop.wait_for_selector('[data-live-indicator][data-state="live"]')
     admin = dashboard()
     for status in ("Shipped", "Out for Delivery"):
@@ -218,9 +218,10 @@ def test_order_page_follows_status_live(dashboard, new_context, live_server, art
 
 def test_html_in_names_and_addresses_is_shown_as_text(dashboard, new_context, live_server):
     address = '<script>window.__xss=3</script><b>Flat 2</b> & "Co"'
-    shop = customer_page(new_context, XSS_USERNAME, XSS_PASSWORD)
     page = dashboard()
-    order = place_order(shop, "home delivery", address)
+    order = place_order(
+        customer(live_server, XSS_USERNAME, XSS_PASSWORD), "home delivery", address
+    )
     tr = row(page, order["id"])
     tr.wait_for(timeout=1500)
     assert tr.locator('td[data-label="Customer"]').inner_text() == XSS_USERNAME
@@ -235,7 +236,9 @@ def test_html_in_names_and_addresses_is_shown_as_text(dashboard, new_context, li
     assert row(page, order["id"]).locator('td[data-label="Customer"]').inner_text() == (
         XSS_USERNAME
     )
-    shop.goto(f"/orders/{order['order_number']}")
+    shop = customer_page(
+        new_context, XSS_USERNAME, XSS_PASSWORD, path=f"/orders/{order['order_number']}"
+    )
     assert address in shop.locator(".detail-list").inner_text()
     for p in (page, shop):
         assert p.evaluate("window.__xss") is None

@@ -7,7 +7,7 @@ Screenshots of each go to artifacts/."""
 
 import pytest
 
-from tests.browser.conftest import ADMIN, wait_live
+from tests.browser.conftest import wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -24,26 +24,19 @@ FIRST_SCREEN = """() => {
 }"""
 
 
-def admin_page(browser, live_server, size, **context_args):
+def admin_page(new_context, size, **context_args):
+    """``(context, page)``: the admin's dashboard at ``size``, showing Live."""
     width, height = SIZES[size]
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}, **context_args
-    )
-    context.set_default_timeout(5000)
+    context = new_context(viewport={"width": width, "height": height}, **context_args)
     page = context.new_page()
-    page.goto("/auth/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
     page.goto("/admin/manage_orders")
     wait_live(page)
     return context, page
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_the_orders_are_on_the_first_screen(browser, live_server, artifacts, size):
-    context, page = admin_page(browser, live_server, size)
+def test_the_orders_are_on_the_first_screen(new_context, live_server, artifacts, size):
+    context, page = admin_page(new_context, size)
     try:
         shown = page.evaluate(FIRST_SCREEN)
         page.screenshot(path=str(artifacts / f"first-screen-{size}.png"))
@@ -61,8 +54,8 @@ def test_the_orders_are_on_the_first_screen(browser, live_server, artifacts, siz
         context.close()
 
 
-def test_the_chart_and_activity_stay_as_the_admin_left_them(browser, live_server):
-    context, page = admin_page(browser, live_server, "desktop")
+def test_the_chart_and_activity_stay_as_the_admin_left_them(new_context, live_server):
+    context, page = admin_page(new_context, "desktop")
     try:
         toggle = page.locator("[data-insights-toggle]")
         chart = page.locator("#insights")
@@ -84,8 +77,8 @@ def test_the_chart_and_activity_stay_as_the_admin_left_them(browser, live_server
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])
-def test_the_bulk_bar_stays_on_screen_while_a_selection_exists(browser, live_server, size):
-    context, page = admin_page(browser, live_server, size)
+def test_the_bulk_bar_stays_on_screen_while_a_selection_exists(new_context, live_server, size):
+    context, page = admin_page(new_context, size)
     try:
         page.locator("[data-orders-body] [data-select]").first.check()
         bar = page.locator("[data-bulk-bar]")
@@ -101,8 +94,8 @@ def test_the_bulk_bar_stays_on_screen_while_a_selection_exists(browser, live_ser
         context.close()
 
 
-def test_flags_never_widen_the_order_column_or_cut_a_button(browser, live_server, artifacts):
-    context, page = admin_page(browser, live_server, "desktop")
+def test_flags_never_widen_the_order_column_or_cut_a_button(new_context, live_server, artifacts):
+    context, page = admin_page(new_context, "desktop")
     try:
         measure = """() => {
             const table = document.querySelector('[data-orders-table]');

@@ -5,7 +5,7 @@ the row actions' way. Screenshots of each go to artifacts/."""
 
 import pytest
 
-from tests.browser.conftest import ADMIN, TIMEOUT_MS, customer_page, place_order, wait_live
+from tests.browser.conftest import customer, place_order, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -18,30 +18,21 @@ OVERFLOW_JS = """() => {
 }"""
 
 
-def admin_page(browser, live_server, size, **context_args):
+def admin_page(new_context, size, **context_args):
+    """``(context, page)``: the admin's dashboard at ``size``, showing Live."""
     width, height = SIZES[size]
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}, **context_args
-    )
-    context.set_default_timeout(TIMEOUT_MS)
+    context = new_context(viewport={"width": width, "height": height}, **context_args)
     page = context.new_page()
-    page.goto("/auth/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
     page.goto("/admin/manage_orders")
     wait_live(page)
     return context, page
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_every_row_action_is_visible_and_clickable(
-    browser, new_context, live_server, artifacts, size
-):
+def test_every_row_action_is_visible_and_clickable(new_context, live_server, artifacts, size):
     # Rows with every set of buttons: Pending (Details, Advance, Cancel) on top.
-    place_order(customer_page(new_context, "alice"))
-    context, page = admin_page(browser, live_server, size)
+    place_order(customer(live_server, "alice"))
+    context, page = admin_page(new_context, size)
     try:
         assert page.evaluate(OVERFLOW_JS) == {"page": 0, "wide": []}
         page.screenshot(path=str(artifacts / f"layout-{size}.png"), full_page=True)
@@ -79,8 +70,8 @@ def test_every_row_action_is_visible_and_clickable(
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_the_live_pill_and_the_toasts_cover_no_row_action(browser, live_server, size):
-    context, page = admin_page(browser, live_server, size)
+def test_the_live_pill_and_the_toasts_cover_no_row_action(new_context, live_server, size):
+    context, page = admin_page(new_context, size)
     try:
         pill = page.locator("[data-live-indicator]")
         # In the header's flow, not floating over the page.

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.browser.conftest import (
-    customer_page,
-    other_admin_page,
+    customer,
+    other_admin,
     place_order,
     place_orders,
     post_json,
@@ -54,8 +54,8 @@ def test_a_pending_view_gains_and_loses_rows_live(new_context, live_server, arti
     page = open_view(new_context, "status=Pending")
     requests = Requests(page)
     assert result_count(page) == pending_in_db(live_server)
-    shop = customer_page(new_context, "grace")
-    maria = other_admin_page(new_context)
+    shop = customer(live_server, "grace")
+    maria = other_admin(live_server)
 
     # Gains: new pending orders wait behind "N new matching orders — Show" (rows never
     # slide under the pointer), and the count is right at once.
@@ -97,13 +97,13 @@ def test_a_searched_view_counts_from_the_pushed_activity(new_context, live_serve
     page = open_view(new_context, "status=Pending&q=heidi")
     count = pending_in_db(live_server, " AND u.username = ?", "heidi")
     assert result_count(page) == count
-    shop = customer_page(new_context, "heidi")
-    other = customer_page(new_context, "ivan")
+    shop = customer(live_server, "heidi")
+    other = customer(live_server, "ivan")
     order = place_order(shop)
     place_order(other)  # not heidi's: the count stays
     wait_count(page, count + 1)
     page.locator("[data-new-orders-notice]", has_text="1 new matching order").wait_for()
-    maria = other_admin_page(new_context)
+    maria = other_admin(live_server)
     post_json(maria, f"/admin/api/order/{order['id']}/status", {"status": "Shipped"})
     wait_count(page, count)
     page.locator("[data-new-orders-notice]").wait_for(state="hidden")
@@ -111,7 +111,7 @@ def test_a_searched_view_counts_from_the_pushed_activity(new_context, live_serve
 
 
 def test_a_later_page_marks_changed_rows_instead_of_reshuffling(new_context, live_server):
-    shop = customer_page(new_context, "judy")
+    shop = customer(live_server, "judy")
     # Page 2 of "Pending" has at least two rows, whatever ran before.
     place_orders(shop, max(1, 27 - pending_in_db(live_server)))
     page = open_view(new_context, "status=Pending&page=2")
@@ -123,7 +123,7 @@ def test_a_later_page_marks_changed_rows_instead_of_reshuffling(new_context, liv
     ]
     assert len(ids) >= 2
     target = ids[1]
-    maria = other_admin_page(new_context)
+    maria = other_admin(live_server)
     post_json(maria, f"/admin/api/order/{target}/status", {"status": "Shipped"})
     flag = row(page, target).locator("[data-row-flag]")
     flag.wait_for()

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import customer_page, place_order, post_json, row, wait_live
+from tests.browser.conftest import customer, place_order, post_json, row, wait_live
 from tests.browser.seed import SECOND_ADMIN
 
 pytestmark = pytest.mark.browser
@@ -36,12 +36,12 @@ def line(page, order_id):
     return row(page, order_id).locator("[data-presence-line]")
 
 
-def fresh_order(new_context):
-    return place_order(customer_page(new_context, "erin"))
+def fresh_order(live_server):
+    return place_order(customer(live_server, "erin"))
 
 
-def test_each_admin_sees_who_else_is_here_and_on_which_order(dashboard, new_context):
-    order = fresh_order(new_context)
+def test_each_admin_sees_who_else_is_here_and_on_which_order(dashboard, new_context, live_server):
+    order = fresh_order(live_server)
     mine, hers = two_dashboards(dashboard, new_context)
     row(mine, order["id"]).wait_for()
     row(hers, order["id"]).wait_for()
@@ -69,7 +69,7 @@ def test_each_admin_sees_who_else_is_here_and_on_which_order(dashboard, new_cont
 def test_the_losing_admin_keeps_the_reason_and_gets_a_next_step(
     dashboard, new_context, live_server
 ):
-    order = fresh_order(new_context)
+    order = fresh_order(live_server)
     mine, hers = two_dashboards(dashboard, new_context)
     tr = row(mine, order["id"])
     tr.locator('[data-action="cancel"]').click()
@@ -92,8 +92,10 @@ def test_the_losing_admin_keeps_the_reason_and_gets_a_next_step(
     assert (status, bool(cancelled), reason) == ("Shipped", True, "The customer called to cancel")
 
 
-def test_an_open_details_dialog_follows_its_order_and_names_who_moved_it(dashboard, new_context):
-    order = fresh_order(new_context)
+def test_an_open_details_dialog_follows_its_order_and_names_who_moved_it(
+    dashboard, new_context, live_server
+):
+    order = fresh_order(live_server)
     mine, hers = two_dashboards(dashboard, new_context)
     row(mine, order["id"]).locator('[data-action="details"]').click()
     dialog = mine.locator("#details-dialog")
@@ -110,8 +112,8 @@ def test_an_open_details_dialog_follows_its_order_and_names_who_moved_it(dashboa
     dialog.locator(".badge", has_text="Shipped").first.wait_for()
 
 
-def test_a_cancel_that_lost_the_race_can_only_be_closed(dashboard, new_context):
-    order = fresh_order(new_context)
+def test_a_cancel_that_lost_the_race_can_only_be_closed(dashboard, new_context, live_server):
+    order = fresh_order(live_server)
     mine, hers = two_dashboards(dashboard, new_context)
     row(mine, order["id"]).locator('[data-action="cancel"]').click()
     mine.fill("#cancel-reason", "Out of stock")
@@ -127,8 +129,8 @@ def test_a_cancel_that_lost_the_race_can_only_be_closed(dashboard, new_context):
     mine.locator("#cancel-dialog").wait_for(state="hidden")
 
 
-def test_a_closed_tab_leaves_the_other_dashboards(dashboard, new_context):
-    order = fresh_order(new_context)
+def test_a_closed_tab_leaves_the_other_dashboards(dashboard, new_context, live_server):
+    order = fresh_order(live_server)
     mine, hers = two_dashboards(dashboard, new_context)
     row(hers, order["id"]).locator('[data-action="details"]').click()
     line(mine, order["id"]).filter(has_text="maria is viewing").wait_for()
@@ -138,8 +140,10 @@ def test_a_closed_tab_leaves_the_other_dashboards(dashboard, new_context):
     assert mine.locator("[data-presence]").is_hidden()
 
 
-def test_presence_costs_a_request_only_on_the_admins_own_actions(dashboard, new_context):
-    order = fresh_order(new_context)
+def test_presence_costs_a_request_only_on_the_admins_own_actions(
+    dashboard, new_context, live_server
+):
+    order = fresh_order(live_server)
     mine, hers = two_dashboards(dashboard, new_context)
     sent: list[str] = []
     stream_path = urlsplit(REQUESTS["stream"].split(" ", 1)[1]).path

@@ -18,8 +18,9 @@ from app.services.orders import place_order as service_place_order
 from app.services.status import change_status
 from tests.browser.conftest import (
     card_values,
-    customer_page,
+    customer,
     old_hidden_behaviour,
+    other_admin,
     place_order,
     post_json,
     row,
@@ -80,18 +81,15 @@ def test_following_orders_costs_the_page_no_request(dashboard, new_context, live
     )
     requests = Requests(page)
     orders_before = revenue_orders(page)
-    shop = customer_page(new_context, "heidi")
-    other_admin = new_context().new_page()
-    other_admin.goto("/orders")  # any page of the other admin's: it posts with its token
+    shop = customer(live_server, "heidi")
+    maria = other_admin(live_server)
     placed = [place_order(shop) for _ in range(20)]
     for order in placed[:4]:
-        result = post_json(
-            other_admin, f"/admin/api/order/{order['id']}/status", {"status": "Shipped"}
-        )
+        result = post_json(maria, f"/admin/api/order/{order['id']}/status", {"status": "Shipped"})
         assert result["status"] == 200, result
     cancelled = placed[4]
     result = post_json(
-        other_admin, f"/admin/api/order/{cancelled['id']}/cancel", {"reason": "Customer called"}
+        maria, f"/admin/api/order/{cancelled['id']}/cancel", {"reason": "Customer called"}
     )
     assert result["status"] == 200, result
 
@@ -171,7 +169,7 @@ def test_a_tab_back_from_hidden_resumes_without_a_request(new_context, live_serv
     set_hidden(page, True)
     page.wait_for_selector('[data-live-indicator][data-state="paused"]', timeout=3000)
     live_server.wait_for_streams(0)
-    order = place_order(customer_page(new_context, "ivan"))
+    order = place_order(customer(live_server, "ivan"))
     set_hidden(page, False)
     row(page, order["id"]).wait_for(timeout=3000)
     wait_cards(page, live_server.stats(), timeout=3)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.browser.conftest import (
-    customer_page,
+    customer,
     place_order,
     place_orders,
     row,
@@ -54,12 +54,12 @@ def customers_can_pay(live_server):
     live_server.query("UPDATE users SET credits = 100000 WHERE role = 'customer'")
 
 
-def place_spread(new_context, count: int, names=("grace", "heidi", "ivan", "judy")) -> None:
+def place_spread(live_server, count: int, names=("grace", "heidi", "ivan", "judy")) -> None:
     """``count`` orders as one burst, at most 8 per customer."""
     shares = [min(8, count - 8 * i) for i in range(-(-count // 8))]
     assert len(shares) <= len(names), "more customers needed"
     for name, share in zip(names, shares, strict=False):
-        place_orders(customer_page(new_context, name), share)
+        place_orders(customer(live_server, name), share)
 
 
 def quick_bursts(page, quiet_ms=QUIET_MS):
@@ -76,20 +76,20 @@ def quick_bursts(page, quiet_ms=QUIET_MS):
     page.route("**/admin/manage_orders*", rewrite)
 
 
-def test_next_never_repeats_an_order_while_orders_arrive(dashboard, new_context):
+def test_next_never_repeats_an_order_while_orders_arrive(dashboard, new_context, live_server):
     page = dashboard()
-    place_spread(new_context, 30)  # at least three pages
+    place_spread(live_server, 30)  # at least three pages
     page.reload()
     wait_live(page)
     first = page.evaluate(NUMBERS)
     assert len(first) == 25
-    place_spread(new_context, 8, ("bob",))  # arrive while the admin reads page 1
+    place_spread(live_server, 8, ("bob",))  # arrive while the admin reads page 1
     page.click('.pager [rel="next"]')
     wait_live(page)
     second = page.evaluate(NUMBERS)
     assert len(second) == 25 and not set(second) & set(first)
     assert "after=" in page.url
-    place_spread(new_context, 8, ("carol",))
+    place_spread(live_server, 8, ("carol",))
     page.click('.pager [rel="next"]')
     wait_live(page)
     third = page.evaluate(NUMBERS)
@@ -106,11 +106,11 @@ def test_the_page_count_follows_the_live_count(dashboard, new_context, live_serv
     total = live_server.stats()["total_orders"]
     assert pages == -(-total // 25)
     more = 25 * pages - total + 1  # one order past the last page
-    place_spread(new_context, more, ("dave", "erin", "frank", "alice"))
+    place_spread(live_server, more, ("dave", "erin", "frank", "alice"))
     wait_until(lambda: int(page.locator("[data-page-count]").inner_text()) == pages + 1, 5)
 
 
-def test_a_hidden_tab_chimes_and_notifies_once_per_burst(dashboard, new_context):
+def test_a_hidden_tab_chimes_and_notifies_once_per_burst(dashboard, new_context, live_server):
     context = new_context()
     context.add_init_script(f"({NOTIFICATIONS})()")
     page = context.new_page()
@@ -119,7 +119,7 @@ def test_a_hidden_tab_chimes_and_notifies_once_per_burst(dashboard, new_context)
     wait_live(page)
     page.click("h1")  # a first click: browsers let a page make sound only after one
     set_hidden(page, True)
-    shop = customer_page(new_context, "carol")
+    shop = customer(live_server, "carol")
     placed = []
     for burst in range(3):
         # A burst: five orders at once; its notification comes once the quiet gap ends it.
@@ -196,9 +196,9 @@ def test_esc_keeps_the_typed_reason_and_bulk_counts_in_words(dashboard):
         page.click("[data-bulk-clear]")
 
 
-def test_a_cancelled_orders_details_give_no_delivery_date(dashboard, new_context):
+def test_a_cancelled_orders_details_give_no_delivery_date(dashboard, new_context, live_server):
     page = dashboard()
-    order = place_order(customer_page(new_context, "dave"), "home delivery", "1 Main St")
+    order = place_order(customer(live_server, "dave"), "home delivery", "1 Main St")
     tr = row(page, order["id"])
     tr.wait_for()
     tr.locator('[data-action="cancel"]').click()
@@ -213,13 +213,13 @@ def test_a_cancelled_orders_details_give_no_delivery_date(dashboard, new_context
     assert "Estimated" not in text and "Not yet" not in text
 
 
-def test_a_tap_leaves_no_row_held_on_a_touch_screen(browser, live_server, new_context):
+def test_a_tap_leaves_no_row_held_on_a_touch_screen(live_server, new_context):
     from tests.browser.test_first_screen import admin_page
 
-    context, page = admin_page(browser, live_server, "phone", has_touch=True, is_mobile=True)
+    context, page = admin_page(new_context, "phone", has_touch=True, is_mobile=True)
     try:
         assert page.evaluate("matchMedia('(hover: hover)').matches") is False
-        order = place_order(customer_page(new_context, "erin"))
+        order = place_order(customer(live_server, "erin"))
         card = row(page, order["id"])
         card.wait_for()
         # The tap leaves :hover on the card's buttons; the moved order's new buttons show at

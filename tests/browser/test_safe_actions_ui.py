@@ -6,8 +6,9 @@ back on the row after a move, and the shortcuts."""
 import pytest
 
 from tests.browser.conftest import (
+    customer,
     customer_page,
-    other_admin_page,
+    other_admin,
     place_order,
     post_json,
     row,
@@ -30,7 +31,7 @@ def balance(live_server, username):
 
 
 def test_undo_of_an_advance(dashboard, new_context, live_server):
-    order = place_order(customer_page(new_context, "alice"))
+    order = place_order(customer(live_server, "alice"))
     page = dashboard()
     tr = row(page, order["id"])
     tr.locator('[data-action="advance"]').click()
@@ -52,10 +53,10 @@ def test_undo_of_an_advance(dashboard, new_context, live_server):
 
 
 def test_undo_of_a_cancel_charges_the_customer_again(dashboard, new_context, live_server):
-    shop = customer_page(new_context, "bob")
-    order = place_order(shop, quantity=2)
+    order = place_order(customer(live_server, "bob"), quantity=2)
     before = balance(live_server, "bob")
-    shop.goto(f"/orders/{order['order_number']}")  # the customer watches the order
+    # The customer watches the order.
+    shop = customer_page(new_context, "bob", path=f"/orders/{order['order_number']}")
     shop.wait_for_selector('[data-live-indicator][data-state="live"]')
     page = dashboard()
     tr = row(page, order["id"])
@@ -80,8 +81,8 @@ def test_undo_of_a_cancel_charges_the_customer_again(dashboard, new_context, liv
 
 
 def test_delivered_asks_first(dashboard, new_context, live_server):
-    order = place_order(customer_page(new_context, "carol"))
-    maria = other_admin_page(new_context)
+    order = place_order(customer(live_server, "carol"))
+    maria = other_admin(live_server)
     for seen, status in (("Pending", "Shipped"), ("Shipped", "Out for Delivery")):
         result = post_json(
             maria, f"/admin/api/order/{order['id']}/status", {"status": status, "from": seen}
@@ -102,9 +103,9 @@ def test_delivered_asks_first(dashboard, new_context, live_server):
 
 
 def test_a_stale_click_names_who_changed_the_order(dashboard, new_context, live_server):
-    order = place_order(customer_page(new_context, "dave"))
+    order = place_order(customer(live_server, "dave"))
     page = dashboard()
-    maria = other_admin_page(new_context)
+    maria = other_admin(live_server)
     tr = row(page, order["id"])
     button = tr.locator('[data-action="advance"]')
     button.hover()  # the admin is about to click "Advance to Shipped"
@@ -128,7 +129,7 @@ def test_a_stale_click_names_who_changed_the_order(dashboard, new_context, live_
 
 
 def test_focus_returns_to_the_row_after_a_move(dashboard, new_context, live_server):
-    order = place_order(customer_page(new_context, "erin"))
+    order = place_order(customer(live_server, "erin"))
     page = dashboard()
     tr = row(page, order["id"])
     tr.locator('[data-action="advance"]').focus()
@@ -162,7 +163,7 @@ def test_focus_returns_to_the_row_after_a_move(dashboard, new_context, live_serv
 
 
 def test_keyboard_shortcuts(dashboard, new_context, live_server):
-    order = place_order(customer_page(new_context, "frank"))
+    order = place_order(customer(live_server, "frank"))
     page = dashboard()
     row(page, order["id"]).wait_for()
     page.keyboard.press("j")

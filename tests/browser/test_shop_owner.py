@@ -9,12 +9,14 @@ import re
 import pytest
 
 from tests.browser.conftest import (
+    customer,
     customer_page,
-    other_admin_page,
+    other_admin,
     place_order,
     post_json,
     row,
 )
+from tests.browser.seed import SECOND_ADMIN
 from tests.browser.test_push import Requests
 
 pytestmark = pytest.mark.browser
@@ -43,17 +45,16 @@ def open_details(page, order_id):
 def test_notes_tags_and_tracking_reach_every_page_within_a_second(
     dashboard, new_context, live_server
 ):
-    shop = customer_page(new_context, "judy")
-    order = place_order(shop, "home delivery", "7 Quay Road")
+    order = place_order(customer(live_server, "judy"), "home delivery", "7 Quay Road")
     watcher = dashboard()  # admin's open dashboard
     row(watcher, order["id"]).wait_for(timeout=3000)
     open_details(watcher, order["id"])  # its own click: one details request, before counting
-    shop.goto(f"/orders/{order['order_number']}")
+    shop = customer_page(new_context, "judy", path=f"/orders/{order['order_number']}")
     shop.wait_for_selector('[data-live-indicator][data-state="live"]')
     watcher_requests = Requests(watcher)
     shop_requests = PageRequests(shop, f"/orders/{order['order_number']}/stream")
 
-    maria = dashboard(other_admin_page(new_context).context)
+    maria = dashboard(new_context(*SECOND_ADMIN))
     row(maria, order["id"]).wait_for(timeout=3000)
     open_details(maria, order["id"])
     tools = maria.locator("#details-dialog .details-tools")
@@ -106,7 +107,7 @@ def test_a_saved_views_count_follows_arrivals(dashboard, new_context, live_serve
     )[0][0]
     count = chip.locator("[data-view-count]")
     assert count.inner_text() == f"{pending:,}"
-    shop = customer_page(new_context, "ivan")
+    shop = customer(live_server, "ivan")
     for n in (1, 2):
         place_order(shop)
         page.wait_for_function(
@@ -120,22 +121,13 @@ def test_a_saved_views_count_follows_arrivals(dashboard, new_context, live_serve
 
 
 def test_the_storefront_shows_stock_live(new_context, live_server):
-    admin = other_admin_page(new_context)
-    result = admin.evaluate(
-        """async () => {
-            const token = document.querySelector('meta[name=csrf-token]').content;
-            const r = await fetch('/admin/api/products/2', {method: 'PATCH', headers: {
-                'Content-Type': 'application/json', 'X-CSRFToken': token},
-                body: JSON.stringify({stock: 3, active: true})});
-            return r.status;
-        }"""
-    )
-    assert result == 200
-    browsing = customer_page(new_context, "olivia")
-    browsing.goto("/")
+    body = {"stock": 3, "active": True}
+    result = post_json(other_admin(live_server), "/admin/api/products/2", body, method="PATCH")
+    assert result["status"] == 200, result
+    browsing = customer_page(new_context, "olivia", path="/")
     card = browsing.locator('[data-product-id="2"]')
     card.locator("[data-stock-label]", has_text="Only 3 left").wait_for()
-    buyer = customer_page(new_context, "peggy")
+    buyer = customer(live_server, "peggy")
     for left, label in ((1, "Only 1 left"), (0, "Out of stock")):
         body = {
             "items": [{"product_id": 2, "quantity": 2 if left == 1 else 1}],
@@ -153,9 +145,9 @@ def test_the_storefront_shows_stock_live(new_context, live_server):
 
 
 def test_packing_slips_print_one_order_per_page(new_context, live_server, artifacts):
-    shop = customer_page(new_context, "rupert")
+    shop = customer(live_server, "rupert")
     orders = [place_order(shop, "home delivery", f"{n} Long Street") for n in (1, 2, 3)]
-    admin = other_admin_page(new_context)
+    admin = new_context(*SECOND_ADMIN).new_page()
     ids = ",".join(str(o["id"]) for o in orders)
     admin.goto(f"/admin/orders/packing-slips?ids={ids}")
     assert admin.locator(".slip").count() == 3
@@ -170,20 +162,20 @@ def test_packing_slips_print_one_order_per_page(new_context, live_server, artifa
 
 
 def test_screenshots_of_the_catalogue_and_a_customer(new_context, live_server, artifacts):
-    shop = customer_page(new_context, "trent")
+    shop = customer(live_server, "trent")
     orders = [place_order(shop, "home delivery", "3 Orchard Row", quantity=q) for q in (4, 2, 1)]
-    page = other_admin_page(new_context)
+    maria = other_admin(live_server)
     refund = {"credits": 5, "reason": "One loaf arrived squashed"}
-    assert post_json(page, f"/admin/api/order/{orders[0]['id']}/refund", refund)["status"] == 200
+    assert post_json(maria, f"/admin/api/order/{orders[0]['id']}/refund", refund)["status"] == 200
     cancel = {"reason": "Asked to cancel by phone"}
-    assert post_json(page, f"/admin/api/order/{orders[1]['id']}/cancel", cancel)["status"] == 200
+    assert post_json(maria, f"/admin/api/order/{orders[1]['id']}/cancel", cancel)["status"] == 200
+    page = new_context(*SECOND_ADMIN).new_page()
     page.goto("/admin/products")
     page.screenshot(path=str(artifacts / "catalogue.png"))
     page.goto("/admin/customers/trent")
     page.locator("text=Balance history").wait_for()
     assert page.locator("text=+5 cr").count() == 1  # the refund, with the balance after it
     page.screenshot(path=str(artifacts / "customer.png"))
-    shop = customer_page(new_context, "sybil")
-    shop.goto("/")
+    shop = customer_page(new_context, "sybil", path="/")
     shop.locator("[data-stock-label]:not([hidden])").first.wait_for()
     shop.screenshot(path=str(artifacts / "storefront-stock.png"))

@@ -24,8 +24,8 @@ import pytest
 from tests.browser.conftest import (
     ADMIN,
     ROOT,
-    customer_page,
-    other_admin_page,
+    customer,
+    other_admin,
     place_orders,
     post_json,
     row,
@@ -158,19 +158,11 @@ def last_activity(live_server) -> int:
     return newest
 
 
-def sized_page(browser, live_server, size, **extra):
+def sized_page(new_context, size, **extra):
+    """``(context, page)``: a blank page of the admin's at ``size`` (``extra``: touch...)."""
     width, height = SIZES[size]
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}, **extra
-    )
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    page.goto("/auth/login")
-    page.fill("input[name=username]", ADMIN[0])
-    page.fill("input[name=password]", ADMIN[1])
-    with page.expect_navigation():
-        page.click("form button[type=submit]")
-    return context, page
+    context = new_context(viewport={"width": width, "height": height}, **extra)
+    return context, context.new_page()
 
 
 def open_dashboard(page, query: str = ""):
@@ -183,10 +175,10 @@ def notice_hidden(page) -> bool:
     return page.evaluate("() => document.querySelector('[data-new-orders-notice]').hidden")
 
 
-def test_aim_then_click_never_moves_another_order(browser, live_server, artifacts):
+def test_aim_then_click_never_moves_another_order(new_context, live_server, artifacts):
     """The issue's first point: the pointer rests 1 s on a row's Advance, orders keep
     arriving, then the click. Every order moved is the one that was under the pointer."""
-    context, page = sized_page(browser, live_server, "desktop")
+    context, page = sized_page(new_context, "desktop")
     me, outcomes, wrong = admin_id(live_server), [], []
     [(orders_before,)] = live_server.query("SELECT count(*) FROM orders")
     started = time.monotonic()
@@ -259,15 +251,15 @@ def test_aim_then_click_never_moves_another_order(browser, live_server, artifact
     assert moved >= AIMS // 2  # the rest were moved by the simulator first, and said so
 
 
-def test_arrivals_wait_while_held_and_go_in_after(browser, new_context, live_server):
-    context, page = sized_page(browser, live_server, "desktop")
+def test_arrivals_wait_while_held_and_go_in_after(new_context, live_server):
+    context, page = sized_page(new_context, "desktop")
     try:
         open_dashboard(page)
         first = page.locator("[data-orders-body] tr").nth(4)
         first.scroll_into_view_if_needed()
         first.locator('[data-action="details"]').hover()
         before = page.evaluate(BOXES_JS, 10)
-        placed = place_orders(customer_page(new_context, "carol"), 3)
+        placed = place_orders(customer(live_server, "carol"), 3)
         page.locator("[data-new-orders-text]", has_text="3 new orders").wait_for()
         assert held_still(before, page.evaluate(BOXES_JS, 10))  # not one row moved
         assert row(page, placed[0]["id"]).count() == 0
@@ -279,18 +271,16 @@ def test_arrivals_wait_while_held_and_go_in_after(browser, new_context, live_ser
         context.close()
 
 
-def test_a_row_that_leaves_stays_marked_until_the_pointer_leaves(
-    browser, new_context, live_server
-):
-    [order] = place_orders(customer_page(new_context, "dave"), 1)
-    context, page = sized_page(browser, live_server, "desktop")
+def test_a_row_that_leaves_stays_marked_until_the_pointer_leaves(new_context, live_server):
+    [order] = place_orders(customer(live_server, "dave"), 1)
+    context, page = sized_page(new_context, "desktop")
     try:
         open_dashboard(page, "?status=Pending")
         tr = row(page, order["id"])
         tr.scroll_into_view_if_needed()
         tr.locator(".customer-link").hover()
         before = page.evaluate(BOXES_JS, 10)
-        maria = other_admin_page(new_context)
+        maria = other_admin(live_server)
         post_json(maria, f"/admin/api/order/{order['id']}/status", {"status": "Shipped"})
         tr.locator("[data-row-flag]", has_text="now Shipped · leaving this view").wait_for()
         page.wait_for_timeout(3000)  # longer than a leaving row's 2.5 s
@@ -301,11 +291,11 @@ def test_a_row_that_leaves_stays_marked_until_the_pointer_leaves(
         context.close()
 
 
-def test_a_press_acts_on_the_row_it_went_down_on(browser, new_context, live_server):
+def test_a_press_acts_on_the_row_it_went_down_on(new_context, live_server):
     """Between pointerdown and click the rows may be redrawn: the order is the one whose
     row was under the press, with the status its button showed."""
-    placed = place_orders(customer_page(new_context, "erin"), 2)
-    context, page = sized_page(browser, live_server, "desktop")
+    placed = place_orders(customer(live_server, "erin"), 2)
+    context, page = sized_page(new_context, "desktop")
     try:
         open_dashboard(page)
         target = row(page, placed[0]["id"]).locator('[data-action="advance"]')
@@ -333,11 +323,11 @@ def test_a_press_acts_on_the_row_it_went_down_on(browser, new_context, live_serv
         context.close()
 
 
-def test_bulk_while_another_admin_moves_a_selected_order(browser, new_context, live_server):
-    placed = place_orders(customer_page(new_context, "frank"), 3)
+def test_bulk_while_another_admin_moves_a_selected_order(new_context, live_server):
+    placed = place_orders(customer(live_server, "frank"), 3)
     victim = placed[1]
-    maria = other_admin_page(new_context)
-    context, page = sized_page(browser, live_server, "desktop")
+    maria = other_admin(live_server)
+    context, page = sized_page(new_context, "desktop")
     try:
         open_dashboard(page, "?status=Pending&q=frank")
         for order in placed:
@@ -374,10 +364,10 @@ def test_bulk_while_another_admin_moves_a_selected_order(browser, new_context, l
         context.close()
 
 
-def test_a_selected_row_leaving_the_view_leaves_the_selection(browser, new_context, live_server):
-    placed = place_orders(customer_page(new_context, "grace"), 2)
-    maria = other_admin_page(new_context)
-    context, page = sized_page(browser, live_server, "desktop")
+def test_a_selected_row_leaving_the_view_leaves_the_selection(new_context, live_server):
+    placed = place_orders(customer(live_server, "grace"), 2)
+    maria = other_admin(live_server)
+    context, page = sized_page(new_context, "desktop")
     try:
         open_dashboard(page, "?status=Pending&q=grace")
         for order in placed:
@@ -405,14 +395,14 @@ def test_a_selected_row_leaving_the_view_leaves_the_selection(browser, new_conte
         context.close()
 
 
-def test_select_all_selects_the_n_it_showed(browser, new_context, live_server):
-    shop = customer_page(new_context, "heidi")
+def test_select_all_selects_the_n_it_showed(new_context, live_server):
+    shop = customer(live_server, "heidi")
     place_orders(shop, 4)
     [(shown,)] = live_server.query(
         "SELECT count(*) FROM orders o JOIN users u ON u.id = o.user_id"
         " WHERE u.username = 'heidi' AND o.status = 'Pending' AND NOT o.cancelled"
     )
-    context, page = sized_page(browser, live_server, "desktop")
+    context, page = sized_page(new_context, "desktop")
     try:
         open_dashboard(page, "?status=Pending&q=heidi")
         page.locator("[data-orders-body] [data-select]").first.check()
@@ -439,9 +429,9 @@ def test_select_all_selects_the_n_it_showed(browser, new_context, live_server):
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_rows_hold_still_and_nothing_overlaps(browser, new_context, live_server, artifacts, size):
-    shop = customer_page(new_context, "ivan")
-    context, page = sized_page(browser, live_server, size)
+def test_rows_hold_still_and_nothing_overlaps(new_context, live_server, artifacts, size):
+    shop = customer(live_server, "ivan")
+    context, page = sized_page(new_context, size)
     try:
         open_dashboard(page)
         third = page.locator("[data-orders-body] tr").nth(2)
@@ -464,15 +454,15 @@ def test_rows_hold_still_and_nothing_overlaps(browser, new_context, live_server,
         context.close()
 
 
-def test_a_touch_holds_the_cards_a_moment(browser, new_context, live_server, artifacts):
-    context, page = sized_page(browser, live_server, "phone", has_touch=True, is_mobile=True)
+def test_a_touch_holds_the_cards_a_moment(new_context, live_server, artifacts):
+    context, page = sized_page(new_context, "phone", has_touch=True, is_mobile=True)
     try:
         open_dashboard(page)
         card = page.locator("[data-orders-body] tr").nth(1)
         card.scroll_into_view_if_needed()
         card.locator(".badge").tap()  # a finger on the card, on nothing that acts
         before = page.evaluate(BOXES_JS, 6)
-        placed = place_orders(customer_page(new_context, "judy"), 2)
+        placed = place_orders(customer(live_server, "judy"), 2)
         page.locator("[data-new-orders-text]", has_text="2 new orders").wait_for()
         assert held_still(before, page.evaluate(BOXES_JS, 6))
         page.screenshot(path=str(artifacts / "steady-touch-phone.png"))
