@@ -283,6 +283,30 @@ def old_hidden_behaviour(page, grace_ms: int = 600) -> None:
     page.route("**/admin/manage_orders*", rewrite)
 
 
+# Finishes every running animation and transition; true once a frame had none left. A
+# colour-scheme switch under reduced motion starts a 0.01 ms transition on every element
+# (app.css gives them all that duration), and a parent's finished colour starts its
+# children's: they go on for a few frames.
+_AT_REST = """() => {
+    const running = document.getAnimations();
+    running.forEach((a) => { try { a.finish(); } catch (e) { /* an endless one */ } });
+    return running.length === 0;
+}"""
+
+
+def use_scheme(page, scheme: str) -> None:
+    """Switch ``page`` to the ``scheme`` colour scheme ("light", "dark"), motion reduced,
+    and wait until it is at rest in it: a drawn page restyles as one loaded in that scheme
+    would (the dark sheet is a ``<link media>``, the chart redraws on the media query's
+    change), so one page load serves both themes."""
+    page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
+    page.wait_for_function(
+        "(dark) => matchMedia('(prefers-color-scheme: dark)').matches === dark",
+        arg=scheme == "dark",
+    )
+    page.wait_for_function(_AT_REST, polling="raf")
+
+
 def wait_live(page, timeout: float = TIMEOUT_MS) -> None:
     page.wait_for_selector('[data-live-indicator][data-state="live"]', timeout=timeout)
 

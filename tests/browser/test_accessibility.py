@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.browser.conftest import CUSTOMER_PASSWORD, place_order, wait_live
+from tests.browser.conftest import customer, customer_page, place_order, use_scheme, wait_live
 
 pytestmark = pytest.mark.browser
 
@@ -153,32 +153,26 @@ def assert_contrast(page, name: str, artifacts, root: str | None = None, minimum
     return result
 
 
-def settle(page) -> None:
-    """Finish every transition and animation, so computed colours are the resting ones."""
-    page.evaluate(
-        "() => document.getAnimations().forEach(a => { try { a.finish(); } catch (e) {} })"
-    )
+SCHEMES = ("light", "dark")
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifacts, scheme):
+def in_scheme(page, scheme: str) -> str:
+    """``page`` at rest in ``scheme`` (``use_scheme``); the artifacts' name suffix."""
+    use_scheme(page, scheme)
+    return "" if scheme == "light" else "-dark"
+
+
+def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifacts):
     # The dashboard with a live indicator, rows of every status, a new-order toast and
     # the other toast kinds (one with an Undo button), the bulk bar and a changed-row flag,
-    # then the details dialog (with its history) open over it; in the light theme and in
-    # the dark one (prefers-color-scheme: dark).
-    shop = new_context("alice", CUSTOMER_PASSWORD).new_page()
-    shop.emulate_media(reduced_motion="reduce", color_scheme=scheme)
-    shop.goto("/")
+    # then the details dialog (with its history) open over it; each in the light theme and
+    # in the dark one (prefers-color-scheme: dark).
+    shop = customer_page(new_context, "alice", path="/")
     page = dashboard()
-    page.emulate_media(reduced_motion="reduce", color_scheme=scheme)
-    assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (
-        scheme == "dark"
-    )
-    suffix = "" if scheme == "light" else "-dark"
-    order = place_order(shop, "home delivery", "9 Contrast Street")
+    order = place_order(customer(live_server, "alice"), "home delivery", "9 Contrast Street")
     page.wait_for_selector(".toast-new")
     # A cancelled order too (badge on the dashboard, banner on its page).
-    gone = place_order(shop)
+    gone = place_order(customer(live_server, "alice"))
     page.evaluate(
         """async (id) => {
             const { postJSON, urlFor } = await import('/static/js/lib/http.js');
@@ -188,6 +182,7 @@ def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifa
         }""",
         gone["id"],
     )
+    # The new-order toast goes after 8 s: one that stays is measured in both themes.
     page.evaluate(
         """async () => {
             const { toast } = await import('/static/js/lib/toasts.js');
@@ -195,6 +190,7 @@ def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifa
             toast('Something failed.', {type: 'error', title: 'Error', timeout: 0});
             toast('Note.', {type: 'info', timeout: 0,
                 actions: [{label: 'Undo', onClick() {}}]});
+            toast('1 new order', {type: 'new', title: '1 new order', timeout: 0});
         }"""
     )
     page.locator(f'tr[data-order-id="{gone["id"]}"] .badge-cancelled').wait_for()
@@ -205,61 +201,66 @@ def test_text_contrast_meets_wcag_aa(dashboard, new_context, live_server, artifa
             f.textContent = 'changed'; f.hidden = false; }""",
         order["id"],
     )
-    settle(page)
-    if scheme == "dark":
-        page.screenshot(path=str(artifacts / "dashboard-dark.png"))
-    result = assert_contrast(page, "dashboard" + suffix, artifacts, minimum=100)
-    texts = " ".join(s["selector"] for s in result["samples"])
-    for part in (
-        ".stat-card",
-        ".badge",
-        ".btn",
-        "td",
-        "live-indicator",
-        ".chip",
-        ".toast",
-        ".toast-action",
-        ".bulk-bar",
-        ".row-flag",
-        "kbd",
-    ):
-        assert part in texts, f"no {part} text was measured"
+    for scheme in SCHEMES:
+        suffix = in_scheme(page, scheme)
+        if scheme == "dark":
+            page.screenshot(path=str(artifacts / "dashboard-dark.png"))
+        result = assert_contrast(page, "dashboard" + suffix, artifacts, minimum=100)
+        texts = " ".join(s["selector"] for s in result["samples"])
+        for part in (
+            ".stat-card",
+            ".badge",
+            ".btn",
+            "td",
+            "live-indicator",
+            ".chip",
+            ".toast",
+            ".toast-new",
+            ".toast-action",
+            ".bulk-bar",
+            ".row-flag",
+            "kbd",
+        ):
+            assert part in texts, f"no {part} text was measured ({scheme})"
 
-    # Every state of the live indicator, measured synchronously (the page cannot repaint
-    # it in between).
-    states = page.evaluate(
-        """() => {
-            const ind = document.querySelector('[data-live-indicator]');
-            const was = ind.dataset.state, out = {};
-            for (const s of ['connecting', 'live', 'reconnecting', 'offline', 'paused']) {
-                ind.dataset.state = s;
-                out[s] = window.__contrast(ind).offenders;
-            }
-            ind.dataset.state = was;
-            return out;
-        }"""
-    )
-    assert not any(states.values()), f"live indicator states below WCAG AA: {states}"
+        # Every state of the live indicator, measured synchronously (the page cannot
+        # repaint it in between).
+        states = page.evaluate(
+            """() => {
+                const ind = document.querySelector('[data-live-indicator]');
+                const was = ind.dataset.state, out = {};
+                for (const s of ['connecting', 'live', 'reconnecting', 'offline', 'paused']) {
+                    ind.dataset.state = s;
+                    out[s] = window.__contrast(ind).offenders;
+                }
+                ind.dataset.state = was;
+                return out;
+            }"""
+        )
+        assert not any(states.values()), f"live indicator states below WCAG AA: {states}"
 
     page.locator(f'tr[data-order-id="{order["id"]}"] [data-action="details"]').click()
     page.locator("#details-dialog", has_text="9 Contrast Street").wait_for()
     page.locator("#details-dialog [data-history] li").first.wait_for()
-    settle(page)
-    result = assert_contrast(page, "details-dialog" + suffix, artifacts, root="#details-dialog")
-    assert ".history-item" in " ".join(s["selector"] for s in result["samples"])
+    for scheme in SCHEMES:
+        suffix = in_scheme(page, scheme)
+        result = assert_contrast(
+            page, "details-dialog" + suffix, artifacts, root="#details-dialog"
+        )
+        assert ".history-item" in " ".join(s["selector"] for s in result["samples"])
 
     # The storefront and the customer's order page, in progress and cancelled.
     shop.reload()
-    settle(shop)
-    assert_contrast(shop, "storefront" + suffix, artifacts, minimum=20)
+    for scheme in SCHEMES:
+        assert_contrast(shop, "storefront" + in_scheme(shop, scheme), artifacts, minimum=20)
     shop.goto(f"/orders/{order['order_number']}")
     shop.wait_for_selector('[data-live-indicator][data-state="live"]')
-    settle(shop)
-    assert_contrast(shop, "order-page" + suffix, artifacts)
+    for scheme in SCHEMES:
+        assert_contrast(shop, "order-page" + in_scheme(shop, scheme), artifacts)
     shop.goto(f"/orders/{gone['order_number']}")
     shop.wait_for_selector("[data-cancelled-banner]:not([hidden])")
-    settle(shop)
-    assert_contrast(shop, "order-page-cancelled" + suffix, artifacts)
+    for scheme in SCHEMES:
+        assert_contrast(shop, "order-page-cancelled" + in_scheme(shop, scheme), artifacts)
 
 
 FOCUS_JS = """() => {

@@ -5,7 +5,13 @@ customer's order page and /account, in the light and the dark theme."""
 
 import pytest
 
-from tests.browser.conftest import CUSTOMER_PASSWORD, customer_page, place_order, wait_live
+from tests.browser.conftest import (
+    CUSTOMER_PASSWORD,
+    customer,
+    place_order,
+    use_scheme,
+    wait_live,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,48 +24,53 @@ def violations(page) -> list:
     return [(v["id"], [n["target"] for n in v["nodes"][:5]]) for v in found]
 
 
-@pytest.fixture
-def themed(new_context):
-    """``themed(scheme, username, password)`` → a page of a logged-in context in ``scheme``,
-    with motion reduced (no half-faded element is measured mid-animation)."""
-
-    def factory(scheme, *login):
-        page = new_context(*login).new_page()
-        page.emulate_media(color_scheme=scheme, reduced_motion="reduce")
-        return page
-
-    return factory
+SCHEMES = ("light", "dark")
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_dashboard_and_its_dialogs(themed, scheme):
-    page = themed(scheme)
+def in_both_themes(page, found: dict, name: str) -> None:
+    """axe's violations on ``page`` as it is now, in the light theme and in the dark one
+    (``use_scheme``), into ``found`` as ``"name (scheme)"``."""
+    for scheme in SCHEMES:
+        use_scheme(page, scheme)
+        found[f"{name} ({scheme})"] = violations(page)
+
+
+def themed_page(new_context, *login):
+    """A page of a logged-in context, with motion reduced (no half-faded element is
+    measured mid-animation)."""
+    page = new_context(*login).new_page()
+    page.emulate_media(reduced_motion="reduce")
+    return page
+
+
+def test_the_dashboard_and_its_dialogs(new_context):
+    page = themed_page(new_context)
     page.set_viewport_size({"width": 1600, "height": 1200})  # chart and activity shown
     page.goto("/admin/manage_orders")
     wait_live(page)
-    found = {"dashboard": violations(page)}
+    found = {}
+    in_both_themes(page, found, "dashboard")
     rows = page.locator("[data-orders-body] tr").filter(has=page.locator('[data-action="cancel"]'))
     rows.first.locator('[data-action="details"]').click()
     page.locator("#details-dialog [data-history] li").first.wait_for()
-    found["details"] = violations(page)
+    in_both_themes(page, found, "details")
     page.keyboard.press("Escape")
     rows.first.locator('[data-action="cancel"]').click()
     page.locator("#cancel-dialog").wait_for()
-    found["cancel"] = violations(page)
+    in_both_themes(page, found, "cancel")
     page.keyboard.press("Escape")
     for i in range(3):
         rows.nth(i).locator("[data-select]").check()
-    found["bulk bar"] = violations(page)
+    in_both_themes(page, found, "bulk bar")
     page.click('[data-bulk-action="cancel"]')
     page.locator("#cancel-dialog").wait_for()
-    found["bulk cancel"] = violations(page)
+    in_both_themes(page, found, "bulk cancel")
     assert found == {name: [] for name in found}
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_shop_the_order_page_and_account(themed, new_context, scheme):
-    order = place_order(customer_page(new_context, "frank"))
-    page = themed(scheme, "frank", CUSTOMER_PASSWORD)
+def test_the_shop_the_order_page_and_account(new_context, live_server):
+    order = place_order(customer(live_server, "frank"))
+    page = themed_page(new_context, "frank", CUSTOMER_PASSWORD)
     found = {}
     for name, url in (
         ("shop", "/"),
@@ -67,8 +78,8 @@ def test_the_shop_the_order_page_and_account(themed, new_context, scheme):
         ("account", "/account"),
     ):
         page.goto(url)
-        found[name] = violations(page)
-    admin = themed(scheme)
+        in_both_themes(page, found, name)
+    admin = themed_page(new_context)
     admin.goto("/account")
-    found["admin account"] = violations(admin)
+    in_both_themes(admin, found, "admin account")
     assert found == {name: [] for name in found}

@@ -8,7 +8,6 @@ import pytest
 from tests.browser.conftest import (
     ADMIN,
     CUSTOMER_PASSWORD,
-    LiveServer,
     card_values,
     log_in,
     place_order,
@@ -19,16 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 
 @pytest.fixture
-def proxied(tmp_path, nginx):
-    """A seeded gunicorn server behind nginx on TLS + HTTP/2 (nginx connects from
+def proxied(live_server, nginx):
+    """The browser tests' server behind nginx on TLS + HTTP/2 (nginx connects from
     loopback, which ``FORWARDED_ALLOW_IPS`` trusts by default)."""
-    server = LiveServer(tmp_path)
-    server.prepare()
-    server.start()
-    try:
-        yield nginx(server.port, tls=True)
-    finally:
-        server.stop()
+    return nginx(live_server.port, tls=True)
 
 
 def logged_in(browser, base: str, username: str, password: str):
