@@ -2,8 +2,8 @@
 Chromium, with another process placing orders (``flask simulate-orders``):
 
 - aim-then-click: the pointer rests on a row's Advance for 1 s while orders arrive, then
-  clicks; the order moved is always the one that was under the pointer (``STEADY_AIMS``
-  actions: 12 in the suite, ``STEADY_AIMS=50`` for the full scenario);
+  clicks; the order moved is always the one that was under the pointer (6 aims in the
+  suite, 50 with ``ORDERPULSE_TEST_SCALE=full``; ``STEADY_AIMS=n`` sets the number);
 - arrivals gather in "N new orders" while the pointer, a touch or a selection holds the
   list, and go in when the hold ends; a row that leaves the view stays, marked, till then;
 - a bulk action while another admin moves one selected order: that order is refused,
@@ -31,10 +31,11 @@ from tests.browser.conftest import (
     row,
     wait_live,
 )
+from tests.helpers import scaled
 
 pytestmark = pytest.mark.browser
 
-AIMS = int(os.environ.get("STEADY_AIMS", "12"))
+AIMS = int(os.environ.get("STEADY_AIMS", scaled(6, 50)))
 SIZES = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
 
 # The k-th Pending row (not leaving) whose Advance button is visible and not covered,
