@@ -421,12 +421,3 @@ def post_json(page, path: str, body: dict, method: str = "POST") -> dict:
         }""",
         [path, body, method],
     )
-
-
-def other_admin_page(new_context):
-    """A page of the second admin's (``maria``), on a page of the shop, to act from."""
-    from tests.browser.seed import SECOND_ADMIN
-
-    page = new_context(*SECOND_ADMIN).new_page()
-    page.goto("/orders")
-    return page
