@@ -226,7 +226,7 @@ def test_aim_then_click_never_moves_another_order(new_context, live_server, arti
                 outcome = "moved" if ids == [aimed["id"]] else "refused" if not ids else "wrong"
                 if outcome == "wrong":
                     wrong.append({"aimed": aimed, "clicked": clicked, "moved": ids})
-                assert moved, f"no answer to the click on {aimed}"
+                assert moved, f"no answer to the click on {clicked} (aimed at {aimed})"
                 outcomes.append(
                     (outcome, arrived, held_still(rows_before, page.evaluate(BOXES_JS, 12)))
                 )
@@ -320,6 +320,36 @@ def test_a_press_acts_on_the_row_it_went_down_on(new_context, live_server):
             )
         )
         assert states == {placed[0]["id"]: "Shipped", placed[1]["id"]: "Pending"}
+    finally:
+        context.close()
+
+
+def test_a_redrawn_row_keeps_focus_without_scrolling_to_it(new_context, live_server):
+    """After a click on Advance the row's next action has focus; scrolled out of sight and
+    redrawn by another admin's move, it keeps focus and the page stays where it is (focus()
+    scrolled the focused row into view: a click meant for another row landed on it)."""
+    [order] = place_orders(customer(live_server, "olivia"), 1)
+    context, page = sized_page(new_context, "desktop")
+    try:
+        open_dashboard(page)
+        tr = row(page, order["id"])
+        tr.locator('[data-action="advance"]').click()
+        page.locator(".toast", has_text=f"{order['order_number']} moved to Shipped").wait_for()
+        page.mouse.move(2, 2)
+        tr.locator('[data-action="advance"]', has_text="Out for Delivery").wait_for()
+        focused = "() => document.activeElement.closest('tr')?.dataset.orderId"
+        assert page.evaluate(focused) == str(order["id"])
+        page.evaluate("() => window.scrollTo(0, document.documentElement.scrollHeight)")
+        y = page.evaluate("() => window.scrollY")
+        assert tr.evaluate("(tr) => tr.getBoundingClientRect().bottom < 0"), "still in sight"
+        post_json(
+            other_admin(live_server),
+            f"/admin/api/order/{order['id']}/status",
+            {"status": "Out for Delivery"},
+        )
+        tr.locator('[data-action="advance"]', has_text="Delivered").wait_for()
+        assert page.evaluate("() => window.scrollY") == y
+        assert page.evaluate(focused) == str(order["id"])
     finally:
         context.close()
 

@@ -66,7 +66,8 @@ export function bindActions(cfg, feed, details, hold) {
   }
 
   /** After a move, focus the order's next action where the admin was (row or dialog),
-   *  unless focus has gone somewhere else meanwhile. */
+   *  unless focus has gone somewhere else meanwhile. Never by scrolling: the answer may come
+   *  seconds later, with the admin's pointer aiming at another row. */
   function refocus(id, inDialog) {
     const active = document.activeElement;
     const scope = inDialog ? details.dialog : feed.findRow(id);
@@ -74,7 +75,7 @@ export function bindActions(cfg, feed, details, hold) {
     const target = scope.querySelector('[data-action="advance"]:not(:disabled)') ||
       (inDialog ? scope.querySelector("[data-close-dialog].btn") :
         scope.querySelector('[data-action="details"]'));
-    if (target) target.focus();
+    if (target) target.focus({ preventScroll: true });
   }
 
   /** A refusal: say why; a 409 carries the order as it is now, shown at once. */

@@ -144,9 +144,10 @@ export function createFeed(root, cfg, view, selection, hold) {
         return;
       }
       if (tr.contains(document.activeElement)) {
-        // Keyboard focus moves to the next row rather than falling to <body>.
+        // Keyboard focus moves to the next row rather than falling to <body>, without
+        // scrolling: the row may be off-screen, and the page must not jump to it.
         const next = tr.nextElementSibling || tr.previousElementSibling;
-        if (next) next.focus();
+        if (next) next.focus({ preventScroll: true });
       }
       tr.remove();
       updateEmptyState();

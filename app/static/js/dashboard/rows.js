@@ -7,6 +7,10 @@
  * actions, a pushed change redraws the rest of the row and the actions wait until the
  * pointer leaves. A click meanwhile still sends the status its button was drawn for
  * (data-from), which the server refuses with who changed the order, if anyone did.
+ *
+ * Focus put back after a redraw never scrolls (`preventScroll`): the focused row may be
+ * off-screen (focus stays on a row after a click on it), and focus() would scroll it into
+ * view, moving the whole list under a pointer that is aiming at another row.
  */
 import { el } from "../lib/dom.js";
 import { hovered } from "../lib/pointer.js";
@@ -81,7 +85,7 @@ function drawActions(tr) {
   if (focused) {
     const again = fresh.querySelector('[data-action="' + focused + '"]') ||
       fresh.querySelector('[data-action="details"]');
-    if (again) again.focus();
+    if (again) again.focus({ preventScroll: true });
   }
 }
 
@@ -138,11 +142,11 @@ export function fillRow(tr, o, selected) {
   latest.delete(tr);
   tr.setAttribute("data-actions-key", actionsKey(o));
   tr.appendChild(actionsCell(o));
-  if (rowFocused) tr.focus();
+  if (rowFocused) tr.focus({ preventScroll: true });
   if (focused) {
     const again = tr.querySelector('[data-action="' + focused + '"]') ||
       tr.querySelector('[data-action="details"]');
-    if (again) again.focus();
+    if (again) again.focus({ preventScroll: true });
   }
 }
 
