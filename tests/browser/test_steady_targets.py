@@ -324,6 +324,30 @@ def test_a_press_acts_on_the_row_it_went_down_on(new_context, live_server):
         context.close()
 
 
+def test_a_press_survives_a_redraw_of_its_row(new_context, live_server):
+    """Another admin tags the order between the press and the release: the row is redrawn,
+    its buttons unchanged, and the click still acts (a rebuilt button swallowed it)."""
+    [order] = place_orders(customer(live_server, "mallory"), 1)
+    context, page = sized_page(new_context, "desktop")
+    try:
+        open_dashboard(page)
+        target = row(page, order["id"]).locator('[data-action="advance"]')
+        target.scroll_into_view_if_needed()
+        box = target.bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        post_json(
+            other_admin(live_server), f"/admin/api/order/{order['id']}/tags", {"add": ["gift"]}
+        )
+        row(page, order["id"]).locator("[data-row-tags]", has_text="gift").wait_for()
+        page.mouse.up()
+        page.locator(".toast", has_text=f"{order['order_number']} moved to Shipped").wait_for()
+        [(status,)] = live_server.query("SELECT status FROM orders WHERE id = ?", order["id"])
+        assert status == "Shipped"
+    finally:
+        context.close()
+
+
 def test_a_redrawn_row_keeps_focus_without_scrolling_to_it(new_context, live_server):
     """After a click on Advance the row's next action has focus; scrolled out of sight and
     redrawn by another admin's move, it keeps focus and the page stays where it is (focus()

@@ -7,6 +7,9 @@
  * actions, a pushed change redraws the rest of the row and the actions wait until the
  * pointer leaves. A click meanwhile still sends the status its button was drawn for
  * (data-from), which the server refuses with who changed the order, if anyone did.
+ * An actions cell whose buttons would come out the same (equal actions key) is never
+ * rebuilt, hovered or not: a press and its release must land on the same button for the
+ * click to happen at all, and a redraw between them (a tag, a note) swallowed the click.
  *
  * Focus put back after a redraw never scrolls (`preventScroll`): the focused row may be
  * off-screen (focus stays on a row after a click on it), and focus() would scroll it into
@@ -92,11 +95,12 @@ function drawActions(tr) {
 /** Fill `tr` from summary `o`; `selected`: its bulk checkbox is ticked. */
 export function fillRow(tr, o, selected) {
   const oldActions = tr.querySelector("td.actions");
-  const hold = !!oldActions && hovered(oldActions) &&
-    tr.getAttribute("data-actions-key") !== actionsKey(o);
-  // Held actions stay in the DOM (removing the hovered cell would move the pointer's target).
-  const keep = hold ? oldActions : null;
-  const focused = !hold && tr.contains(document.activeElement) ?
+  const same = !!oldActions && tr.getAttribute("data-actions-key") === actionsKey(o);
+  const hold = !!oldActions && !same && hovered(oldActions);
+  // Held actions stay in the DOM (removing the hovered cell would move the pointer's target);
+  // unchanged ones too (a rebuilt button between press and release loses the click).
+  const keep = hold || same ? oldActions : null;
+  const focused = !keep && tr.contains(document.activeElement) ?
     document.activeElement.getAttribute("data-action") : null;
   const rowFocused = document.activeElement === tr;
   const flag = tr.querySelector("[data-row-flag]");
@@ -139,9 +143,11 @@ export function fillRow(tr, o, selected) {
     latest.set(tr, o);
     return;
   }
-  latest.delete(tr);
-  tr.setAttribute("data-actions-key", actionsKey(o));
-  tr.appendChild(actionsCell(o));
+  latest.delete(tr); // held actions that now match again (an undo) need no redraw either
+  if (!same) {
+    tr.setAttribute("data-actions-key", actionsKey(o));
+    tr.appendChild(actionsCell(o));
+  }
   if (rowFocused) tr.focus({ preventScroll: true });
   if (focused) {
     const again = tr.querySelector('[data-action="' + focused + '"]') ||
