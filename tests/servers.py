@@ -6,7 +6,10 @@ an SSE ``StreamReader``. The servers themselves are ``tests/harness.py``'s
 import http.client
 import http.cookiejar
 import json
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -172,3 +175,21 @@ class StreamReader:
 def has_version(version: int):
     """Predicate: a snapshot frame whose ``id:`` (version) is at least ``version``."""
     return lambda frame: frame.get("id") is not None and int(frame["id"]) >= version
+
+
+def demote_by_cli(database_url: str, username: str) -> None:
+    """``flask set-role <username> customer`` in another process on ``database_url``,
+    without Redis (its revoke travels by the database's NOTIFY); fails the test if the
+    command does."""
+    env = {**os.environ, "ORDERPULSE_CONFIG": "development", "DATABASE_URL": database_url}
+    env.update(SECRET_KEY="x" * 40, FLASK_APP="wsgi.py")
+    env.pop("REDIS_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "set-role", username, "customer"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr

@@ -9,15 +9,12 @@ stream's body is never needed, so each client closes its connection at the heade
 stream whose client left ends at once) and asks again at once."""
 
 import http.client
-import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.helpers import wait_until
 from tests.server_fixtures import redis_env
-from tests.servers import ROOT, USER_AGENT, Session
+from tests.servers import USER_AGENT, Session, demote_by_cli
 from tests.test_sessions_servers import stolen
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
@@ -119,16 +116,5 @@ def test_a_session_ended_by_the_cli_is_refused_by_the_workers_cache(shared_db, s
     admin = Session(server.base, shop.admin.username, shop.password)
     client = PinnedClient(server, admin)
     client.cached_stream()
-    env = {**os.environ, "ORDERPULSE_CONFIG": "development", "DATABASE_URL": url}
-    env.update(SECRET_KEY="x" * 40, FLASK_APP="wsgi.py")
-    env.pop("REDIS_URL", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "flask", "set-role", shop.admin.username, "customer"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    demote_by_cli(url, shop.admin.username)
     assert refused_within(client), "the worker still accepts the demoted admin's cookie"

@@ -5,14 +5,11 @@ host or process closes streams held by another, through the same backend as orde
 so what closes the streams here is the revoke message."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
 from tests.server_fixtures import redis_env
-from tests.servers import ROOT, Session, StreamReader
+from tests.servers import Session, StreamReader, demote_by_cli
 from tests.test_servers import streams_on_every_worker
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
@@ -96,18 +93,7 @@ def test_a_demotion_by_the_cli_ends_the_admins_dashboards(shared_db, servers):
     stream = StreamReader(admin)
     try:
         stream.wait_for(lambda f: f.get("id") is not None)
-        env = {**os.environ, "ORDERPULSE_CONFIG": "development", "DATABASE_URL": url}
-        env.update(SECRET_KEY="x" * 40, FLASK_APP="wsgi.py")
-        env.pop("REDIS_URL", None)
-        result = subprocess.run(
-            [sys.executable, "-m", "flask", "set-role", shop.admin.username, "customer"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert result.returncode == 0, result.stderr
+        demote_by_cli(url, shop.admin.username)
         assert json.loads(stream.wait_for(revoked, DEADLINE)["data"])["reason"] == "role"
         assert admin.request("GET", "/admin/api/order-updates")[0] == 401
     finally:
