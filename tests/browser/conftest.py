@@ -365,44 +365,25 @@ def row(page, order_id):
     return page.locator(f'tr[data-order-id="{order_id}"]')
 
 
-def _order_body(delivery="pickup", address=None, quantity=1) -> dict:
-    return {
+def place_order(page, delivery="pickup", address=None, quantity=1) -> dict:
+    """POST /api/orders as ``page`` (a customer's page on any shop URL, or ``customer``'s
+    client): the order."""
+    body = {
         "items": [{"product_id": 1, "quantity": quantity}],
         "delivery_method": delivery,
         "delivery_address": address,
     }
-
-
-def place_order(page, delivery="pickup", address=None, quantity=1) -> dict:
-    """POST /api/orders as ``page`` (a customer's page on any shop URL, or ``customer``'s
-    client): the order."""
-    result = post_json(page, "/api/orders", _order_body(delivery, address, quantity))
+    result = post_json(page, "/api/orders", body)
     assert result["status"] == 201, result
     return result["body"]["order"]
 
 
-def place_orders(page, count: int, delivery="pickup") -> list[dict]:
-    """``count`` orders at once as ``page`` (a customer's page or client), as a burst:
-    the requests go out together, not one after another (a burst ends after a quiet gap,
-    which a slow machine's one-by-one requests could leave open). The orders."""
-    if isinstance(page, Session):
-        with ThreadPoolExecutor(count) as pool:
-            return list(pool.map(lambda _: place_order(page, delivery), range(count)))
-    return page.evaluate(
-        """async ([count, delivery]) => {
-            const token = document.querySelector('meta[name=csrf-token]').content;
-            const one = () => fetch('/api/orders', {method: 'POST', headers: {
-                'Content-Type': 'application/json', 'X-CSRFToken': token},
-                body: JSON.stringify({items: [{product_id: 1, quantity: 1}],
-                    delivery_method: delivery})}).then(async (r) => {
-                const body = await r.json();
-                if (r.status !== 201) throw new Error(JSON.stringify(body));
-                return body.order;
-            });
-            return Promise.all(Array.from({length: count}, one));
-        }""",
-        [count, delivery],
-    )
+def place_orders(client: Session, count: int, delivery="pickup") -> list[dict]:
+    """``count`` orders at once as ``client`` (``customer``'s), as a burst: the requests go
+    out together, not one after another (a burst ends after a quiet gap, which a slow
+    machine's one-by-one requests could leave open). The orders."""
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: place_order(client, delivery), range(count)))
 
 
 def post_json(page, path: str, body: dict, method: str = "POST") -> dict:
