@@ -234,11 +234,11 @@ class GunicornServer:
         finally:
             self.start()
 
-    def stop(self, grace: float = 0) -> None:
-        """Teardown: SIGTERM, ``grace`` seconds (none unless given), then SIGKILL to the
-        process group."""
+    def stop(self) -> None:
+        """Teardown: SIGKILL to the process group, at once (no caller waited for a graceful
+        exit: the module docstring says why)."""
         if self.proc is not None and self.proc.returncode is None:
-            kill_group(self.proc.pid, grace)
+            kill_group(self.proc.pid, grace=0, sig=signal.SIGKILL)
             self.proc.wait(10)
 
     def log(self, tail: int = 4000) -> str:
