@@ -198,6 +198,11 @@ def new_context(browser, live_server, signed_in):
         key = (username, password)
         state = None if fresh else signed_in.get(key)
         options.setdefault("viewport", {"width": 1360, "height": 1000})
+        # Motion reduced, as a user may set it: the live dot's pulse and the rows' highlights
+        # repaint every frame for seconds after a load or a change, which in software
+        # rendering costs a page a CPU-second it does not need (tests look at states, not
+        # at motion). A test that looks at motion asks for "no-preference".
+        options.setdefault("reduced_motion", "reduce")
         context = browser.new_context(base_url=live_server.url, storage_state=state, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
