@@ -182,42 +182,149 @@ def signed_in():
     return {}
 
 
+@pytest.fixture(scope="session")
+def idle_contexts():
+    """``{pool key: [PooledContext]}``: contexts a finished test gave back, each with one
+    page kept open (``new_context``)."""
+    return {}
+
+
+# A page handed back rests here: same origin (its localStorage can be cleared), no script,
+# no stream.
+REST_PATH = "/static/favicon.svg"
+
+
+class PooledContext:
+    """A BrowserContext (every attribute is the context's) whose first ``new_page()`` is the
+    page a previous test left open in it, if any. Chromium starts a renderer process for
+    every new page (about a CPU-second here, more than the dashboard's load), and a page
+    navigated away and back keeps its renderer: reusing one saves that. A context given
+    ``add_init_script`` or ``expose_*`` cannot be cleaned, so it is closed, not pooled."""
+
+    def __init__(self, context, spare=None):
+        self._context = context
+        self._spare = spare
+        self.poolable = True
+
+    def new_page(self):
+        spare, self._spare = self._spare, None
+        if spare is not None and not spare.is_closed():
+            return spare
+        return self._context.new_page()
+
+    def add_init_script(self, *args, **kwargs):
+        self.poolable = False
+        return self._context.add_init_script(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("expose_"):
+            self.poolable = False
+        return getattr(self._context, name)
+
+
+def _give_back(pooled: PooledContext, options: dict) -> bool:
+    """Clean ``pooled`` for the next test (routes, offline, permissions, emulation,
+    viewport, storage; every page but one closed, that one resting on ``REST_PATH``, which
+    ends its streams); False when it cannot be (the caller closes it)."""
+    if not pooled.poolable:
+        return False
+    context = pooled._context
+    try:
+        pages = [page for page in context.pages if not page.is_closed()]
+        for page in pages[1:]:
+            page.close()
+        context.unroute_all(behavior="ignoreErrors")
+        context.set_offline(False)
+        context.clear_permissions()
+        if pages:
+            page = pages[0]
+            page.unroute_all(behavior="ignoreErrors")
+            page.emulate_media(
+                media="null",
+                color_scheme=options.get("color_scheme", "light"),
+                reduced_motion=options["reduced_motion"],
+                forced_colors=options.get("forced_colors", "none"),
+            )
+            page.set_viewport_size(options["viewport"])
+            page.goto(REST_PATH)
+            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+            pooled._spare = page
+        return True
+    except Exception:  # a crashed page, a test that closed the context: not reusable
+        return False
+
+
 @pytest.fixture
-def new_context(browser, live_server, signed_in):
+def new_context(browser, live_server, signed_in, idle_contexts):
     """``new_context(username, password, fresh=False, **options)`` → a logged-in
     BrowserContext (``options`` go to ``browser.new_context``: ``viewport``, ``has_touch``,
-    ``timezone_id``...); all closed after the test (so their streams end before the next
-    test counts streams). Contexts share one server-side session per user unless ``fresh``
-    (tests that end sessions need sessions of their own); a shared session some test ended
-    is replaced. A context from a stored session costs no page load: only a login does."""
-    contexts = []
+    ``timezone_id``...), its streams ended after the test (before the next test counts
+    streams). Contexts share one server-side session per user unless ``fresh`` (tests that
+    end sessions need sessions of their own); a shared session some test ended is replaced.
+    A context from a stored session costs no page load: only a login does.
+
+    A shared-session context is handed back after the test, cleaned (``_give_back``), and
+    handed out again with its page (``PooledContext``) to a later test asking for the same
+    user and options; each call still gets a context no other call of the test holds."""
+    used = []
 
     def factory(
         username: str = ADMIN[0], password: str = ADMIN[1], fresh: bool = False, **options
     ):
         key = (username, password)
-        state = None if fresh else signed_in.get(key)
         options.setdefault("viewport", {"width": 1360, "height": 1000})
         # Motion reduced, as a user may set it: the live dot's pulse and the rows' highlights
         # repaint every frame for seconds after a load or a change, which in software
         # rendering costs a page a CPU-second it does not need (tests look at states, not
         # at motion). A test that looks at motion asks for "no-preference".
         options.setdefault("reduced_motion", "reduce")
+        pool_key = None if fresh else (key, json.dumps(options, sort_keys=True))
+        while pool_key is not None and idle_contexts.get(pool_key):
+            pooled = idle_contexts[pool_key].pop()
+            if pooled.request.get("/account", max_redirects=0).ok:
+                used.append((pooled, pool_key, options))
+                return pooled
+            pooled.close()  # its session has ended
+        state = None if fresh else signed_in.get(key)
         context = browser.new_context(base_url=live_server.url, storage_state=state, **options)
         context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
+        pooled = PooledContext(context)
+        used.append((pooled, pool_key, options))
         if state is not None and context.request.get("/account", max_redirects=0).ok:
-            return context
+            return pooled
         if state is not None:  # that session has ended: a new login, for everyone after
             context.clear_cookies()
         log_in(context, username, password)
         if not fresh:
             signed_in[key] = context.storage_state()
-        return context
+        return pooled
 
     yield factory
-    for context in contexts:
-        context.close()
+    for pooled, pool_key, options in used:
+        if pool_key is not None and _give_back(pooled, options):
+            idle_contexts.setdefault(pool_key, []).append(pooled)
+        else:
+            pooled.close()
+
+
+# The sizes the layout tests look at: a desktop's first screen, a tablet, a phone. One set
+# for every module, so their contexts are the same pool entries (``new_context``).
+SIZES = {"desktop": (1440, 900), "tablet": (820, 1180), "phone": (390, 844)}
+
+
+def sized_context(new_context, size: str, **options):
+    """The admin's context at ``size`` (a key of ``SIZES``; ``options``: touch...)."""
+    width, height = SIZES[size]
+    return new_context(viewport={"width": width, "height": height}, **options)
+
+
+def sized_dashboard(new_context, size: str, **options):
+    """``(context, page)``: the admin's dashboard at ``size``, showing Live."""
+    context = sized_context(new_context, size, **options)
+    page = context.new_page()
+    page.goto("/admin/manage_orders")
+    wait_live(page)
+    return context, page
 
 
 def log_in(context, username: str, password: str) -> None:

@@ -159,37 +159,32 @@ def test_times_show_in_the_shops_zone_with_its_abbreviation(new_context):
     zone (Tokyo), with the zone's abbreviation, "Today"/"Yesterday" by the shop's days, and
     the exact instant on hover."""
     context = new_context(timezone_id="Asia/Tokyo")
-    try:
-        page = context.new_page()
+    page = context.new_page()
 
-        def new_york(route):
-            response = route.fetch()
-            body = response.text().replace(
-                'data-time-zone="UTC"', 'data-time-zone="America/New_York"'
-            )
-            route.fulfill(response=response, body=body)
+    def new_york(route):
+        response = route.fetch()
+        body = response.text().replace('data-time-zone="UTC"', 'data-time-zone="America/New_York"')
+        route.fulfill(response=response, body=body)
 
-        page.route("**/admin/manage_orders*", new_york)
-        page.goto("/admin/manage_orders")
-        wait_live(page)
-        shown = page.evaluate(
-            """async () => {
-                const t = await import('/static/js/lib/shop-time.js');
-                return {
-                    old: t.formatLocal('2025-01-15T04:47:00Z'),
-                    title: t.exactTime('2025-01-15T04:47:00Z'),
-                    now: t.formatLocal(new Date().toISOString()),
-                    day: t.localDay(new Date('2025-01-15T04:47:00Z')),
-                };
-            }"""
-        )
-        # 04:47 UTC on the 15th is 11:47 PM on the 14th in New York (not Tokyo's 13:47).
-        assert shown["old"] == "Jan 14, 2025, 11:47 PM EST"
-        assert shown["day"] == "2025-01-14"
-        assert shown["title"].endswith("11:47:00 PM EST · 2025-01-15 04:47:00 UTC")
-        assert shown["now"].startswith("Today, ")
-        cell = page.locator("[data-orders-body] tr time").first
-        assert re.search(r"\b(EST|EDT)$", cell.inner_text())
-        assert re.search(r"\d\d:\d\d:\d\d .* UTC$", cell.get_attribute("title"))
-    finally:
-        context.close()
+    page.route("**/admin/manage_orders*", new_york)
+    page.goto("/admin/manage_orders")
+    wait_live(page)
+    shown = page.evaluate(
+        """async () => {
+            const t = await import('/static/js/lib/shop-time.js');
+            return {
+                old: t.formatLocal('2025-01-15T04:47:00Z'),
+                title: t.exactTime('2025-01-15T04:47:00Z'),
+                now: t.formatLocal(new Date().toISOString()),
+                day: t.localDay(new Date('2025-01-15T04:47:00Z')),
+            };
+        }"""
+    )
+    # 04:47 UTC on the 15th is 11:47 PM on the 14th in New York (not Tokyo's 13:47).
+    assert shown["old"] == "Jan 14, 2025, 11:47 PM EST"
+    assert shown["day"] == "2025-01-14"
+    assert shown["title"].endswith("11:47:00 PM EST · 2025-01-15 04:47:00 UTC")
+    assert shown["now"].startswith("Today, ")
+    cell = page.locator("[data-orders-body] tr time").first
+    assert re.search(r"\b(EST|EDT)$", cell.inner_text())
+    assert re.search(r"\d\d:\d\d:\d\d .* UTC$", cell.get_attribute("title"))

@@ -16,6 +16,7 @@ from tests.browser.conftest import (
     place_orders,
     row,
     set_hidden,
+    sized_dashboard,
     wait_live,
 )
 
@@ -214,20 +215,15 @@ def test_a_cancelled_orders_details_give_no_delivery_date(dashboard, new_context
 
 
 def test_a_tap_leaves_no_row_held_on_a_touch_screen(live_server, new_context):
-    from tests.browser.test_first_screen import admin_page
-
-    context, page = admin_page(new_context, "phone", has_touch=True, is_mobile=True)
-    try:
-        assert page.evaluate("matchMedia('(hover: hover)').matches") is False
-        order = place_order(customer(live_server, "erin"))
-        card = row(page, order["id"])
-        card.wait_for()
-        # The tap leaves :hover on the card's buttons; the moved order's new buttons show at
-        # once all the same (a held, stale "Advance to Shipped" was the trap).
-        card.locator('[data-action="advance"]').tap()
-        wait_until(lambda: card.get_attribute("data-status") == "Shipped", 5)
-        advance = card.locator('[data-action="advance"]')
-        wait_until(lambda: advance.inner_text() == "Advance to Out for Delivery", 5)
-        assert advance.get_attribute("aria-busy") != "true"
-    finally:
-        context.close()
+    context, page = sized_dashboard(new_context, "phone", has_touch=True, is_mobile=True)
+    assert page.evaluate("matchMedia('(hover: hover)').matches") is False
+    order = place_order(customer(live_server, "erin"))
+    card = row(page, order["id"])
+    card.wait_for()
+    # The tap leaves :hover on the card's buttons; the moved order's new buttons show at
+    # once all the same (a held, stale "Advance to Shipped" was the trap).
+    card.locator('[data-action="advance"]').tap()
+    wait_until(lambda: card.get_attribute("data-status") == "Shipped", 5)
+    advance = card.locator('[data-action="advance"]')
+    wait_until(lambda: advance.inner_text() == "Advance to Out for Delivery", 5)
+    assert advance.get_attribute("aria-busy") != "true"
