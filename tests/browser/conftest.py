@@ -50,6 +50,11 @@ SERVER_ENV = {
     # The run logs the same users in from many contexts; the cap has tests of its own.
     "SESSION_MAX_PER_USER": "1000",
     "GRACEFUL_TIMEOUT": "3",
+    # Every HUP and restart waits for a draining worker's idle keep-alive connections
+    # (production's 5 s outlasts nginx's upstream keep-alive; tests/harness.py says why a
+    # short one is safe for tests): these scenes' pages stream and fetch, nothing is posted
+    # through nginx across a drain.
+    "DRAIN_IDLE_SECONDS": "0.5",
     "LOG_LEVEL": "warning",
 }
 # Playwright's wait for an element or a navigation: generous, like wait_until's (a loaded
