@@ -92,8 +92,9 @@ def not_draining():
 
 def pytest_generate_tests(metafunc):
     """Tests that use the database run on SQLite and on the real PostgreSQL server; those of
-    modules marked ``one_database`` (their subject does not depend on the database: headers,
-    framing, validators, limits) run on SQLite only."""
+    modules and tests marked ``one_database`` (their subject does not depend on the
+    database: headers, framing, validators, limits, bad input refused before any query)
+    run on SQLite only."""
     if "database" in metafunc.fixturenames:
         both = metafunc.definition.get_closest_marker("one_database") is None
         kinds = ["sqlite", "postgresql"] if both else ["sqlite"]

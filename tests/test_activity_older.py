@@ -73,6 +73,7 @@ def test_the_oldest_entry_has_nothing_before_it(admin_client, feed):
 
 
 @pytest.mark.parametrize("before", ["abc", "0", "-3", "1.5", "²", "9" * 40, ""])
+@pytest.mark.one_database
 def test_a_bad_before_is_a_400(admin_client, feed, before):
     assert_json_error(admin_client.get(URL, query_string={"before": before}), 400, "before")
 

@@ -217,6 +217,7 @@ def test_unknown_status_is_422(app, admin_client, placed):
     ],
     ids=["no-body", "no-status", "number", "array", "malformed", "form"],
 )
+@pytest.mark.one_database
 def test_status_needs_a_json_body(app, admin_client, placed, kwargs):
     before = db_state(app)
     assert_json_error(admin_client.post(f"/admin/api/order/{placed['id']}/status", **kwargs), 400)

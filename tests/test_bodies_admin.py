@@ -298,6 +298,7 @@ ENDPOINTS = [
 
 
 @pytest.mark.parametrize("method, url, message", ENDPOINTS, ids=lambda v: str(v)[:40])
+@pytest.mark.one_database
 def test_a_body_that_is_no_object_is_a_400_at_every_endpoint(
     admin_client, placed, method, url, message
 ):

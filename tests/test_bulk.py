@@ -176,6 +176,7 @@ ONE = {"1": "Pending"}
     ],
     ids=repr,
 )
+@pytest.mark.one_database
 def test_bad_input_writes_nothing(app, admin_client, orders, body, status, message):
     before = snapshot(app)
     response = admin_client.post("/admin/api/orders/bulk", json=body)

@@ -269,6 +269,7 @@ ONE = {"ids": [1], "action": "advance"}
     ],
     ids=repr,
 )
+@pytest.mark.one_database
 def test_bad_from_is_refused_and_writes_nothing(app, admin_client, orders, body, status, message):
     body = {**body, "ids": [orders[0] if i == 1 else orders[1] for i in body["ids"]]}
     if isinstance(body.get("from"), dict):

@@ -117,6 +117,7 @@ def test_the_json_api_adds_and_patches(app, admin_client, shop):
         ("patch", {"credit_value": 2_000_000}, 422),
     ],
 )
+@pytest.mark.one_database
 def test_bad_api_bodies_are_refused_with_nothing_written(
     app, admin_client, shop, method, body, status
 ):

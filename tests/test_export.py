@@ -219,6 +219,7 @@ def test_every_text_cell_is_quoted_and_safe_whatever_the_separator(app, admin_cl
         ("", "orders-{today}.csv"),
     ],
 )
+@pytest.mark.one_database
 def test_the_file_name_names_the_view(app, admin_client, shop, query, name):
     from app.services import shop_time
 

@@ -37,6 +37,7 @@ def test_parse_int_reads_plain_integers(raw, value):
     ],
 )
 @pytest.mark.parametrize("raw", ["²", "١٢", "1²"])
+@pytest.mark.one_database
 def test_a_non_ascii_digit_is_400_never_500(admin_client, url, raw):
     name = url.split("?")[1].split("=")[0]
     assert_json_error(admin_client.get(url.format(raw)), 400, name)

@@ -163,6 +163,7 @@ def test_the_page_links_follow_keys_and_count_the_live_total(app, admin_client, 
         ",",
     ],
 )
+@pytest.mark.one_database
 def test_a_bad_cursor_shows_the_first_page(admin_client, sixty, cursor):
     first = numbers(table(admin_client))
     for arg in ("after", "before"):

@@ -49,6 +49,7 @@ def test_a_note_is_written_listed_and_in_the_history(admin_client, placed):
         ({"text": "x" * 1001}, 422),
     ],
 )
+@pytest.mark.one_database
 def test_bad_notes_are_refused_with_nothing_written(app, admin_client, placed, body, status):
     before = snapshot(app)
     response = admin_client.post(f"/admin/api/order/{placed['id']}/notes", json=body)
@@ -153,6 +154,7 @@ def test_tags_are_normalised_added_and_removed(admin_client, placed):
         ({"add": [f"t{i}" for i in range(21)]}, 422),
     ],
 )
+@pytest.mark.one_database
 def test_bad_tags_are_refused_with_nothing_written(app, admin_client, placed, body, status):
     before = snapshot(app)
     response = admin_client.post(f"/admin/api/order/{placed['id']}/tags", json=body)

@@ -153,6 +153,7 @@ def test_page_size_and_last_page(app, admin_client, shop):
         "per_page=100&page=0&q=",
     ],
 )
+@pytest.mark.one_database
 def test_bad_values_fall_back_to_defaults_on_the_page(admin_client, dated, query):
     response = admin_client.get(f"/admin/manage_orders?{query}")
     assert response.status_code == 200
@@ -170,6 +171,7 @@ def test_bad_values_fall_back_to_defaults_on_the_page(admin_client, dated, query
         {"status": "Lost"},
     ],
 )
+@pytest.mark.one_database
 def test_bad_values_are_400_on_the_api_and_the_export(admin_client, dated, query):
     name = next(iter(query))
     assert_json_error(ids_api(admin_client, **query), 400, name)

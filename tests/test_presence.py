@@ -276,6 +276,7 @@ def test_a_closed_dashboard_leaves_the_others_within_the_grace(two_admins, open_
         ({"order_id": "ORDER", "action": "dancing"}, 422, "action"),
     ],
 )
+@pytest.mark.one_database
 def test_the_presence_route_refuses_bad_input(two_admins, body, status, words):
     app, _boss, maria, order_id, _shop = two_admins
     if isinstance(body, dict) and body.get("order_id") == "ORDER":

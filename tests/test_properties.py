@@ -417,6 +417,7 @@ def test_huge_ids_and_pages_are_not_found_not_a_crash(admin_client, order_ids):
     "path", ["/auth/login", "/auth/register", "/cart/add", "/cart", "/checkout"]
 )
 @pytest.mark.parametrize("body", ["false", '" "', "[1, 2]", "{"], ids=repr)
+@pytest.mark.one_database
 def test_a_json_body_posted_to_a_form_is_a_bad_form(app, customer_client, shop, path, body):
     before = snapshot(app)
     response = customer_client.post(path, data=body, content_type="application/json")

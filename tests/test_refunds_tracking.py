@@ -97,6 +97,7 @@ def test_a_cancel_after_a_partial_refund_refunds_only_the_rest(app, admin_client
         ({"credits": 5, "reason": "x" * 301}, 422),
     ],
 )
+@pytest.mark.one_database
 def test_bad_refunds_are_refused_with_nothing_written(app, admin_client, order30, body, status):
     before = snapshot(app)
     response = admin_client.post(f"/admin/api/order/{order30['id']}/refund", json=body)
@@ -186,6 +187,7 @@ def test_a_tracking_number_goes_with_the_move_to_shipped(
         ({"carrier": "DHL", "tracking_number": "<script>alert(1)</script>"}, 422),
     ],
 )
+@pytest.mark.one_database
 def test_bad_tracking_is_refused_with_nothing_written(app, admin_client, placed, tracking, status):
     before = snapshot(app)
     assert_json_error(ship(admin_client, placed["id"], **tracking), status)

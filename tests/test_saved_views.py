@@ -70,6 +70,7 @@ def test_private_views_stay_private_and_shared_ones_are_for_everyone(admin_clien
         ({"name": "x" * 61, "query": ""}, 422),
     ],
 )
+@pytest.mark.one_database
 def test_bad_views_are_refused_with_nothing_written(app, admin_client, shop, body, status):
     before = snapshot(app)
     assert_json_error(admin_client.post(URL, json=body), status)
