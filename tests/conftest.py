@@ -8,14 +8,13 @@ import pytest
 import sqlalchemy as sa
 from jinja2 import BytecodeCache
 from werkzeug.routing import Rule
-from werkzeug.security import generate_password_hash
 
 from app import create_app, drain, outages
 from app.extensions import db
 from app.models import Product, User
 from app.models import user as user_model
 from app.services import counts
-from tests.factories import make_order, seed_shop
+from tests.factories import fast_password_hash, make_order, seed_shop
 from tests.helpers import SSEStream, logged_in_client
 from tests.services_required import (
     create_postgres_database,
@@ -74,11 +73,7 @@ _share_url_builders()
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch):
     """scrypt costs ~0.1 s per hash; tests only need a correct hash, not a slow one."""
-    monkeypatch.setattr(
-        user_model,
-        "generate_password_hash",
-        lambda password: generate_password_hash(password, method="pbkdf2:sha256:1000"),
-    )
+    monkeypatch.setattr(user_model, "generate_password_hash", fast_password_hash)
 
 
 @pytest.fixture(autouse=True)

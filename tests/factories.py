@@ -3,6 +3,8 @@
 import itertools
 from types import SimpleNamespace
 
+from werkzeug.security import generate_password_hash
+
 from app.extensions import db
 from app.models import Order, Product, User
 from app.services import accounts
@@ -10,6 +12,12 @@ from app.services.orders import parse_checkout, place_order
 
 PASSWORD = "password123"
 _seq = itertools.count(1)
+
+
+def fast_password_hash(password: str) -> str:
+    """A correct hash at a test's cost: scrypt costs ~0.1 s per hash, here and in every
+    server that checks it at each login; tests only need it to be right."""
+    return generate_password_hash(password, method="pbkdf2:sha256:1000")
 
 
 def make_user(

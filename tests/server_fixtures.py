@@ -17,8 +17,9 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from app.models import user as user_model
 from app.services.counts import ensure_rows
-from tests.factories import seed_shop
+from tests.factories import fast_password_hash, seed_shop
 from tests.harness import GunicornServer, free_port, kill_group
 from tests.helpers import wait_until
 from tests.services_required import (
@@ -104,14 +105,18 @@ def database_pool(migrated_template):
 
 
 def seeded_database(pool: DatabasePool):
-    """``(url, shop)``: a database from ``pool`` with the small test shop."""
+    """``(url, shop)``: a database from ``pool`` with the small test shop, its passwords
+    hashed cheaply as in every test (``conftest.fast_password_hashing`` does not reach a
+    module's fixtures), so that logging in does not cost each server a scrypt."""
     url = pool.take()
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
         ensure_rows()
         db.session.commit()
         db.session.remove()
-    shop = seed_shop(app)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(user_model, "generate_password_hash", fast_password_hash)
+        shop = seed_shop(app)
     with app.app_context():
         db.engine.dispose()
     return url, shop
@@ -168,11 +173,13 @@ def module_servers(tmp_path_factory):
 
 
 def redis_env(tmp_path) -> dict:
-    """Server env for the shared test Redis, on a channel of this test's own."""
+    """Server env for the shared test Redis, on a channel of this test's (or module's) own:
+    named by the pytest process too, since the other xdist worker's directories have the
+    same names (a module's ``servers0``) and its servers use another database."""
     # A long version poll: delivery within the test's deadline can only come via Redis.
     return {
         "REDIS_URL": redis_url(),
-        "REDIS_CHANNEL": f"orderpulse:test:{tmp_path.name}",
+        "REDIS_CHANNEL": f"orderpulse:test:{os.getpid()}:{tmp_path.name}",
         "HUB_VERSION_POLL_SECONDS": "60",
     }
 

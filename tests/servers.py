@@ -177,6 +177,20 @@ def has_version(version: int):
     return lambda frame: frame.get("id") is not None and int(frame["id"]) >= version
 
 
+def add_admin(database_url: str, username: str) -> None:
+    """A second admin in the database at ``database_url`` (the shop's password), for a test
+    that ends an admin's rights on a server other tests share."""
+    from app import create_app
+    from app.extensions import db
+    from tests.factories import make_user
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=database_url)
+    with app.app_context():
+        make_user("admin", credits=0, username=username)
+        db.session.remove()
+        db.engine.dispose()
+
+
 def demote_by_cli(database_url: str, username: str) -> None:
     """``flask set-role <username> customer`` in another process on ``database_url``,
     without Redis (its revoke travels by the database's NOTIFY); fails the test if the

@@ -3,7 +3,11 @@ frame straight to the client socket, and ``orderpulse_direct_streams`` says so. 
 or gevent change made every stream fall back to the generator, the frames would still
 arrive; only this gauge tells. Over TLS (gunicorn ``--certfile``) direct mode must be off:
 its raw socket is under the TLS layer, and a direct write would put cleartext into the
-session, which the client's TLS layer would refuse."""
+session, which the client's TLS layer would refuse.
+
+The tests of the default (direct) mode share one server, which logs JSON for the access-line
+test: each waits until no stream is open before it opens its own, and reads only the log
+written since it started."""
 
 import re
 
@@ -39,11 +43,22 @@ def follow_an_order(base_session: Session, streams, shop, buyer_base: str, **ses
         assert order["order_number"] in event["data"]
 
 
+@pytest.fixture(scope="module")
+def direct_server(module_db, module_servers):
+    """``(server, shop)``: direct mode, as by default, and JSON logs."""
+    url, shop = module_db
+    return module_servers(url, SSE_DIRECT_WRITE="1", LOG_FORMAT="json"), shop
+
+
 @pytest.mark.parametrize("direct", ["1", "0"])
-def test_the_direct_streams_gauge_counts_every_open_stream(shared_db, servers, direct):
-    url, shop = shared_db
-    server = servers(url, SSE_DIRECT_WRITE=direct)
+def test_the_direct_streams_gauge_counts_every_open_stream(request, direct):
+    if direct == "1":
+        server, shop = request.getfixturevalue("direct_server")
+    else:
+        url, shop = request.getfixturevalue("shared_db")
+        server = request.getfixturevalue("servers")(url, SSE_DIRECT_WRITE=direct)
     admin = Session(server.base, shop.admin.username, shop.password)
+    wait_gauges(admin, {"open": 0.0, "direct": 0.0})
     streams = [StreamReader(admin) for _ in range(3)]
     try:
         for stream in streams:
@@ -81,15 +96,16 @@ def test_over_tls_streams_take_the_generator_path_and_stay_readable(shared_db, s
         stream.close()
 
 
-def test_a_handed_over_stream_logs_its_access_line_when_it_ends(shared_db, servers):
+def test_a_handed_over_stream_logs_its_access_line_when_it_ends(direct_server):
     """The stream's connection leaves gunicorn after its first frame; its access line is
     written when the stream ends, with the request's id, its whole duration and every byte
     the hub wrote (``app/logs.py``)."""
     import json
 
-    url, shop = shared_db
-    server = servers(url, LOG_FORMAT="json")
+    server, shop = direct_server
     admin = Session(server.base, shop.admin.username, shop.password)
+    wait_gauges(admin, {"open": 0.0, "direct": 0.0})
+    log_start = server.log_path.stat().st_size  # the lines before are other tests'
     stream = StreamReader(admin)
     try:
         stream.wait_for(lambda f: f.get("id") is not None)
@@ -100,7 +116,9 @@ def test_a_handed_over_stream_logs_its_access_line_when_it_ends(shared_db, serve
     wait_gauges(admin, {"open": 0.0, "direct": 0.0})
 
     def access_lines() -> list[dict]:
-        records = [json.loads(x) for x in server.log_path.read_text().splitlines() if x]
+        with open(server.log_path, "rb") as log:
+            log.seek(log_start)
+            records = [json.loads(x) for x in log.read().decode().splitlines() if x]
         return [
             r
             for r in records

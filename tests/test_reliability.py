@@ -33,7 +33,7 @@ pytestmark = [pytest.mark.server, pytest.mark.services]
 
 # Five checkouts per customer at once, 25 credits each: 500 from 100 customers under
 # ORDERPULSE_TEST_SCALE=full; throughput is bench/checkout_bench.py's.
-CUSTOMERS = scaled(20, 100)
+CUSTOMERS = scaled(10, 100)
 CHECKOUTS = 5 * CUSTOMERS
 
 

@@ -1,6 +1,10 @@
 """Cross-process behaviour on real gunicorn gevent servers, PostgreSQL and Redis: every
 stream sees every order, whichever worker or host committed it, and a graceful reload of
-the master loses no update."""
+the master loses no update.
+
+The tests that neither restart a server nor count from an empty shop share two hosts on one
+database and Redis channel (``hosts``): each compares with the version it read after its
+own order. The reload has a server and a database of its own."""
 
 import threading
 import time
@@ -27,10 +31,21 @@ def streams_on_every_worker(server, admin, want: int, attempts: int = 80) -> lis
     pytest.fail(f"streams reached only {len(pids)} of {want} workers after {attempts} tries")
 
 
-def test_an_order_reaches_streams_on_all_four_workers(shared_db, servers, tmp_path):
-    url, shop = shared_db
+@pytest.fixture(scope="module")
+def hosts(module_db, module_servers, tmp_path_factory):
+    """``(host_a, host_b, shop)``: two hosts on one database and Redis channel; A has four
+    workers, B one whose heartbeat is a minute away (a test of B's needs that; the others
+    read no heartbeat)."""
+    url, shop = module_db
+    env = redis_env(tmp_path_factory.mktemp("hosts"))
     # Up to 80 tries may land more than the default 10 streams of one user on a worker (429).
-    server = servers(url, workers=4, SSE_MAX_STREAMS_PER_USER="100", **redis_env(tmp_path))
+    host_a = module_servers(url, workers=4, SSE_MAX_STREAMS_PER_USER="100", **env)
+    host_b = module_servers(url, SSE_HEARTBEAT_SECONDS="60", **env)
+    return host_a, host_b, shop
+
+
+def test_an_order_reaches_streams_on_all_four_workers(hosts):
+    server, _, shop = hosts
     admin = Session(server.base, shop.admin.username, shop.password)
     streams = streams_on_every_worker(server, admin, want=4)
     try:
@@ -47,10 +62,8 @@ def test_an_order_reaches_streams_on_all_four_workers(shared_db, servers, tmp_pa
             stream.close()
 
 
-def test_an_order_on_one_host_reaches_streams_on_another(shared_db, servers, tmp_path):
-    url, shop = shared_db
-    env = redis_env(tmp_path)
-    host_a, host_b = servers(url, **env), servers(url, **env)
+def test_an_order_on_one_host_reaches_streams_on_another(hosts):
+    host_a, host_b, shop = hosts
     watch_a = StreamReader(Session(host_a.base, shop.admin.username, shop.password))
     watch_b = StreamReader(Session(host_b.base, shop.admin.username, shop.password))
     try:
@@ -124,10 +137,11 @@ def open_streams_metric(server: GunicornServer) -> float:
     return float(line.split()[1])
 
 
-def test_a_client_that_leaves_is_forgotten_before_the_next_heartbeat(shared_db, servers):
-    url, shop = shared_db
-    # A heartbeat far away: only noticing the closed socket itself can free the stream.
-    server = servers(url, SSE_HEARTBEAT_SECONDS="60")
+def test_a_client_that_leaves_is_forgotten_before_the_next_heartbeat(hosts):
+    # Host B's heartbeat is far away: only noticing the closed socket itself can free a
+    # stream. The streams of the tests before this one went the same way.
+    _, server, shop = hosts
+    wait_until(lambda: open_streams_metric(server) == 0, what="no open stream at first")
     admin = Session(server.base, shop.admin.username, shop.password)
     stream = StreamReader(admin)
     stream.wait_for(lambda f: f.get("id") is not None)

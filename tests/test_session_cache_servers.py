@@ -6,7 +6,10 @@ and the streams' re-validation are set to minutes, so only the message can refus
 Each client below is pinned to one worker (``X-Worker-Pid``): it connects again until the
 worker that answers is its own. What a test reads is the answer's status and headers; the
 stream's body is never needed, so each client closes its connection at the headers (a
-stream whose client left ends at once) and asks again at once."""
+stream whose client left ends at once) and asks again at once.
+
+One server per backend for the module (``cache_server``), on one database: each test ends
+sessions or rights of its own (a logout, an admin made to be demoted)."""
 
 import http.client
 
@@ -14,7 +17,7 @@ import pytest
 
 from tests.helpers import wait_until
 from tests.server_fixtures import redis_env
-from tests.servers import USER_AGENT, Session, demote_by_cli
+from tests.servers import USER_AGENT, Session, add_admin, demote_by_cli
 from tests.test_sessions_servers import stolen
 
 pytestmark = [pytest.mark.server, pytest.mark.services]
@@ -93,11 +96,27 @@ def pinned_to_every_worker(server, session: Session, want: int, attempts: int = 
     pytest.fail(f"connections reached {len(clients)} of {want} workers")
 
 
+@pytest.fixture(scope="module")
+def cache_servers(module_db, module_servers, tmp_path_factory):
+    """``backend -> (server, url, shop)``, each server with two workers, started when a
+    test first asks for its backend."""
+    url, shop = module_db
+    started = {}
+
+    def server(backend: str):
+        if backend not in started:
+            env = dict(SLOW)
+            if backend == "redis":
+                env |= redis_env(tmp_path_factory.mktemp("cache"))
+            started[backend] = module_servers(url, workers=2, **env), url, shop
+        return started[backend]
+
+    return server
+
+
 @pytest.mark.parametrize("backend", ["postgres", "redis"])
-def test_a_revoked_cookie_is_refused_by_every_workers_cache(shared_db, servers, tmp_path, backend):
-    url, shop = shared_db
-    env = {**SLOW, **(redis_env(tmp_path) if backend == "redis" else {})}
-    server = servers(url, workers=2, **env)
+def test_a_revoked_cookie_is_refused_by_every_workers_cache(cache_servers, backend):
+    server, _, shop = cache_servers(backend)
     admin = Session(server.base, shop.admin.username, shop.password)
     thief = stolen(admin)
     clients = pinned_to_every_worker(server, thief, want=2)
@@ -108,13 +127,14 @@ def test_a_revoked_cookie_is_refused_by_every_workers_cache(shared_db, servers, 
         assert refused_within(client), f"worker {client.pid} still accepts the cookie"
 
 
-def test_a_session_ended_by_the_cli_is_refused_by_the_workers_cache(shared_db, servers):
+def test_a_session_ended_by_the_cli_is_refused_by_the_workers_cache(cache_servers):
     """A demotion by another process (``flask set-role``) on PostgreSQL without Redis: its
-    revoke travels by NOTIFY, committed with the role change, and empties the cache."""
-    url, shop = shared_db
-    server = servers(url, **SLOW)
-    admin = Session(server.base, shop.admin.username, shop.password)
+    revoke travels by NOTIFY, committed with the role change, and empties the cache of the
+    worker that cached the session."""
+    server, url, shop = cache_servers("postgres")
+    add_admin(url, "demoted")
+    admin = Session(server.base, "demoted", shop.password)
     client = PinnedClient(server, admin)
     client.cached_stream()
-    demote_by_cli(url, shop.admin.username)
+    demote_by_cli(url, "demoted")
     assert refused_within(client), "the worker still accepts the demoted admin's cookie"
