@@ -2,6 +2,7 @@
 clients and a small shop. Every app gets its own SQLite file under ``tmp_path``."""
 
 import os
+import re
 import shutil
 
 import pytest
@@ -281,12 +282,32 @@ def pytest_xdist_make_scheduler(config, log):
     """With pytest-xdist, every browser test goes to one worker, the rest as usual (one
     test at a time to whichever worker is free): the browser tests share one server and
     one Chromium (session fixtures), and a second of each on two cores made the whole run
-    slower. (``--dist loadgroup`` would do this, but pytest-xdist 3.8 renames
-    ``item._nodeid``, which pytest 9 no longer reads.)"""
+    slower. The tests of a module that shares a server go to one worker too. (``--dist
+    loadgroup`` would do this, but pytest-xdist 3.8 renames ``item._nodeid``, which pytest 9
+    no longer reads.)"""
     from xdist.scheduler import LoadScopeScheduling
+
+    together = _modules_with_module_fixtures()
 
     class BrowserTestsTogether(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return "browser" if nodeid.startswith("tests/browser/") else nodeid
+            if nodeid.startswith("tests/browser/"):
+                return "browser"
+            module = nodeid.split("::", 1)[0]
+            return module if module in together else nodeid
 
     return BrowserTestsTogether(config, log)
+
+
+def _modules_with_module_fixtures() -> set[str]:
+    """Test modules (``tests/test_x.py``) that share a server or a database among their
+    tests (a ``module_*`` fixture, or one of their own with ``scope="module"``): their tests
+    go to one worker together, or each worker would start the module's servers again."""
+    here = os.path.dirname(__file__)
+    shared = re.compile(r'scope="module"|\bmodule_(servers|db|nginx)\b')
+    return {
+        f"tests/{name}"
+        for name in os.listdir(here)
+        if name.startswith("test_") and name.endswith(".py")
+        and shared.search(open(os.path.join(here, name), encoding="utf-8").read())
+    }  # fmt: skip
