@@ -15,6 +15,8 @@ from app.extensions import db
 from app.models import Product, User
 from app.models import user as user_model
 from app.services import counts
+from config import TestConfig
+from tests import dialects
 from tests.factories import fast_password_hash, make_order, seed_shop
 from tests.helpers import SSEStream, logged_in_client
 from tests.services_required import (
@@ -69,6 +71,7 @@ def _share_url_builders() -> None:
 
 
 _share_url_builders()
+dialects.register()
 
 
 @pytest.fixture(autouse=True)
@@ -140,7 +143,11 @@ def make_app(tmp_path, database, sqlite_schema):
         if database is None and not path.exists():
             shutil.copyfile(sqlite_schema, path)
         uri = database or f"sqlite:///{path}"
-        app = create_app("testing", SQLALCHEMY_DATABASE_URI=uri, **overrides)
+        options = overrides.pop("SQLALCHEMY_ENGINE_OPTIONS", TestConfig.SQLALCHEMY_ENGINE_OPTIONS)
+        options = {**options, "execution_options": {"compiled_cache": dialects.SHARED_CACHE}}
+        app = create_app(
+            "testing", SQLALCHEMY_DATABASE_URI=uri, SQLALCHEMY_ENGINE_OPTIONS=options, **overrides
+        )
         app.jinja_env.bytecode_cache = SHARED_TEMPLATES
         with app.app_context():
             if database is not None and not apps:
