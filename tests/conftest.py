@@ -167,10 +167,12 @@ def make_app(tmp_path, database, sqlite_schema):
 
 def empty_postgres_database(url: str) -> None:
     """Every table emptied and its ids restarted, in one round trip (``DELETE`` on these
-    small tables is several times quicker than ``TRUNCATE``). Connections a previous test
-    left behind (a thread still listening, a transaction never closed) could hold locks:
-    they are ended first, from this session (a connection of its own costs more than the
-    rest together). The sequences' names are read once per database."""
+    small tables is many times quicker than ``TRUNCATE``, and ``setval(name, 1, false)``
+    than ``ALTER SEQUENCE ... RESTART``, which gives each sequence a new file: 4 ms in
+    all). Connections a previous test left behind (a thread still listening, a
+    transaction never closed) could hold locks: they are ended first, from this session
+    (a connection of its own costs more than the rest together). The sequences' names
+    are read once per database."""
     connection = db.session.connection()
     connection.exec_driver_sql(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -181,8 +183,8 @@ def empty_postgres_database(url: str) -> None:
             sa.text("SELECT relname FROM pg_class WHERE relkind = 'S'")
         ).all()
     tables = [f'DELETE FROM "{t.name}"' for t in reversed(db.metadata.sorted_tables)]
-    restarts = [f'ALTER SEQUENCE "{name}" RESTART' for name in _SEQUENCES[url]]
-    connection.exec_driver_sql("; ".join(tables + restarts))
+    restarts = ", ".join(f"setval('\"{name}\"', 1, false)" for name in _SEQUENCES[url])
+    connection.exec_driver_sql("; ".join([*tables, f"SELECT {restarts}"]))
     db.session.commit()
 
 
