@@ -16,7 +16,7 @@ from app.models import Product, User
 from app.models import user as user_model
 from app.services import counts
 from config import TestConfig
-from tests import dialects
+from tests import dialects, snapshots
 from tests.factories import fast_password_hash, make_order, seed_shop
 from tests.helpers import SSEStream, logged_in_client
 from tests.services_required import (
@@ -76,7 +76,8 @@ dialects.register()
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch):
-    """scrypt costs ~0.1 s per hash; tests only need a correct hash, not a slow one."""
+    """scrypt costs ~0.1 s per hash; tests only need a correct hash, not a slow one. (One
+    function for every test: data snapshots are kept per hash function.)"""
     monkeypatch.setattr(user_model, "generate_password_hash", fast_password_hash)
 
 
@@ -140,6 +141,7 @@ def make_app(tmp_path, database, sqlite_schema):
 
     def factory(db_file: str = "test.db", **overrides):
         path = tmp_path / db_file
+        emptied = database is None and not path.exists() or database is not None and not apps
         if database is None and not path.exists():
             shutil.copyfile(sqlite_schema, path)
         uri = database or f"sqlite:///{path}"
@@ -154,6 +156,8 @@ def make_app(tmp_path, database, sqlite_schema):
                 empty_postgres_database(database)
             counts.ensure_rows()
             db.session.commit()
+            if emptied:
+                snapshots.fresh(db.engine)
         apps.append(app)
         return app
 

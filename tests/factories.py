@@ -9,6 +9,7 @@ from app.extensions import db
 from app.models import Order, Product, User
 from app.services import accounts
 from app.services.orders import parse_checkout, place_order
+from tests import snapshots
 
 PASSWORD = "password123"
 _seq = itertools.count(1)
@@ -82,8 +83,13 @@ def make_order(
 def seed_shop(app) -> SimpleNamespace:
     """An admin, two customers (1000 credits each) and four products in three categories.
 
-    Returns plain values (ids, names), safe to use outside the app context.
+    Returns plain values (ids, names), safe to use outside the app context. Written back
+    from a snapshot when the database is as ``make_app`` left it (tests/snapshots.py).
     """
+    return snapshots.restore_or_build(app, "shop", _seed_shop)
+
+
+def _seed_shop(app) -> SimpleNamespace:
     with app.app_context():
         admin = make_user("admin", credits=0, username="boss")
         alice = make_user(username="alice", credits=1000)
