@@ -15,14 +15,17 @@ in order. Any other write through SQLAlchemy in this process (an ``INSERT``, ``U
 ``DELETE``, DDL, a sequence moved; a rolled back one too) makes the state unknown, and
 then the builder runs for real. Snapshots are also keyed by the database's kind, the
 app's plain config values and the password hash function in use (a test that hashes
-differently gets a real build). Timestamps the builder took from the clock (those
-between its start and end) come back moved by the time since: a user made by a snapshot
-was created "now", as a real build's would be; dates a builder sets (``now=START``) come
-back unchanged. Not seen: writes by other processes, or by raw DBAPI connections, before
-a snapshot fixture (no fixture does that)."""
+differently gets a real build). Timestamps from the build's start on (the clock's, and
+what was computed from it: an order's estimated delivery a day later) come back moved
+by the time since the build ended, as if it had just ended: a user made by a snapshot
+was created "now", as a real build's would be, and an order the test places is newer
+than anything the build wrote; earlier dates (a builder's ``now=START``) come back
+unchanged. Not seen: writes by other processes, or by raw DBAPI
+connections, before a snapshot fixture (no fixture does that)."""
 
 import copy
 import threading
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,8 +58,14 @@ class Snapshot:
 
 def database_key(engine: sa.Engine) -> str:
     """One key per database, whichever driver or engine reaches it."""
-    url = engine.url
-    return url.set(drivername=url.get_backend_name()).render_as_string()
+    key = _keys.get(engine)
+    if key is None:
+        url = engine.url
+        key = _keys[engine] = url.set(drivername=url.get_backend_name()).render_as_string()
+    return key
+
+
+_keys: "weakref.WeakKeyDictionary[sa.Engine, str]" = weakref.WeakKeyDictionary()
 
 
 def fresh(engine: sa.Engine) -> None:
@@ -170,12 +179,11 @@ def _diff(before: dict, after: dict, value, started: datetime, ended: datetime) 
 def _write_back(connection: sa.Connection, snapshot: Snapshot) -> None:
     """Deletes (children first), inserts (parents first), updates, sequences: one
     transaction, a statement per table and kind, one per changed row."""
-    shift = utcnow() - snapshot.started
+    shift = utcnow() - snapshot.ended  # as if the build had just ended
 
     def now(values: dict) -> dict:
         return {
-            c: v + shift if isinstance(v, datetime) and snapshot.started <= v <= snapshot.ended
-            else v
+            c: v + shift if isinstance(v, datetime) and v >= snapshot.started else v
             for c, v in values.items()
         }  # fmt: skip
 

@@ -50,7 +50,8 @@ def empty_again(app) -> None:
 
 
 def clock_times_apart(state: dict, since: datetime) -> tuple[dict, list[datetime]]:
-    """``state`` with every timestamp after ``since`` replaced by a marker, and those."""
+    """``state`` with every timestamp from ``since`` on replaced by a marker, and those
+    (the clock's, and deadlines computed from it)."""
     found = []
 
     def mark(value):
@@ -81,6 +82,7 @@ def test_a_snapshot_writes_back_exactly_what_its_build_wrote(app, monkeypatch):
     monkeypatch.setattr(snapshots, "_snapshots", {})  # recorded by this test
     started = utcnow()
     built = snapshots.restore_or_build(app, "changes", shop_with_changes)
+    built_at = utcnow()
     real, real_times = clock_times_apart(everything(app), started)
 
     empty_again(app)
@@ -93,8 +95,10 @@ def test_a_snapshot_writes_back_exactly_what_its_build_wrote(app, monkeypatch):
     assert value == built and value is not built
     assert restored == real
     assert real["orders"] and real["order_items"] and real["order_activity"]
+    # As if the build had just ended: every time moved by the time since, none apart.
     assert len(restored_times) == len(real_times) > 0
-    assert all(t >= written_back_at for t in restored_times)  # "now", as a build's
+    (shift,) = {new - old for new, old in zip(restored_times, real_times, strict=True)}
+    assert written_back_at - built_at <= shift <= utcnow() - started
 
 
 def test_a_database_written_to_meanwhile_gets_a_real_build(app):
