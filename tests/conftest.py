@@ -223,20 +223,35 @@ def shop(app):
     return seed_shop(app)
 
 
+# Fixtures written back from snapshots (tests/snapshots.py), set up before any login
+# whatever the order a test names them in: a snapshot is only written back on the state
+# it was recorded on, and a login writes a session row.
+SNAPSHOT_FIXTURES = ("placed", "sixty", "feed")
+
+
+def _snapshots_first(request) -> None:
+    for name in SNAPSHOT_FIXTURES:
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+
+
 @pytest.fixture
-def admin_client(app, shop):
+def admin_client(request, app, shop):
+    _snapshots_first(request)
     return logged_in_client(app, shop.admin.username)
 
 
 @pytest.fixture
-def customer_client(app, shop):
+def customer_client(request, app, shop):
     """Alice, logged in on her own test client."""
+    _snapshots_first(request)
     return logged_in_client(app, shop.alice.username)
 
 
 @pytest.fixture
-def other_client(app, shop):
+def other_client(request, app, shop):
     """Bob, another customer, on a third client."""
+    _snapshots_first(request)
     return logged_in_client(app, shop.bob.username)
 
 
@@ -271,11 +286,16 @@ def csrf_shop(csrf_app):
 
 @pytest.fixture
 def placed(app, shop):
-    """A 2 × 6 credit pickup order of alice's: ``{"id", "number"}``."""
-    with app.app_context():
-        product = db.session.get(Product, shop.products[0].id)
-        order = make_order(db.session.get(User, shop.alice.id), [(product, 2)])
-        return {"id": order.id, "number": order.order_number}
+    """A 2 × 6 credit pickup order of alice's: ``{"id", "number"}``, from a snapshot when it
+    can (tests/snapshots.py). No stream is open yet, so no hub needed to hear of it."""
+
+    def place(app):
+        with app.app_context():
+            product = db.session.get(Product, shop.products[0].id)
+            order = make_order(db.session.get(User, shop.alice.id), [(product, 2)])
+            return {"id": order.id, "number": order.order_number}
+
+    return snapshots.restore_or_build(app, "placed", place)
 
 
 def pytest_collection_modifyitems(config, items):

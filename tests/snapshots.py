@@ -10,18 +10,18 @@ later tests get those changes back in one transaction, and the builder's return 
 
 A snapshot is only written back on the state it was recorded on. Each database (a SQLite
 file, this run's PostgreSQL database) has a known state while nothing but ``fresh`` and
-snapshots wrote to it: the names of the snapshots written since ``make_app`` emptied it,
-in order. Any other write through SQLAlchemy in this process (an ``INSERT``, ``UPDATE``,
-``DELETE``, DDL, a sequence moved; a rolled back one too) makes the state unknown, and
-then the builder runs for real. Snapshots are also keyed by the database's kind, the
-app's plain config values and the password hash function in use (a test that hashes
-differently gets a real build). Timestamps from the build's start on (the clock's, and
-what was computed from it: an order's estimated delivery a day later) come back moved
-by the time since the build ended, as if it had just ended: a user made by a snapshot
-was created "now", as a real build's would be, and an order the test places is newer
-than anything the build wrote; earlier dates (a builder's ``now=START``) come back
-unchanged. Not seen: writes by other processes, or by raw DBAPI
-connections, before a snapshot fixture (no fixture does that)."""
+snapshots wrote to it: the names of the snapshots written since ``make_app`` emptied it, in
+order. Any other write through SQLAlchemy in this process (an ``INSERT``, ``UPDATE``,
+``DELETE``, DDL, a sequence moved; a rolled back one too) makes the state unknown, and then
+the builder runs for real. Snapshots are also keyed by the database's kind, the app's plain
+config values and the password hash function in use (a test that hashes differently gets a
+real build), and by the quarter hour (``_slot``). Timestamps from the build's start on (the
+clock's, and what was computed from it: an order's estimated delivery a day later) come
+back moved by the time since the build ended, as if it had just ended: a user made by a
+snapshot was created "now", as a real build's would be, and an order the test places is
+newer than anything the build wrote; earlier dates (a builder's ``now=START``) come back
+unchanged. Not seen: writes by other processes, or by raw DBAPI connections, before a
+snapshot fixture (no fixture does that)."""
 
 import copy
 import threading
@@ -102,7 +102,7 @@ def restore_or_build(app: Flask, name: str, build):
             if isinstance(v, str | int | float | bool) and k != "SQLALCHEMY_DATABASE_URI"
         )
     )
-    key = (engine.dialect.name, state, name, config, user_model.generate_password_hash)
+    key = (engine.dialect.name, state, name, config, user_model.generate_password_hash, _slot())
     snapshot = _snapshots.get(key)
     _building.active = True
     try:
@@ -118,13 +118,21 @@ def restore_or_build(app: Flask, name: str, build):
             ended = utcnow()
             with engine.connect() as connection:
                 after = _dump(connection)
-            if _states.get(database) == state:  # nothing else wrote meanwhile
+            if _states.get(database) == state and key[-1] == _slot():  # nothing else wrote
                 _snapshots[key] = _diff(before, after, copy.deepcopy(value), started, ended)
     finally:
         _building.active = False
     if _states.get(database) == state:
         _states[database] = (*state, name)
     return copy.deepcopy(value)
+
+
+def _slot() -> datetime:
+    """The quarter hour now is in: snapshots are kept per quarter, so that none is written
+    back across midnight in any time zone (an order's number has the day it was placed
+    in, as the shop's zone has it, and its date would have moved on)."""
+    now = utcnow()
+    return now.replace(minute=now.minute // 15 * 15, second=0, microsecond=0)
 
 
 def _sequences(connection: sa.Connection) -> list[str]:

@@ -24,9 +24,7 @@ def feed(app, shop):
     order written last (its entry is stamped with the order's time, not the note's: the
     feed's order is by time, so ids alone do not give it). Built once per process and
     database kind, then written back from a snapshot (tests/snapshots.py): these tests
-    read the feed through the API only. Tests list it before their logged-in clients (a
-    login writes a session row, and a snapshot is only written back on the state it was
-    recorded on)."""
+    read the feed through the API only."""
     snapshots.restore_or_build(app, "feed", lambda app: _write_feed(app, shop))
 
 
@@ -49,7 +47,7 @@ def get(client, **query):
     return response.get_json()
 
 
-def test_before_pages_back_through_the_whole_feed(feed, admin_client):
+def test_before_pages_back_through_the_whole_feed(admin_client, feed):
     everything = get(admin_client, limit=200)["activity"]
     assert len(everything) == 41
     seen, page = [], get(admin_client, limit=15)
@@ -62,7 +60,7 @@ def test_before_pages_back_through_the_whole_feed(feed, admin_client):
     assert page["activity"] and len(page["activity"]) == 41 - 30
 
 
-def test_entries_added_meanwhile_shift_nothing(app, shop, feed, admin_client):
+def test_entries_added_meanwhile_shift_nothing(app, admin_client, shop, feed):
     first = get(admin_client, limit=10)
     with app.app_context():
         alice = db.session.get(User, shop.alice.id)
@@ -75,7 +73,7 @@ def test_entries_added_meanwhile_shift_nothing(app, shop, feed, admin_client):
     assert [e["id"] for e in older["activity"]] == everything[15:25]
 
 
-def test_the_oldest_entry_has_nothing_before_it(feed, admin_client):
+def test_the_oldest_entry_has_nothing_before_it(admin_client, feed):
     oldest = get(admin_client, limit=200)["activity"][-1]
     body = get(admin_client, before=oldest["id"])
     assert body == {**body, "success": True, "activity": [], "has_more": False}
@@ -83,14 +81,14 @@ def test_the_oldest_entry_has_nothing_before_it(feed, admin_client):
 
 @pytest.mark.parametrize("before", ["abc", "0", "-3", "1.5", "²", "9" * 40, ""])
 @pytest.mark.one_database
-def test_a_bad_before_is_a_400(feed, admin_client, before):
+def test_a_bad_before_is_a_400(admin_client, feed, before):
     assert_json_error(admin_client.get(URL, query_string={"before": before}), 400, "before")
 
 
-def test_an_unknown_entry_is_a_404(feed, admin_client):
+def test_an_unknown_entry_is_a_404(admin_client, feed):
     assert_json_error(admin_client.get(URL, query_string={"before": 99999}), 404)
 
 
-def test_admins_only(feed, client, customer_client):
+def test_admins_only(client, customer_client, feed):
     assert_json_error(client.get(URL, query_string={"before": 1}), 401)
     assert_json_error(customer_client.get(URL, query_string={"before": 1}), 403)

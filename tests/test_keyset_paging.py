@@ -21,9 +21,7 @@ def sixty(app, shop):
     """60 of alice's orders a minute apart (totals 5..64 credits, in a shuffled order, so
     the total sort differs from the time sort); every seventh cancelled, every fifth
     Shipped. Built once per process and database kind, then written back from a snapshot
-    (tests/snapshots.py): these tests read the orders through the API only. Tests list
-    it before ``admin_client``: a snapshot is only written back on the state it was
-    recorded on, and a login writes a session row."""
+    (tests/snapshots.py): these tests read the orders through the API only."""
     snapshots.restore_or_build(app, "sixty", lambda app: _place_sixty(app, shop))
 
 
@@ -71,7 +69,7 @@ def every_page(client, **query) -> list[str]:
         page = table(client, after=page["next_cursor"], **query)
 
 
-def test_next_never_repeats_a_row_while_orders_arrive(app, shop, sixty, admin_client):
+def test_next_never_repeats_a_row_while_orders_arrive(app, admin_client, shop, sixty):
     first = table(admin_client)
     assert first["page"] == 1 and first["pages"] == 3 and first["first"] == 1
     arrive(app, shop, 8)
@@ -94,7 +92,7 @@ def cursor_of(row: dict) -> str:
     return row["date_ordered"].removesuffix("Z") + "," + str(row["id"])
 
 
-def test_previous_ends_right_before_the_first_row(app, shop, sixty, admin_client):
+def test_previous_ends_right_before_the_first_row(app, admin_client, shop, sixty):
     everything = every_page(admin_client)
     second = table(admin_client, page=2)
     back = table(admin_client, before=second["prev_cursor"])
@@ -126,7 +124,7 @@ def test_previous_ends_right_before_the_first_row(app, shop, sixty, admin_client
         {"q": "LOAF 1", "sort": "total"},
     ],
 )
-def test_keys_page_through_the_same_rows_as_offsets(sixty, admin_client, query):
+def test_keys_page_through_the_same_rows_as_offsets(admin_client, sixty, query):
     by_offset = []
     for page in (1, 2, 3):
         by_offset += numbers(table(admin_client, page=page, **query))
@@ -136,7 +134,7 @@ def test_keys_page_through_the_same_rows_as_offsets(sixty, admin_client, query):
     assert len(set(by_offset)) == len(by_offset) > 0
 
 
-def test_search_by_key_keeps_its_count(app, shop, sixty, admin_client):
+def test_search_by_key_keeps_its_count(app, admin_client, shop, sixty):
     first = table(admin_client, q="loaf")  # the product names: all 60
     assert first["total"] == 60 and first["pages"] == 3
     arrive(app, shop, 4)  # "Product …": not in the search
@@ -145,7 +143,7 @@ def test_search_by_key_keeps_its_count(app, shop, sixty, admin_client):
     assert second["total"] == 60 and second["first"] == 26 and second["page"] == 2
 
 
-def test_the_page_links_follow_keys_and_count_the_live_total(app, shop, sixty, admin_client):
+def test_the_page_links_follow_keys_and_count_the_live_total(app, admin_client, shop, sixty):
     html = admin_client.get("/admin/manage_orders?page=2").get_data(True)
     nxt = re.search(r'rel="next" href="([^"]+)"', html).group(1)
     prev = re.search(r'rel="prev" href="([^"]+)"', html).group(1)
@@ -172,7 +170,7 @@ def test_the_page_links_follow_keys_and_count_the_live_total(app, shop, sixty, a
     ],
 )
 @pytest.mark.one_database
-def test_a_bad_cursor_shows_the_first_page(sixty, admin_client, cursor):
+def test_a_bad_cursor_shows_the_first_page(admin_client, sixty, cursor):
     first = numbers(table(admin_client))
     for arg in ("after", "before"):
         assert numbers(table(admin_client, **{arg: cursor})) == first
@@ -180,7 +178,7 @@ def test_a_bad_cursor_shows_the_first_page(sixty, admin_client, cursor):
         assert page.status_code == 200
 
 
-def test_a_cursor_past_either_end(sixty, admin_client):
+def test_a_cursor_past_either_end(admin_client, sixty):
     everything = every_page(admin_client)
     past_end = table(admin_client, after="2000-01-01T00:00:00,1")
     assert numbers(past_end) == everything[50:] and past_end["next_cursor"] is None
