@@ -226,7 +226,7 @@ def shop(app):
 # Fixtures written back from snapshots (tests/snapshots.py), set up before any login
 # whatever the order a test names them in: a snapshot is only written back on the state
 # it was recorded on, and a login writes a session row.
-SNAPSHOT_FIXTURES = ("placed", "sixty", "feed")
+SNAPSHOT_FIXTURES = ("placed", "sixty", "feed", "dated")
 
 
 def _snapshots_first(request) -> None:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import User
 from app.models.timestamps import utcnow
 from app.services import shop_time
+from tests import snapshots
 from tests.factories import make_order, make_product
 from tests.helpers import assert_json_error
 
@@ -17,7 +18,13 @@ from tests.helpers import assert_json_error
 @pytest.fixture
 def dated(app, shop):
     """Five orders of alice's on 2026-11-20..24 at 23:30 UTC, totals 10, 50, 30, 20, 40;
-    the third cancelled. Returns their numbers, oldest first."""
+    the third cancelled. Returns their numbers, oldest first. Built once per process and
+    database kind, then written back from a snapshot (tests/snapshots.py): these tests
+    read the orders through pages and the API only."""
+    return snapshots.restore_or_build(app, "dated", lambda app: _place_dated(app, shop))
+
+
+def _place_dated(app, shop) -> list[str]:
     from app.services.status import cancel_order
 
     with app.app_context():
