@@ -12,6 +12,7 @@ One server per backend for the module (``cache_server``), on one database: each 
 sessions or rights of its own (a logout, an admin made to be demoted)."""
 
 import http.client
+import time
 
 import pytest
 
@@ -40,11 +41,14 @@ class PinnedClient:
         self.headers = {"Cookie": session.cookie_header(), "User-Agent": USER_AGENT}
         self.pid = None
 
-    def request(self, attempts: int = 50):
+    def request(self):
         """The status and headers of a stream request answered by this client's worker (the
         first one answering sets it): each request connects again, until the worker that
-        answers is this client's; the connection is closed at the headers."""
-        for _ in range(attempts):
+        answers is this client's, for up to ``DEADLINE`` seconds (not a number of tries: on
+        a loaded machine the other worker, idle, can take every connection for a second or
+        more); the connection is closed at the headers."""
+        deadline = time.monotonic() + DEADLINE
+        while True:
             conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=DEADLINE)
             try:
                 conn.request("GET", STREAM, headers=self.headers)
@@ -55,7 +59,8 @@ class PinnedClient:
             if self.pid in (None, pid):
                 self.pid = pid
                 return response
-        pytest.fail(f"{attempts} connections never reached worker {self.pid}")
+            if time.monotonic() >= deadline:
+                pytest.fail(f"no connection reached worker {self.pid} in {DEADLINE:g} s")
 
     def cached(self) -> bool:
         """This worker opened the stream from its cache now."""
@@ -85,15 +90,18 @@ def refused_within(client: PinnedClient, timeout: float = DEADLINE) -> bool:
     )
 
 
-def pinned_to_every_worker(server, session: Session, want: int, attempts: int = 40):
+def pinned_to_every_worker(server, session: Session, want: int):
+    """``want`` clients of ``session``, each pinned to another worker (connecting again for
+    up to ``DEADLINE`` seconds until each worker has answered one)."""
     clients: dict[int, PinnedClient] = {}
-    for _ in range(attempts):
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
         client = PinnedClient(server, session)
         assert client.request().status == 200
         clients.setdefault(client.pid, client)
         if len(clients) == want:
             return list(clients.values())
-    pytest.fail(f"connections reached {len(clients)} of {want} workers")
+    pytest.fail(f"connections reached {len(clients)} of {want} workers in {DEADLINE:g} s")
 
 
 @pytest.fixture(scope="module")
