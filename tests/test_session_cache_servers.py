@@ -12,7 +12,6 @@ One server per backend for the module (``cache_server``), on one database: each 
 sessions or rights of its own (a logout, an admin made to be demoted)."""
 
 import http.client
-import time
 
 import pytest
 
@@ -47,8 +46,8 @@ class PinnedClient:
         answers is this client's, for up to ``DEADLINE`` seconds (not a number of tries: on
         a loaded machine the other worker, idle, can take every connection for a second or
         more); the connection is closed at the headers."""
-        deadline = time.monotonic() + DEADLINE
-        while True:
+
+        def answered_here():
             conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=DEADLINE)
             try:
                 conn.request("GET", STREAM, headers=self.headers)
@@ -59,8 +58,9 @@ class PinnedClient:
             if self.pid in (None, pid):
                 self.pid = pid
                 return response
-            if time.monotonic() >= deadline:
-                pytest.fail(f"no connection reached worker {self.pid} in {DEADLINE:g} s")
+            return None
+
+        return wait_until(answered_here, DEADLINE, f"a connection to worker {self.pid}", every=0)
 
     def cached(self) -> bool:
         """This worker opened the stream from its cache now."""
@@ -94,14 +94,19 @@ def pinned_to_every_worker(server, session: Session, want: int):
     """``want`` clients of ``session``, each pinned to another worker (connecting again for
     up to ``DEADLINE`` seconds until each worker has answered one)."""
     clients: dict[int, PinnedClient] = {}
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
+
+    def every_worker_pinned():
         client = PinnedClient(server, session)
         assert client.request().status == 200
         clients.setdefault(client.pid, client)
-        if len(clients) == want:
-            return list(clients.values())
-    pytest.fail(f"connections reached {len(clients)} of {want} workers in {DEADLINE:g} s")
+        return len(clients) == want and list(clients.values())
+
+    return wait_until(
+        every_worker_pinned,
+        DEADLINE,
+        lambda: f"connections to reach {want} workers; they reached {len(clients)}",
+        every=0,
+    )
 
 
 @pytest.fixture(scope="module")
