@@ -206,9 +206,9 @@ class PooledContext:
     navigated away and back keeps its renderer: reusing one saves that. A context given
     ``add_init_script`` or ``expose_*`` cannot be cleaned, so it is closed, not pooled."""
 
-    def __init__(self, context, spare=None):
+    def __init__(self, context):
         self._context = context
-        self._spare = spare
+        self._spare = None
         self.poolable = True
 
     def new_page(self):
@@ -226,37 +226,41 @@ class PooledContext:
             self.poolable = False
         return getattr(self._context, name)
 
+    def give_back(self, options: dict) -> bool:
+        """Clean this context for the next test (routes, offline, permissions, emulation,
+        viewport, storage; every page but one closed, that one resting on ``REST_PATH``,
+        which ends its streams); False when it cannot be (the caller closes it)."""
+        if not self.poolable:
+            return False
+        context = self._context
+        try:
+            pages = [page for page in context.pages if not page.is_closed()]
+            for page in pages[1:]:
+                page.close()
+            context.unroute_all(behavior="ignoreErrors")
+            context.set_offline(False)
+            context.clear_permissions()
+            if pages:
+                page = pages[0]
+                page.unroute_all(behavior="ignoreErrors")
+                page.emulate_media(
+                    media="null",
+                    color_scheme=options.get("color_scheme", "light"),
+                    reduced_motion=options["reduced_motion"],
+                    forced_colors=options.get("forced_colors", "none"),
+                )
+                page.set_viewport_size(options["viewport"])
+                page.goto(REST_PATH)
+                page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
+                self._spare = page
+            return True
+        except Exception:  # a crashed page, a test that closed the context: not reusable
+            return False
 
-def _give_back(pooled: PooledContext, options: dict) -> bool:
-    """Clean ``pooled`` for the next test (routes, offline, permissions, emulation,
-    viewport, storage; every page but one closed, that one resting on ``REST_PATH``, which
-    ends its streams); False when it cannot be (the caller closes it)."""
-    if not pooled.poolable:
-        return False
-    context = pooled._context
-    try:
-        pages = [page for page in context.pages if not page.is_closed()]
-        for page in pages[1:]:
-            page.close()
-        context.unroute_all(behavior="ignoreErrors")
-        context.set_offline(False)
-        context.clear_permissions()
-        if pages:
-            page = pages[0]
-            page.unroute_all(behavior="ignoreErrors")
-            page.emulate_media(
-                media="null",
-                color_scheme=options.get("color_scheme", "light"),
-                reduced_motion=options["reduced_motion"],
-                forced_colors=options.get("forced_colors", "none"),
-            )
-            page.set_viewport_size(options["viewport"])
-            page.goto(REST_PATH)
-            page.evaluate("() => { localStorage.clear(); sessionStorage.clear(); }")
-            pooled._spare = page
-        return True
-    except Exception:  # a crashed page, a test that closed the context: not reusable
-        return False
+
+def _session_alive(context) -> bool:
+    """Whether ``context``'s cookie is still a logged-in session (``/account`` answers)."""
+    return context.request.get("/account", max_redirects=0).ok
 
 
 @pytest.fixture
@@ -268,9 +272,10 @@ def new_context(browser, live_server, signed_in, idle_contexts):
     end sessions need sessions of their own); a shared session some test ended is replaced.
     A context from a stored session costs no page load: only a login does.
 
-    A shared-session context is handed back after the test, cleaned (``_give_back``), and
-    handed out again with its page (``PooledContext``) to a later test asking for the same
-    user and options; each call still gets a context no other call of the test holds."""
+    A shared-session context is handed back after the test, cleaned
+    (``PooledContext.give_back``), and handed out again with its page to a later test asking
+    for the same user and options; each call still gets a context no other call of the test
+    holds."""
     used = []
 
     def factory(
@@ -286,7 +291,7 @@ def new_context(browser, live_server, signed_in, idle_contexts):
         pool_key = None if fresh else (key, json.dumps(options, sort_keys=True))
         while pool_key is not None and idle_contexts.get(pool_key):
             pooled = idle_contexts[pool_key].pop()
-            if pooled.request.get("/account", max_redirects=0).ok:
+            if _session_alive(pooled):
                 used.append((pooled, pool_key, options))
                 return pooled
             pooled.close()  # its session has ended
@@ -295,7 +300,7 @@ def new_context(browser, live_server, signed_in, idle_contexts):
         context.set_default_timeout(TIMEOUT_MS)
         pooled = PooledContext(context)
         used.append((pooled, pool_key, options))
-        if state is not None and context.request.get("/account", max_redirects=0).ok:
+        if state is not None and _session_alive(context):
             return pooled
         if state is not None:  # that session has ended: a new login, for everyone after
             context.clear_cookies()
@@ -306,7 +311,7 @@ def new_context(browser, live_server, signed_in, idle_contexts):
 
     yield factory
     for pooled, pool_key, options in used:
-        if pool_key is not None and _give_back(pooled, options):
+        if pool_key is not None and pooled.give_back(options):
             idle_contexts.setdefault(pool_key, []).append(pooled)
         else:
             pooled.close()
