@@ -3,8 +3,10 @@
  * missed; reconnected with exponential backoff plus jitter for ever (lib/backoff.js). After
  * a grace the indicator turns red and the JSON endpoint is polled (never overlapping,
  * ?since= the same version) until the stream is back; a poll that answers means the server
- * is back, so the stream is retried at once. The requests this makes are listed in
- * requests.json.
+ * is back, so the stream is retried at once. No poll is sent while a stream attempt is
+ * opening (neither its response nor its error has come): it either opens, and its first
+ * frame carries what a poll would, or fails, and polling goes on; so a restart costs at
+ * most one poll. The requests this makes are listed in requests.json.
  *
  * The socket is not trusted (docs/design.md §5a): a watchdog (watchdog.js) counts the time
  * since the last byte, frame or heartbeat; silence for two of the server's heartbeat
@@ -32,6 +34,7 @@ export function createSource(cfg, leader, hooks) {
     polling: false,
     pollTimer: null,
     fetchInFlight: null,
+    opening: false,
   };
   let authWarned = false;
   // Jitter spreads the reconnects of many dashboards after a server restart.
@@ -69,6 +72,11 @@ export function createSource(cfg, leader, hooks) {
 
   function pollLoop() {
     if (!s.polling) return;
+    if (s.opening) {
+      // A stream attempt is on its way: its answer decides whether a poll is needed.
+      s.pollTimer = setTimeout(pollLoop, cfg.pollMs);
+      return;
+    }
     poll().then(() => {
       // The next poll is timed from the end of this one, so requests never overlap.
       if (s.polling) s.pollTimer = setTimeout(pollLoop, cfg.pollMs);
@@ -144,8 +152,13 @@ export function createSource(cfg, leader, hooks) {
       return;
     }
     s.es = es;
+    s.opening = true;
     watchdog.start();
-    const touch = () => { if (s.es === es) watchdog.touch(); };
+    const touch = () => {
+      if (s.es !== es) return;
+      s.opening = false;
+      watchdog.touch();
+    };
     // Live at the first frame, not at "open": a restarting server, or nginx without its
     // upstream, answers 200 with only a retry: hint (docs/design.md §5b), which must
     // neither show green nor reset the backoff.
@@ -208,6 +221,7 @@ export function createSource(cfg, leader, hooks) {
 
   function closeStream() {
     watchdog.stop();
+    s.opening = false;
     if (s.es) { s.es.close(); s.es = null; }
   }
 
