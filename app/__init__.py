@@ -14,16 +14,18 @@ from app.extensions import (
     db,
     limiter,
     login_manager,
-    migrate,
     release_session,
 )
 from app.logs import ROUTE_KEY, AccessLog
 from config import CONFIGS, check_environment, limit_storage
 
 
-def create_app(config_name: str | None = None, **overrides) -> Flask:
+def create_app(config_name: str | None = None, *, commands: bool = True, **overrides) -> Flask:
     """Build the app for ``config_name`` (``development``, ``production``, ``testing``;
-    default from ``ORDERPULSE_CONFIG``), with ``overrides`` applied last (tests)."""
+    default from ``ORDERPULSE_CONFIG``), with ``overrides`` applied last (tests).
+    ``commands=False`` leaves out the ``flask`` CLI's commands (``app/cli.py``, with
+    Flask-Migrate's ``flask db``): a web worker runs none of them, and importing Alembic
+    for them cost each worker's boot 0.1 CPU-s (``wsgi.py``)."""
     name = check_environment(config_name=config_name)  # ConfigError: one line, naming it
     config = CONFIGS[name]
     app = Flask(__name__, instance_relative_config=True)
@@ -57,9 +59,10 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
     from app.errors import register_errors
 
     register_errors(app)
-    from app.cli import register_cli
+    if commands:
+        from app.cli import register_cli
 
-    register_cli(app)
+        register_cli(app)
     from app.headers import register_headers
 
     register_headers(app)
@@ -68,7 +71,7 @@ def create_app(config_name: str | None = None, **overrides) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     from app import (
-        models,  # noqa: F401  (models must be imported before migrate sees them)
+        models,  # noqa: F401  (registers the tables on db.metadata)
         realtime,
     )
     from app.security import register_input_guards
@@ -83,7 +86,6 @@ def register_extensions(app: Flask) -> None:
     # then finds nothing left to close: a connection killed under a finished request no
     # longer turns its response into a 500.
     app.teardown_appcontext(lambda _exc: release_session())
-    migrate.init_app(app, db, render_as_batch=True)
     login_manager.init_app(app)
     session_cache.init_app(app)  # before the hub, which feeds it the revoke messages
     csrf.init_app(app)

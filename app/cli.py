@@ -7,6 +7,7 @@ import time
 import click
 import sqlalchemy as sa
 from flask import Flask
+from flask_migrate import Migrate
 
 from app.extensions import db
 from app.models import User
@@ -15,10 +16,15 @@ from app.services import ServiceError, accounts, catalog_csv, demo, revenue, ses
 from app.services.counts import reconcile
 from app.services.usernames import canonical
 
+migrate = Migrate()
+
 
 def register_cli(app: Flask) -> None:
-    """Attach the commands to ``flask``: create-admin, set-role, deactivate-user, seed-demo,
-    import-products, export-products, simulate-orders, prune-sessions, reconcile-counts."""
+    """Attach the commands to ``flask``: Flask-Migrate's ``db`` (upgrade, downgrade...;
+    batch mode, for SQLite's ALTER TABLE), create-admin, set-role, deactivate-user,
+    seed-demo, import-products, export-products, simulate-orders, prune-sessions,
+    reconcile-counts."""
+    migrate.init_app(app, db, render_as_batch=True)
 
     @app.cli.command("create-admin")
     @click.argument("username")

@@ -9,7 +9,6 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
@@ -72,7 +71,6 @@ def release_session() -> None:
     db.session.remove()
 
 
-migrate = Migrate()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 # "strong": a session whose client address or User-Agent changes is dropped (the identifier is

@@ -1,5 +1,6 @@
 """The flask commands: seed-demo, reconcile-counts, simulate-orders, create-admin."""
 
+import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
@@ -134,3 +135,14 @@ def test_create_admin_refuses_short_password_and_duplicates(app, runner):
     duplicate = runner.invoke(args=["create-admin", "chief", "--password", "longpassword2"])
     assert duplicate.exit_code == 1 and "already registered" in duplicate.output
     assert count(app, User) == 1
+
+
+@pytest.mark.one_database
+def test_a_web_workers_app_has_no_cli_commands(make_app):
+    # wsgi.py builds the app with commands only under the flask CLI: a gunicorn worker
+    # registers none (nor imports Alembic for ``flask db``).
+    with_commands = make_app().cli.commands
+    assert {"db", "create-admin", "seed-demo", "simulate-orders"} <= set(with_commands)
+    web = make_app(commands=False)
+    assert not {"db", "create-admin", "seed-demo"} & set(web.cli.commands)
+    assert "migrate" not in web.extensions
