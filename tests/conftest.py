@@ -141,8 +141,10 @@ def make_app(tmp_path, database, sqlite_schema):
 
     def factory(db_file: str = "test.db", **overrides):
         path = tmp_path / db_file
-        emptied = database is None and not path.exists() or database is not None and not apps
-        if database is None and not path.exists():
+        # A new SQLite file starts as a copy of the schema; PostgreSQL is emptied by the
+        # test's first app.
+        emptied = not path.exists() if database is None else not apps
+        if database is None and emptied:
             shutil.copyfile(sqlite_schema, path)
         uri = database or f"sqlite:///{path}"
         options = overrides.pop("SQLALCHEMY_ENGINE_OPTIONS", TestConfig.SQLALCHEMY_ENGINE_OPTIONS)
@@ -152,7 +154,7 @@ def make_app(tmp_path, database, sqlite_schema):
         )
         app.jinja_env.bytecode_cache = SHARED_TEMPLATES
         with app.app_context():
-            if database is not None and not apps:
+            if database is not None and emptied:
                 empty_postgres_database(database)
             counts.ensure_rows()
             db.session.commit()
