@@ -14,26 +14,55 @@ import pytest
 from app.realtime.subscription import Subscription
 from tests.servers import ROOT
 
+SCENARIOS = [
+    "direct_send",
+    "partial_send_keeps_order",
+    "dead_peer",
+    "client_leaves_quietly",
+    "stalled_client",
+    "write_timeout_then_read",
+    "backlog_overflow",
+    "hand_over_sends_then_ends_with_the_last_chunk",
+    "hand_over_client_leaves",
+    "hand_over_backlog_in_order",
+    "hand_over_stalled_is_dropped_with_a_reset",
+]
 
-def scenario(name: str) -> dict:
+
+@pytest.fixture(scope="module")
+def results() -> dict:
+    """``{scenario name: what it printed}``: one gevent-patched interpreter for them all,
+    each scenario in a child of its own."""
     done = subprocess.run(
-        [sys.executable, "-m", "tests.subscription_scenarios", name],
+        [sys.executable, "-m", "tests.subscription_scenarios", *SCENARIOS],
         cwd=ROOT,
         capture_output=True,
-        timeout=60,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]
     return json.loads(done.stdout.decode().strip().splitlines()[-1])
 
 
-def test_direct_mode_sends_from_the_hub_without_a_switch():
+@pytest.fixture
+def scenario(results):
+    """``scenario(name)`` → that scenario's result (a failure inside it fails the test)."""
+
+    def result_of(name: str) -> dict:
+        result = results[name]
+        assert "error" not in result, result["error"]
+        return result
+
+    return result_of
+
+
+def test_direct_mode_sends_from_the_hub_without_a_switch(scenario):
     result = scenario("direct_send")
     assert result["arrived"] == result["expected"]  # one HTTP/1.1 chunk, as framed
     assert result["gauge_while_open"] == 1 and result["gauge_after"] == 0
     assert result["ended"]
 
 
-def test_a_partial_send_becomes_a_backlog_and_order_is_kept():
+def test_a_partial_send_becomes_a_backlog_and_order_is_kept(scenario):
     result = scenario("partial_send_keeps_order")
     assert result["backlog_after_partial_send"] and result["later_frames_queued"]
     assert result["in_order"], result
@@ -41,12 +70,12 @@ def test_a_partial_send_becomes_a_backlog_and_order_is_kept():
 
 
 @pytest.mark.parametrize("name", ["dead_peer", "client_leaves_quietly", "stalled_client"])
-def test_a_client_that_is_gone_or_stalled_ends_the_stream(name):
+def test_a_client_that_is_gone_or_stalled_ends_the_stream(scenario, name):
     result = scenario(name)
     assert result["dead"] and result["ended"]
 
 
-def test_a_write_timeout_resets_the_connection_and_never_completes_a_half_chunk():
+def test_a_write_timeout_resets_the_connection_and_never_completes_a_half_chunk(scenario):
     """A client that stops reading mid-chunk and later reads again finds the chunk cut off
     and the connection reset: no terminating chunk after it, nothing more on it."""
     result = scenario("write_timeout_then_read")
@@ -56,7 +85,7 @@ def test_a_write_timeout_resets_the_connection_and_never_completes_a_half_chunk(
     assert result["partial_chunk"], result  # the cut was mid-chunk: what the test is about
 
 
-def test_a_backlogged_direct_stream_that_overflows_ends_after_what_it_queued():
+def test_a_backlogged_direct_stream_that_overflows_ends_after_what_it_queued(scenario):
     """Direct mode: frames queue behind an unsent backlog; past the queue the stream ends,
     and the client still reads every frame it had, whole and in order."""
     result = scenario("backlog_overflow")
@@ -64,24 +93,24 @@ def test_a_backlogged_direct_stream_that_overflows_ends_after_what_it_queued():
     assert result["in_order"], result
 
 
-def test_a_handed_over_stream_writes_on_its_own_descriptor_and_ends_with_the_last_chunk():
+def test_a_handed_over_stream_writes_on_its_own_descriptor_and_ends_with_the_last_chunk(scenario):
     result = scenario("hand_over_sends_then_ends_with_the_last_chunk")
     assert result["received"] == result["expected"]
     assert result["ended"] == ["ended"]  # the hub forgets it once, after the close
     assert result["gauge_while_open"] == 1 and result["gauge_after"] == 0
 
 
-def test_a_handed_over_stream_notices_its_client_leaving():
+def test_a_handed_over_stream_notices_its_client_leaving(scenario):
     result = scenario("hand_over_client_leaves")
     assert result["dead"] and result["ended"] == ["ended"]
 
 
-def test_a_handed_over_backlog_goes_out_in_order_from_the_event_loop():
+def test_a_handed_over_backlog_goes_out_in_order_from_the_event_loop(scenario):
     result = scenario("hand_over_backlog_in_order")
     assert result["backlog"] and result["in_order"]
 
 
-def test_a_stalled_handed_over_stream_is_dropped_with_a_reset():
+def test_a_stalled_handed_over_stream_is_dropped_with_a_reset(scenario):
     result = scenario("hand_over_stalled_is_dropped_with_a_reset")
     assert not result["stalled_now"] and result["stalled_later"]
     assert result["dead"] and result["ended"] == ["ended"]
