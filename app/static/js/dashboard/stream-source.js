@@ -3,10 +3,11 @@
  * missed; reconnected with exponential backoff plus jitter for ever (lib/backoff.js). After
  * a grace the indicator turns red and the JSON endpoint is polled (never overlapping,
  * ?since= the same version) until the stream is back; a poll that answers means the server
- * is back, so the stream is retried at once. No poll is sent while a stream attempt is
- * opening (neither its response nor its error has come): it either opens, and its first
- * frame carries what a poll would, or fails, and polling goes on; so a restart costs at
- * most one poll. The requests this makes are listed in requests.json.
+ * is back, so the stream is retried at once. While a stream attempt is opening (neither
+ * its response nor its error has come) the next poll waits one interval: the attempt
+ * usually opens, and its first frame carries what a poll would, so a restart costs at most
+ * one poll; an attempt that hangs (a proxy holding the response) delays polling by that
+ * one interval only. The requests this makes are listed in requests.json.
  *
  * The socket is not trusted (docs/design.md §5a): a watchdog (watchdog.js) counts the time
  * since the last byte, frame or heartbeat; silence for two of the server's heartbeat
@@ -35,6 +36,7 @@ export function createSource(cfg, leader, hooks) {
     pollTimer: null,
     fetchInFlight: null,
     opening: false,
+    pollHeld: false,
   };
   let authWarned = false;
   // Jitter spreads the reconnects of many dashboards after a server restart.
@@ -72,8 +74,9 @@ export function createSource(cfg, leader, hooks) {
 
   function pollLoop() {
     if (!s.polling) return;
-    if (s.opening) {
-      // A stream attempt is on its way: its answer decides whether a poll is needed.
+    if (s.opening && !s.pollHeld) {
+      // A stream attempt is on its way: give it one interval to answer.
+      s.pollHeld = true;
       s.pollTimer = setTimeout(pollLoop, cfg.pollMs);
       return;
     }
@@ -153,6 +156,7 @@ export function createSource(cfg, leader, hooks) {
     }
     s.es = es;
     s.opening = true;
+    s.pollHeld = false;
     watchdog.start();
     const touch = () => {
       if (s.es !== es) return;
