@@ -48,7 +48,9 @@ class RefundBody(BaseModel):
 REFUSALS = (
     Refusal((), 'Send JSON {"credits": <int>, "reason": "..."}', 400, ("model_type",)),
     Refusal(("credits",), "credits must be a whole number of credits", 400, _NOT_AN_INT),
-    Refusal(("credits",), "credits must be at least 1"),  # below 1, or past any order's total
+    # Past 2³¹−1, more than any order can cost: said so, not "at least 1".
+    Refusal(("credits",), "credits are more than the order's total", 422, ("less_than_equal",)),
+    Refusal(("credits",), "credits must be at least 1"),
     Refusal(("reason",), types=("reason",)),
     Refusal(("reason",), "A refund reason is required"),  # missing, or not a string
 )
@@ -58,7 +60,8 @@ def parse_refund(payload) -> tuple[int, str]:
     """``{"credits": int >= 1, "reason": str (1..300 chars)}`` → ``(credits, reason)``
     (``RefundBody``). Raises ``Invalid``: 400 for a body that is not an object or
     ``credits`` that is not an integer (``true``, ``"5"``, ``5.0`` are not), 422 for credits
-    below 1 or a missing, blank or overlong reason. One refusal per body: the first in
+    below 1 or above 2³¹−1 (more than any order's total), or a missing, blank or overlong
+    reason. One refusal per body: the first in
     ``REFUSALS``' order."""
     body = check(RefundBody, payload, REFUSALS)
     return body.credits, body.reason
