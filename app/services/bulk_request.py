@@ -19,9 +19,9 @@ from pydantic import (
 
 from app.models import ORDER_STATUSES
 from app.models.limits import MAX_DB_INT
-from app.services import tags
+from app.services import Invalid, tags
 from app.services.bodies import Refusal, check, refuse
-from app.services.status import MAX_REASON
+from app.services.status import cancel_reason
 
 MAX_IDS = 500
 ACTIONS = ("advance", "cancel", "tag")
@@ -116,12 +116,10 @@ class BulkBody(BaseModel):
         if self.action != "cancel":
             self.reason = None
             return self
-        reason = self.reason.strip() if isinstance(self.reason, str) else ""
-        if not reason:
-            raise refuse("reason", "A cancellation reason is required")
-        if len(reason) > MAX_REASON:
-            raise refuse("reason", f"The reason is longer than {MAX_REASON} characters")
-        self.reason = reason
+        try:
+            self.reason = cancel_reason(self.reason)
+        except Invalid as exc:
+            raise refuse("reason", exc.message) from exc
         return self
 
 

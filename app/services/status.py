@@ -91,6 +91,18 @@ def change_status(
     return order
 
 
+def cancel_reason(reason) -> str:
+    """A cancel's reason as it is kept: stripped, 1..``MAX_REASON`` characters. Raises
+    ``Invalid`` (422) for one that is missing, not a string, blank or longer. The bulk
+    cancel checks it up front (``bulk_request``) with this same rule."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("A cancellation reason is required")
+    reason = reason.strip()
+    if len(reason) > MAX_REASON:
+        raise Invalid(f"The reason is longer than {MAX_REASON} characters")
+    return reason
+
+
 def cancel_order(order: Order, reason, actor: User | None = None, seen: str | None = None):
     """Cancel a not-yet-delivered order, put its items back in stock and refund what the
     customer has not had back yet (the total less any partial refunds); ``actor``
@@ -100,11 +112,7 @@ def cancel_order(order: Order, reason, actor: User | None = None, seen: str | No
     Raises ``Invalid`` (422) for a missing or overlong reason and ``Conflict`` (409) for a
     stale ``seen`` or when the order is already cancelled or delivered.
     """
-    if not isinstance(reason, str) or not reason.strip():
-        raise Invalid("A cancellation reason is required")
-    reason = reason.strip()
-    if len(reason) > MAX_REASON:
-        raise Invalid(f"The reason is longer than {MAX_REASON} characters")
+    reason = cancel_reason(reason)
     check_seen(order, seen)
     if order.cancelled:
         raise Conflict(f"Order {order.order_number} is already cancelled")
