@@ -318,7 +318,7 @@ def in_child(name: str) -> dict:
         if not os.path.exists(path):
             return {"error": f"{name} ended without a result"}
         with open(path) as file:
-            return json.loads(file.read())
+            return json.load(file)
 
 
 if __name__ == "__main__":

@@ -61,8 +61,7 @@ def parse_refund(payload) -> tuple[int, str]:
     (``RefundBody``). Raises ``Invalid``: 400 for a body that is not an object or
     ``credits`` that is not an integer (``true``, ``"5"``, ``5.0`` are not), 422 for credits
     below 1 or above 2³¹−1 (more than any order's total), or a missing, blank or overlong
-    reason. One refusal per body: the first in
-    ``REFUSALS``' order."""
+    reason. One refusal per body: the first in ``REFUSALS``' order."""
     body = check(RefundBody, payload, REFUSALS)
     return body.credits, body.reason
 
