@@ -20,9 +20,9 @@ def violations(page) -> list:
     """axe's violations on ``page`` now, each as (rule, [selectors of up to 5 nodes]).
 
     The package's script goes into a page once per document: its ``Axe.run`` injects all
-    570 kB again on every call, which Chromium compiles anew each time (the largest part
-    of a run here, and these tests measure each page in two themes and five states). The
-    run itself is what ``Axe.run`` calls, with its default options."""
+    570 kB again on every call, which Chromium compiles anew each time (a fifth of these
+    tests' Chromium CPU: they audit each page in two themes and several states). The run
+    itself is what ``Axe.run`` calls, with its default options."""
     from axe_playwright_python.sync_playwright import DEFAULT_OPTIONS, Axe
 
     if not page.evaluate("() => typeof window.axe?.run === 'function'"):
