@@ -21,6 +21,7 @@ handler reset and ``exit_group``). The drain is tested where it is the subject
 """
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -260,6 +261,16 @@ class GunicornServer:
         if not self.log_path.exists():
             return ""
         return self.log_path.read_text(errors="replace")[-tail:]
+
+    def log_records(self, start: int = 0) -> list[dict]:
+        """The server's log from byte ``start`` on, one JSON object per line
+        (``LOG_FORMAT=json``). Whole lines only: the server may be writing the last one as
+        this reads it, or a kill may have cut it short."""
+        with open(self.log_path, "rb") as log:
+            log.seek(start)
+            data = log.read()
+        complete = data[: data.rfind(b"\n") + 1].decode()
+        return [json.loads(line) for line in complete.splitlines() if line]
 
     def __enter__(self) -> "GunicornServer":
         return self.start()

@@ -100,8 +100,6 @@ def test_a_handed_over_stream_logs_its_access_line_when_it_ends(direct_server):
     """The stream's connection leaves gunicorn after its first frame; its access line is
     written when the stream ends, with the request's id, its whole duration and every byte
     the hub wrote (``app/logs.py``)."""
-    import json
-
     server, shop = direct_server
     admin = Session(server.base, shop.admin.username, shop.password)
     wait_gauges(admin, {"open": 0.0, "direct": 0.0})
@@ -116,15 +114,9 @@ def test_a_handed_over_stream_logs_its_access_line_when_it_ends(direct_server):
     wait_gauges(admin, {"open": 0.0, "direct": 0.0})
 
     def access_lines() -> list[dict]:
-        with open(server.log_path, "rb") as log:
-            log.seek(log_start)
-            data = log.read()
-        # Whole lines only: the server may be writing the last one as this reads it.
-        complete = data[: data.rfind(b"\n") + 1].decode()
-        records = [json.loads(x) for x in complete.splitlines() if x]
         return [
             r
-            for r in records
+            for r in server.log_records(log_start)
             if r.get("logger") == "orderpulse.access" and r.get("path") == "/admin/orders/stream"
         ]
 

@@ -2,7 +2,6 @@
 whichever answers, keeps ``process_*`` for the master and each worker, forgets dead workers'
 live gauges, and a start clears what dead processes left in the directory."""
 
-import json
 import re
 from pathlib import Path
 
@@ -78,9 +77,7 @@ def test_log_format_json_makes_every_line_of_every_process_json(shared_db, serve
     # The access line is written after the answer went out; stop() kills at once.
     wait_until(lambda: "trace-me-42" in server.log_path.read_text(), what="the access line")
     server.stop()
-    # Whole lines only: a line the kill cut short is not a line of another format.
-    text = server.log_path.read_text()
-    records = [json.loads(line) for line in text[: text.rfind("\n") + 1].splitlines() if line]
+    records = server.log_records()
     messages = [r["message"] for r in records]
     assert any(m.startswith("Order Pulse starting: backend=postgres") for m in messages)
     assert any(m.startswith("Booting worker") for m in messages), "gunicorn's own lines"
